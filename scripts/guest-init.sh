@@ -1,0 +1,14 @@
+#!/bin/sh
+# init of the default guest: mounts the basics, loads the virtio modules, gives a shell on the console.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "vireo-guest: init started"
+while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/modules.order
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+hostname vireo-guest
+echo "vireo-guest: ready"
+while true; do
+  setsid cttyhack sh -l
+done

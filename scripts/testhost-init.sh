@@ -1,0 +1,23 @@
+#!/bin/sh
+# init of the nested test host: mounts the host's root (9p, read-only) and the runner's work share,
+# then runs /work/cmd.sh chrooted into the host's root, reports its status and powers off.
+export PATH=/bin:/sbin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
+while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/modules.order
+H=/host
+mkdir -p $H /work
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot $H || echo "testhost: cannot mount hostroot"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /work || echo "testhost: cannot mount work"
+mount -t proc proc $H/proc; mount -t sysfs sysfs $H/sys; mount -t devtmpfs devtmpfs $H/dev
+mkdir -p /dev/pts; mount -t devpts devpts $H/dev/pts 2>/dev/null
+mount -t tmpfs tmpfs $H/run; mount -t tmpfs tmpfs $H/root; mount -t tmpfs tmpfs $H/tmp
+mount -t tmpfs tmpfs $H/var/tmp 2>/dev/null
+mkdir -p $H/run/work $H/run/netns; mount --bind /work $H/run/work
+ip link set lo up 2>/dev/null
+# the work dir is where the runner's files are; the host's view of it is reachable via /run/work
+chroot $H /bin/sh -c 'cd "$(cat /run/work/cwd)" 2>/dev/null; export HOME=/root TERM=${TERM:-linux}; exec setsid -c /bin/sh /run/work/cmd.sh' </dev/ttyS0 >/dev/ttyS0 2>&1
+rc=$?
+echo "$rc" > /work/rc
+sync
+echo "VIREO-TESTHOST-EXIT rc=$rc" > /dev/ttyS0
+poweroff -f

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs a command inside the nested test host: QEMU (TCG, -cpu max with SVM) booting Debian's generic
+# kernel with kvm-amd, this machine's root shared read-only over 9p. Inside, /dev/kvm is real KVM.
+# The command runs chrooted into the shared root, in the current directory, on the test host's console.
+# Exit status: the command's; 125 when the test host died without reporting one (retried once).
+# Usage: scripts/testhost-run.sh [-i] COMMAND...   (-i: interactive, the terminal is the console)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+interactive=0
+[ "${1:-}" = "-i" ] && { interactive=1; shift; }
+cache=$("$repo/scripts/fetch-guest.sh" 2>/dev/null | tail -n1) || { echo "testhost: cannot fetch the test host's kernel" >&2; exit 125; }
+mem=${VIREO_TESTHOST_MEM:-6144}
+
+run_once() {
+  local work; work=$(mktemp -d /tmp/vireo-testhost.XXXXXX)
+  pwd > "$work/cwd"
+  { echo "export VIREO_IN_TESTHOST=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    [ -n "${VIREO_CACHE:-}" ] && printf 'export VIREO_CACHE=%q\n' "$VIREO_CACHE"
+    printf '%q ' "$@"; echo; } > "$work/cmd.sh"
+  local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
+    -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 mitigations=off"
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+    -virtfs "local,path=$work,mount_tag=work,security_model=none"
+    -display none -monitor none -no-reboot -nic none)
+  local rc
+  if [ $interactive = 1 ]; then
+    "${qemu[@]}" -serial stdio
+  else
+    "${qemu[@]}" -serial stdio </dev/null | sed -u -e '/^VIREO-TESTHOST-EXIT rc=/d' -e '/reboot: Power down/d'
+  fi
+  if [ -s "$work/rc" ]; then rc=$(cat "$work/rc"); else rc=125; fi
+  rm -rf "$work"
+  return "$rc"
+}
+
+run_once "$@"; rc=$?
+if [ $rc = 125 ] && [ $interactive = 0 ]; then
+  echo "testhost: the test host died without reporting a status; retrying once" >&2
+  run_once "$@"; rc=$?
+  [ $rc = 125 ] && echo "testhost: the test host died again" >&2
+fi
+exit $rc

@@ -1,0 +1,70 @@
+#include "base/event_loop.h"
+
+#include <array>
+
+namespace vireo {
+
+Result<std::unique_ptr<EventLoop>> EventLoop::create()
+{
+    int epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll < 0)
+        return errno_error("epoll_create1");
+    UniqueFd epoll_fd(epoll);
+    auto wake = TRY(EventFd::create());
+    epoll_event event {};
+    event.events = EPOLLIN;
+    event.data.fd = wake.fd();
+    if (::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, wake.fd(), &event) < 0)
+        return errno_error("epoll_ctl");
+    return std::unique_ptr<EventLoop>(new EventLoop(std::move(epoll_fd), std::move(wake)));
+}
+
+Result<void> EventLoop::add(int fd, uint32_t events, Handler handler)
+{
+    epoll_event event {};
+    event.events = events;
+    event.data.fd = fd;
+    if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, fd, &event) < 0)
+        return errno_error("epoll_ctl add fd {}", fd);
+    m_handlers[fd] = std::make_shared<Handler>(std::move(handler));
+    return {};
+}
+
+void EventLoop::remove(int fd)
+{
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+    m_handlers.erase(fd);
+}
+
+void EventLoop::run()
+{
+    std::array<epoll_event, 32> events;
+    while (!m_stop) {
+        int n = ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()), -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int i = 0; i < n && !m_stop; ++i) {
+            int fd = events[static_cast<size_t>(i)].data.fd;
+            if (fd == m_wake.fd()) {
+                m_wake.consume();
+                continue;
+            }
+            auto it = m_handlers.find(fd);
+            if (it == m_handlers.end())
+                continue;
+            auto handler = it->second; // keep alive if the handler removes itself
+            (*handler)(events[static_cast<size_t>(i)].events);
+        }
+    }
+}
+
+void EventLoop::stop()
+{
+    m_stop = true;
+    m_wake.signal();
+}
+
+} // namespace vireo

@@ -1,0 +1,41 @@
+#pragma once
+// The disk image interface every format (raw, qcow2) implements and every disk device
+// (virtio-blk) uses. Requests are asynchronous: submit() starts one, and its completion runs
+// later on the event-loop thread, when the loop sees completion_fd() readable and calls
+// process_completions(). Formats are kept apart from I/O engines (io_uring, thread pool).
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vireo {
+
+enum class DiskOp { Read, Write, Flush, Discard, WriteZeroes };
+
+struct DiskRequest {
+    DiskOp op = DiskOp::Read;
+    uint64_t offset = 0;          // bytes
+    std::vector<iovec> iov;        // Read/Write buffers (host views of guest memory, already checked)
+    uint64_t length = 0;           // Discard/WriteZeroes length in bytes
+    bool may_unmap = false;        // WriteZeroes: the range may be deallocated
+};
+
+// Called once per request with 0 on success or -errno.
+using DiskCompletion = std::function<void(int result)>;
+
+class DiskImage {
+public:
+    virtual ~DiskImage() = default;
+    [[nodiscard]] virtual uint64_t size() const = 0; // virtual size in bytes
+    [[nodiscard]] virtual bool read_only() const = 0;
+    [[nodiscard]] virtual bool supports_discard() const { return false; }
+    virtual void submit(DiskRequest request, DiskCompletion done) = 0;
+    // An fd that becomes readable when completions are ready (the event loop watches it).
+    [[nodiscard]] virtual int completion_fd() const = 0;
+    virtual void process_completions() = 0;
+};
+
+} // namespace vireo

@@ -1,0 +1,90 @@
+#pragma once
+// The plain configuration that QEMU-compatible options parse into; the machine is built from it.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vireo {
+
+enum class SerialBackend { Stdio, MonStdio, File, Null, None };
+
+struct SerialConfig {
+    SerialBackend backend = SerialBackend::Stdio;
+    std::string path; // File
+};
+
+struct SmpConfig {
+    uint32_t cpus = 1;
+    uint32_t sockets = 1;
+    uint32_t cores = 1;
+    uint32_t threads = 1;
+    uint32_t max_cpus = 1;
+};
+
+enum class DriveInterface { Virtio, Ide, None };
+enum class CacheMode { Writeback, None, Writethrough, Unsafe, DirectSync };
+enum class AioMode { Threads, Native, IoUring };
+
+// -drive / -hda: a disk image and how it is attached.
+struct DriveConfig {
+    std::string file;
+    std::string format;      // "raw", "qcow2", or empty: probe from the file's magic
+    DriveInterface interface = DriveInterface::Ide;
+    std::string id;          // set for if=none (and generated otherwise)
+    int index = -1;
+    bool read_only = false;
+    bool snapshot = false;
+    CacheMode cache = CacheMode::Writeback;
+    AioMode aio = AioMode::Threads;
+    bool discard = false;    // discard=unmap
+};
+
+// -netdev / -net / -nic back ends.
+struct NetdevConfig {
+    std::string type;        // "tap" or "user"
+    std::string id;
+    std::string ifname;      // tap
+    int fd = -1;             // tap: a pre-opened fd
+    uint32_t queues = 1;
+    bool vnet_hdr = true;
+    std::vector<std::string> hostfwd; // user: "tcp:127.0.0.1:2222-:22"
+    std::map<std::string, std::string> options; // the rest (net=, host=, dns=, ...)
+};
+
+// -device DRIVER,key=value,...
+struct DeviceConfig {
+    std::string driver;      // "virtio-blk-pci", "virtio-net-pci", "virtio-rng-pci", ...
+    std::string id;
+    std::map<std::string, std::string> properties;
+};
+
+// -chardev BACKEND,id=ID,...
+struct ChardevConfig {
+    std::string backend;     // "stdio", "file", "socket", "null", "pty"
+    std::string id;
+    std::map<std::string, std::string> options;
+};
+
+struct VmConfig {
+    std::string name;
+    std::string machine = "pc";
+    std::string accel = "kvm";
+    std::string cpu = "host";
+    uint64_t memory_bytes = 128ULL << 20; // QEMU's default
+    SmpConfig smp;
+    std::string kernel;
+    std::string initrd;
+    std::string append;
+    std::vector<SerialConfig> serials;    // empty: the default (stdio under -nographic, else none)
+    bool nographic = false;
+    bool display_none = false;
+    bool no_reboot = false;
+    std::vector<DriveConfig> drives;
+    std::vector<NetdevConfig> netdevs;
+    std::vector<DeviceConfig> devices;
+    std::vector<ChardevConfig> chardevs;
+};
+
+} // namespace vireo

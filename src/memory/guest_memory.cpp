@@ -1,0 +1,99 @@
+#include "memory/guest_memory.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace vireo {
+
+Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs)
+{
+    GuestMemory memory;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t total = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const auto& spec = specs[i];
+        if (spec.size == 0 || spec.start % page || spec.size % page)
+            return make_error("guest memory region {:#x}+{:#x} is empty or not page-aligned", spec.start, spec.size);
+        if (spec.start + spec.size < spec.start)
+            return make_error("guest memory region {:#x}+{:#x} wraps", spec.start, spec.size);
+        for (size_t j = 0; j < i; ++j) {
+            const auto& other = specs[j];
+            if (spec.start < other.start + other.size && other.start < spec.start + spec.size)
+                return make_error("guest memory regions {:#x} and {:#x} overlap", spec.start, other.start);
+        }
+        total += spec.size;
+    }
+
+    int fd = ::memfd_create("vireo-guest-ram", MFD_CLOEXEC);
+    if (fd < 0)
+        return errno_error("memfd_create for guest RAM");
+    memory.m_fd = UniqueFd(fd);
+    if (::ftruncate(fd, static_cast<off_t>(total)) < 0)
+        return errno_error("cannot size guest RAM to {} MiB", total >> 20);
+
+    uint64_t offset = 0;
+    for (const auto& spec : specs) {
+        auto mapping = TRY(Mapping::map(spec.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd,
+            static_cast<off_t>(offset)));
+        // Guest RAM is never worth dumping with a VMM core, and transparent huge pages cut TLB misses.
+        ::madvise(mapping.data(), spec.size, MADV_DONTDUMP);
+        ::madvise(mapping.data(), spec.size, MADV_HUGEPAGE);
+        memory.m_regions.push_back(GuestRegion { spec.start, spec.size, mapping.data(), offset });
+        memory.m_mappings.push_back(std::move(mapping));
+        offset += spec.size;
+    }
+    return memory;
+}
+
+uint64_t GuestMemory::total_size() const
+{
+    uint64_t total = 0;
+    for (const auto& region : m_regions)
+        total += region.size;
+    return total;
+}
+
+const GuestRegion* GuestMemory::find(GuestAddress address, uint64_t length) const
+{
+    for (const auto& region : m_regions) {
+        if (address < region.start)
+            continue;
+        uint64_t offset = address - region.start;
+        if (offset >= region.size)
+            continue;
+        // Overflow-free: offset < size, so size - offset does not wrap.
+        if (length > region.size - offset)
+            return nullptr;
+        return &region;
+    }
+    return nullptr;
+}
+
+bool GuestMemory::contains(GuestAddress address, uint64_t length) const
+{
+    return find(address, length) != nullptr;
+}
+
+Result<std::span<uint8_t>> GuestMemory::slice(GuestAddress address, uint64_t length) const
+{
+    const GuestRegion* region = find(address, length);
+    if (!region)
+        return make_error("guest range {:#x}+{:#x} is outside guest RAM", address, length);
+    return std::span<uint8_t>(region->host + (address - region->start), length);
+}
+
+Result<void> GuestMemory::read(GuestAddress address, std::span<uint8_t> out) const
+{
+    auto source = TRY(slice(address, out.size()));
+    std::memcpy(out.data(), source.data(), out.size());
+    return {};
+}
+
+Result<void> GuestMemory::write(GuestAddress address, std::span<const uint8_t> data) const
+{
+    auto target = TRY(slice(address, data.size()));
+    std::memcpy(target.data(), data.data(), data.size());
+    return {};
+}
+
+} // namespace vireo

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs one guest test: directly where /dev/kvm is hardware KVM, else inside the nested test host.
+# Usage: run_guest_test.sh VIREO_BINARY TEST.py
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export VIREO_BIN=$1 PYTHONDONTWRITEBYTECODE=1
+cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
+export VIREO_CACHE=$cache
+if "$repo/scripts/kvm-is-hardware.sh"; then
+  exec python3 "$2"
+fi
+exec "$repo/scripts/testhost-run.sh" env VIREO_BIN="$VIREO_BIN" VIREO_CACHE="$cache" PYTHONDONTWRITEBYTECODE=1 python3 "$2"

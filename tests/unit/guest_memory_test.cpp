@@ -1,0 +1,41 @@
+#include <array>
+
+#include <gtest/gtest.h>
+
+#include "memory/guest_memory.h"
+
+using namespace vireo;
+
+namespace {
+
+GuestMemory two_regions()
+{
+    std::array<GuestRegionSpec, 2> specs { GuestRegionSpec { 0, 0x10000 }, GuestRegionSpec { 0x100000, 0x2000 } };
+    return GuestMemory::create(specs).value();
+}
+
+} // namespace
+
+TEST(GuestMemory, ReadsBackWhatWasWritten)
+{
+    auto memory = two_regions();
+    ASSERT_TRUE(memory.write_obj<uint32_t>(0x100ffc, 0xdeadbeef));
+    EXPECT_EQ(memory.read_obj<uint32_t>(0x100ffc).value(), 0xdeadbeefu);
+}
+
+TEST(GuestMemory, RejectsRangesOutsideOrAcrossRegions)
+{
+    auto memory = two_regions();
+    EXPECT_FALSE(memory.read_obj<uint32_t>(0xfffe)); // crosses the end of region 0
+    EXPECT_FALSE(memory.read_obj<uint8_t>(0x10000)); // in the hole
+    EXPECT_FALSE(memory.slice(0x101000, 0x1001));
+    EXPECT_FALSE(memory.slice(0x100000, ~0ULL)); // would wrap
+    EXPECT_FALSE(memory.slice(~0ULL - 3, 8));
+    EXPECT_TRUE(memory.slice(0x100000, 0x2000));
+}
+
+TEST(GuestMemory, RefusesOverlappingRegions)
+{
+    std::array<GuestRegionSpec, 2> specs { GuestRegionSpec { 0, 0x2000 }, GuestRegionSpec { 0x1000, 0x1000 } };
+    EXPECT_FALSE(GuestMemory::create(specs));
+}
