@@ -1,0 +1,198 @@
+#include "kvm/vm.h"
+
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vireo {
+
+namespace {
+
+// Where KVM keeps the TSS and the identity map it needs for real-mode emulation on Intel:
+// three pages just below the BIOS ROM at the top of 4 GiB, outside RAM and the PCI window.
+constexpr uint64_t k_tss_address = 0xfffb'd000;
+constexpr uint64_t k_identity_map_address = 0xfffb'c000;
+
+class KvmInterruptLine final : public InterruptLine {
+public:
+    KvmInterruptLine(Vm& vm, uint32_t irq)
+        : m_vm(vm)
+        , m_irq(irq)
+    {
+    }
+    void set_level(bool high) override { m_vm.set_irq_line(m_irq, high); }
+
+private:
+    Vm& m_vm;
+    uint32_t m_irq;
+};
+
+kvm_irq_routing_entry irqchip_route(uint32_t gsi, uint32_t chip, uint32_t pin)
+{
+    kvm_irq_routing_entry entry {};
+    entry.gsi = gsi;
+    entry.type = KVM_IRQ_ROUTING_IRQCHIP;
+    entry.u.irqchip.irqchip = chip;
+    entry.u.irqchip.pin = pin;
+    return entry;
+}
+
+} // namespace
+
+Result<std::unique_ptr<Vm>> Vm::create(const KvmSystem& kvm)
+{
+    TRY(kvm.require_extension(KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"));
+    TRY(kvm.require_extension(KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"));
+    TRY(kvm.require_extension(KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"));
+    TRY(kvm.require_extension(KVM_CAP_IRQFD, "KVM_CAP_IRQFD"));
+    TRY(kvm.require_extension(KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"));
+    TRY(kvm.require_extension(KVM_CAP_PIT2, "KVM_CAP_PIT2"));
+    TRY(kvm.require_extension(KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"));
+
+    int fd = ::ioctl(kvm.fd(), KVM_CREATE_VM, 0);
+    if (fd < 0)
+        return errno_error("KVM_CREATE_VM");
+    auto vm = std::unique_ptr<Vm>(new Vm(UniqueFd(fd)));
+    if (::ioctl(fd, KVM_SET_TSS_ADDR, k_tss_address) < 0)
+        return errno_error("KVM_SET_TSS_ADDR");
+    uint64_t identity_map = k_identity_map_address;
+    if (kvm.check_extension(KVM_CAP_SET_IDENTITY_MAP_ADDR) && ::ioctl(fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+        return errno_error("KVM_SET_IDENTITY_MAP_ADDR");
+    TRY(vm->set_up_irqchip());
+    return vm;
+}
+
+Result<void> Vm::set_up_irqchip()
+{
+    if (::ioctl(m_fd.get(), KVM_CREATE_IRQCHIP, 0) < 0)
+        return errno_error("KVM_CREATE_IRQCHIP");
+    // The PIT drives the speaker gate at port 0x61 itself, so port 0x61 never exits.
+    kvm_pit_config pit {};
+    pit.flags = KVM_PIT_SPEAKER_DUMMY;
+    if (::ioctl(m_fd.get(), KVM_CREATE_PIT2, &pit) < 0)
+        return errno_error("KVM_CREATE_PIT2");
+
+    // ISA IRQs reach both the PICs and the IOAPIC. IRQ0 (the PIT) is IOAPIC pin 2, as the
+    // MADT's interrupt source override says; pin 0 and PIC input 2 (the cascade) stay unused.
+    std::lock_guard guard(m_routes_lock);
+    for (uint32_t irq = 0; irq < 16; ++irq) {
+        if (irq == 2)
+            continue;
+        uint32_t chip = irq < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+        m_routes.push_back(irqchip_route(irq, chip, irq % 8));
+    }
+    for (uint32_t gsi = 0; gsi < 24; ++gsi) {
+        if (gsi == 2)
+            continue;
+        m_routes.push_back(irqchip_route(gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi));
+    }
+    return commit_routes();
+}
+
+Result<void> Vm::commit_routes()
+{
+    size_t bytes = sizeof(kvm_irq_routing) + m_routes.size() * sizeof(kvm_irq_routing_entry);
+    std::vector<uint64_t> storage((bytes + 7) / 8);
+    auto* table = reinterpret_cast<kvm_irq_routing*>(storage.data());
+    table->nr = static_cast<uint32_t>(m_routes.size());
+    std::copy(m_routes.begin(), m_routes.end(), table->entries);
+    if (::ioctl(m_fd.get(), KVM_SET_GSI_ROUTING, table) < 0)
+        return errno_error("KVM_SET_GSI_ROUTING");
+    return {};
+}
+
+Result<void> Vm::map_memory(const GuestMemory& memory)
+{
+    for (const auto& region : memory.regions()) {
+        kvm_userspace_memory_region slot {};
+        slot.slot = m_next_slot++;
+        slot.guest_phys_addr = region.start;
+        slot.memory_size = region.size;
+        slot.userspace_addr = reinterpret_cast<uint64_t>(region.host);
+        if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+            return errno_error("KVM_SET_USER_MEMORY_REGION at {:#x}", region.start);
+    }
+    return {};
+}
+
+void Vm::set_irq_line(uint32_t irq, bool high)
+{
+    kvm_irq_level level {};
+    level.irq = irq;
+    level.level = high ? 1 : 0;
+    ::ioctl(m_fd.get(), KVM_IRQ_LINE, &level);
+}
+
+std::unique_ptr<InterruptLine> Vm::interrupt_line(uint32_t irq)
+{
+    return std::make_unique<KvmInterruptLine>(*this, irq);
+}
+
+Result<uint32_t> Vm::allocate_gsi()
+{
+    std::lock_guard guard(m_routes_lock);
+    if (m_next_gsi >= 1024)
+        return make_error("no free GSI for MSI");
+    return m_next_gsi++;
+}
+
+Result<void> Vm::set_msi_route(uint32_t gsi, MsiMessage message)
+{
+    std::lock_guard guard(m_routes_lock);
+    kvm_irq_routing_entry entry {};
+    entry.gsi = gsi;
+    entry.type = KVM_IRQ_ROUTING_MSI;
+    entry.u.msi.address_lo = static_cast<uint32_t>(message.address);
+    entry.u.msi.address_hi = static_cast<uint32_t>(message.address >> 32);
+    entry.u.msi.data = message.data;
+    auto existing = std::ranges::find_if(m_routes, [gsi](const auto& route) { return route.gsi == gsi; });
+    if (existing != m_routes.end())
+        *existing = entry;
+    else
+        m_routes.push_back(entry);
+    return commit_routes();
+}
+
+Result<void> Vm::attach_irqfd(uint32_t gsi, int event_fd)
+{
+    kvm_irqfd irqfd {};
+    irqfd.fd = static_cast<uint32_t>(event_fd);
+    irqfd.gsi = gsi;
+    if (::ioctl(m_fd.get(), KVM_IRQFD, &irqfd) < 0)
+        return errno_error("KVM_IRQFD gsi {}", gsi);
+    return {};
+}
+
+void Vm::detach_irqfd(uint32_t gsi, int event_fd)
+{
+    kvm_irqfd irqfd {};
+    irqfd.fd = static_cast<uint32_t>(event_fd);
+    irqfd.gsi = gsi;
+    irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
+    ::ioctl(m_fd.get(), KVM_IRQFD, &irqfd);
+}
+
+Result<void> Vm::add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd)
+{
+    kvm_ioeventfd ioeventfd {};
+    ioeventfd.addr = address;
+    ioeventfd.len = length;
+    ioeventfd.fd = event_fd;
+    ioeventfd.flags = space == Space::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    if (::ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd) < 0)
+        return errno_error("KVM_IOEVENTFD at {:#x}", address);
+    return {};
+}
+
+void Vm::remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd)
+{
+    kvm_ioeventfd ioeventfd {};
+    ioeventfd.addr = address;
+    ioeventfd.len = length;
+    ioeventfd.fd = event_fd;
+    ioeventfd.flags = KVM_IOEVENTFD_FLAG_DEASSIGN | (space == Space::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0);
+    ::ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd);
+}
+
+} // namespace vireo

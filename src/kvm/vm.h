@@ -1,0 +1,58 @@
+#pragma once
+// A KVM virtual machine: memory slots, the in-kernel irqchip (PIC, IOAPIC, LAPICs) and PIT,
+// GSI routing with irqfds for MSI, and ioeventfds. It knows nothing of devices; devices reach
+// it through the MsiRouter, IoEventRegistrar and InterruptLine interfaces.
+#include <linux/kvm.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "bus/interrupt.h"
+#include "kvm/kvm_system.h"
+#include "memory/guest_memory.h"
+
+namespace vireo {
+
+class Vm final : public MsiRouter, public IoEventRegistrar {
+public:
+    [[nodiscard]] static Result<std::unique_ptr<Vm>> create(const KvmSystem& kvm);
+
+    [[nodiscard]] int fd() const { return m_fd.get(); }
+
+    // Registers every region of guest memory as a KVM memory slot.
+    [[nodiscard]] Result<void> map_memory(const GuestMemory& memory);
+
+    // Sets the level of an in-kernel irqchip input (ISA IRQ / IOAPIC pin).
+    void set_irq_line(uint32_t irq, bool high);
+    // An InterruptLine wired to irq.
+    [[nodiscard]] std::unique_ptr<InterruptLine> interrupt_line(uint32_t irq);
+
+    // MsiRouter
+    [[nodiscard]] Result<uint32_t> allocate_gsi() override;
+    [[nodiscard]] Result<void> set_msi_route(uint32_t gsi, MsiMessage message) override;
+    [[nodiscard]] Result<void> attach_irqfd(uint32_t gsi, int event_fd) override;
+    void detach_irqfd(uint32_t gsi, int event_fd) override;
+
+    // IoEventRegistrar
+    [[nodiscard]] Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) override;
+    void remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) override;
+
+private:
+    explicit Vm(UniqueFd fd)
+        : m_fd(std::move(fd))
+    {
+    }
+    [[nodiscard]] Result<void> set_up_irqchip();
+    [[nodiscard]] Result<void> commit_routes();
+
+    UniqueFd m_fd;
+    uint32_t m_next_slot = 0;
+    std::mutex m_routes_lock;
+    std::vector<kvm_irq_routing_entry> m_routes; // the whole table: KVM_SET_GSI_ROUTING replaces it
+    uint32_t m_next_gsi = 24;                    // 0-23 are the IOAPIC pins
+};
+
+} // namespace vireo

@@ -1,0 +1,112 @@
+#include "machine/vcpu_thread.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+
+namespace vireo {
+
+namespace {
+constexpr int k_kick_signal = SIGUSR1;
+}
+
+void VcpuThread::install_kick_handler()
+{
+    struct sigaction action {};
+    action.sa_handler = [](int) {};
+    sigemptyset(&action.sa_mask);
+    ::sigaction(k_kick_signal, &action, nullptr);
+}
+
+void VcpuThread::start()
+{
+    m_thread = std::thread([this] { run_loop(); });
+}
+
+void VcpuThread::stop()
+{
+    if (!m_thread.joinable())
+        return;
+    m_stopping = true;
+    m_vcpu.set_immediate_exit(true);
+    // Signal until the thread leaves: a kick that lands outside KVM_RUN is covered by
+    // immediate_exit, but a thread blocked in a device call needs another go.
+    while (!m_exited) {
+        ::pthread_kill(m_thread.native_handle(), k_kick_signal);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    m_thread.join();
+}
+
+void VcpuThread::handle_io_in(const exit::IoIn& io)
+{
+    uint32_t count = m_vcpu.io_count();
+    for (uint32_t i = 0; i < count; ++i)
+        m_pio.read(io.port, m_vcpu.io_data(i));
+}
+
+void VcpuThread::handle_io_out(const exit::IoOut& io)
+{
+    uint32_t count = m_vcpu.io_count();
+    for (uint32_t i = 0; i < count; ++i)
+        m_pio.write(io.port, m_vcpu.io_data(i));
+}
+
+void VcpuThread::run_loop()
+{
+    // Only this thread takes the kick signal; everything else (SIGINT, SIGTERM) stays blocked
+    // here and reaches the event loop's signalfd.
+    sigset_t kick;
+    sigemptyset(&kick);
+    sigaddset(&kick, k_kick_signal);
+    ::pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+    ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", m_vcpu.apic_id()).c_str());
+
+    while (!m_stopping) {
+        VcpuExit result = m_vcpu.run();
+        bool keep_going = std::visit(
+            [this](auto&& event) -> bool {
+                using T = std::decay_t<decltype(event)>;
+                if constexpr (std::is_same_v<T, exit::IoIn>) {
+                    handle_io_in(event);
+                } else if constexpr (std::is_same_v<T, exit::IoOut>) {
+                    handle_io_out(event);
+                } else if constexpr (std::is_same_v<T, exit::MmioRead>) {
+                    m_mmio.read(event.address, event.data);
+                } else if constexpr (std::is_same_v<T, exit::MmioWrite>) {
+                    m_mmio.write(event.address, event.data);
+                } else if constexpr (std::is_same_v<T, exit::Halt>) {
+                    // With the in-kernel LAPIC, HLT is handled by KVM; a user-space HLT exit
+                    // only happens without it. Nothing to do.
+                } else if constexpr (std::is_same_v<T, exit::Shutdown>) {
+                    m_control.request_stop(StopReason::Reset, "triple fault");
+                    return false;
+                } else if constexpr (std::is_same_v<T, exit::SystemEvent>) {
+                    if (event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                        m_control.request_stop(StopReason::PowerOff);
+                    else
+                        m_control.request_stop(StopReason::Reset);
+                    return false;
+                } else if constexpr (std::is_same_v<T, exit::Interrupted>) {
+                    // Kicked: the loop condition decides.
+                } else if constexpr (std::is_same_v<T, exit::Failure>) {
+                    m_control.request_stop(StopReason::Error,
+                        fmt::format("vCPU {}: KVM_RUN failed (exit reason {}, detail {:#x})", m_vcpu.apic_id(),
+                            event.reason, event.detail));
+                    return false;
+                }
+                return true;
+            },
+            result);
+        if (!keep_going)
+            break;
+    }
+    m_exited = true;
+}
+
+} // namespace vireo

@@ -1,0 +1,49 @@
+#pragma once
+// One thread per vCPU: KVM_RUN in a loop, PIO/MMIO exits served synchronously on the buses.
+// The thread is kicked out of KVM_RUN with immediate_exit plus a signal (SIGUSR1).
+#include <atomic>
+#include <thread>
+
+#include "bus/bus.h"
+#include "kvm/vcpu.h"
+#include "machine/vm_control.h"
+
+namespace vireo {
+
+class VcpuThread {
+public:
+    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control)
+        : m_vcpu(std::move(vcpu))
+        , m_pio(pio)
+        , m_mmio(mmio)
+        , m_control(control)
+    {
+    }
+    ~VcpuThread() { stop(); }
+    VcpuThread(const VcpuThread&) = delete;
+    VcpuThread& operator=(const VcpuThread&) = delete;
+
+    // Installs the no-op SIGUSR1 handler used for kicks; call once before starting threads.
+    static void install_kick_handler();
+
+    void start();
+    // Kicks the vCPU out of KVM_RUN and joins the thread.
+    void stop();
+
+    [[nodiscard]] Vcpu& vcpu() { return m_vcpu; }
+
+private:
+    void run_loop();
+    void handle_io_in(const exit::IoIn& io);
+    void handle_io_out(const exit::IoOut& io);
+
+    Vcpu m_vcpu;
+    const Bus& m_pio;
+    const Bus& m_mmio;
+    VmControl& m_control;
+    std::atomic<bool> m_stopping { false };
+    std::atomic<bool> m_exited { false };
+    std::thread m_thread;
+};
+
+} // namespace vireo

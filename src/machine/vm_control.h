@@ -1,0 +1,16 @@
+#pragma once
+// How a running VM asks to stop: devices and vCPU threads call request_stop from any thread;
+// the first request wins and the machine's event loop winds everything down.
+#include <string>
+
+namespace vireo {
+
+enum class StopReason { PowerOff, Reset, Quit, Signal, Error };
+
+class VmControl {
+public:
+    virtual ~VmControl() = default;
+    virtual void request_stop(StopReason reason, std::string detail = {}) = 0;
+};
+
+} // namespace vireo
