@@ -1,0 +1,188 @@
+#pragma once
+// Driver-side mock of a split virtqueue for device tests: writes descriptor tables and the
+// available ring into a fake GuestMemory the way a guest driver would, and reads the used ring
+// back. No guest needed. Layout from `base`: descriptor table (16 * size), available ring,
+// used ring (4-aligned), then a bump allocator for data buffers and indirect tables.
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "devices/virtio/queue.h"
+#include "memory/guest_memory.h"
+
+namespace vireo::test {
+
+// A small guest memory: one region of `size` bytes at guest address 0.
+inline GuestMemory make_guest_memory(uint64_t size = 0x10'0000)
+{
+    std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, size } };
+    return GuestMemory::create(specs).value();
+}
+
+class MockDriverQueue {
+public:
+    struct Buffer {
+        GuestAddress address;
+        uint32_t length;
+        bool writable;
+    };
+    struct UsedElem {
+        uint32_t id;
+        uint32_t length;
+    };
+
+    MockDriverQueue(const GuestMemory& memory, uint16_t size, GuestAddress base = 0x1000)
+        : m_memory(memory)
+        , m_size(size)
+        , m_desc(base)
+        , m_avail(base + 16ULL * size)
+        , m_used(align(m_avail + 6 + 2ULL * size, 4))
+        , m_next_free(align(m_used + 6 + 8ULL * size, 16))
+    {
+        zero(m_desc, m_next_free - m_desc);
+    }
+
+    [[nodiscard]] GuestAddress desc_table() const { return m_desc; }
+    [[nodiscard]] GuestAddress avail_ring() const { return m_avail; }
+    [[nodiscard]] GuestAddress used_ring() const { return m_used; }
+    [[nodiscard]] uint16_t size() const { return m_size; }
+
+    // Programs a device-side queue with this ring's size and addresses and enables it.
+    void configure(VirtQueue& queue) const
+    {
+        queue.set_size(m_size);
+        queue.set_desc_table(m_desc);
+        queue.set_avail_ring(m_avail);
+        queue.set_used_ring(m_used);
+        queue.set_enabled(true);
+    }
+
+    // A data area in guest RAM (16-aligned), zeroed.
+    GuestAddress alloc(uint64_t length)
+    {
+        GuestAddress address = m_next_free;
+        m_next_free = align(m_next_free + length, 16);
+        zero(address, length);
+        return address;
+    }
+    // A data area holding `bytes`.
+    GuestAddress alloc_with(std::span<const uint8_t> bytes)
+    {
+        GuestAddress address = alloc(bytes.size());
+        EXPECT_TRUE(m_memory.write(address, bytes));
+        return address;
+    }
+    GuestAddress alloc_with(const std::string& text)
+    {
+        return alloc_with(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    }
+
+    // Writes raw descriptor `index` of the table at `table` (the queue's own table by default).
+    void write_descriptor(uint16_t index, GuestAddress address, uint32_t length, uint16_t flags, uint16_t next,
+        GuestAddress table = 0)
+    {
+        GuestAddress at = (table ? table : m_desc) + 16ULL * index;
+        EXPECT_TRUE(m_memory.write_obj<uint64_t>(at, address));
+        EXPECT_TRUE(m_memory.write_obj<uint32_t>(at + 8, length));
+        EXPECT_TRUE(m_memory.write_obj<uint16_t>(at + 12, flags));
+        EXPECT_TRUE(m_memory.write_obj<uint16_t>(at + 14, next));
+    }
+
+    // Writes a chain into consecutive free descriptors and makes it available; returns its head.
+    uint16_t add_chain(std::initializer_list<Buffer> buffers)
+    {
+        return add_chain(std::span(buffers.begin(), buffers.size()));
+    }
+    uint16_t add_chain(std::span<const Buffer> buffers)
+    {
+        uint16_t head = m_next_desc;
+        for (size_t i = 0; i < buffers.size(); ++i) {
+            uint16_t index = m_next_desc;
+            m_next_desc = static_cast<uint16_t>((m_next_desc + 1) % m_size);
+            bool last = i + 1 == buffers.size();
+            uint16_t flags = static_cast<uint16_t>((buffers[i].writable ? k_virtq_desc_f_write : 0)
+                | (last ? 0 : k_virtq_desc_f_next));
+            write_descriptor(index, buffers[i].address, buffers[i].length, flags, last ? 0 : m_next_desc);
+        }
+        publish(head);
+        return head;
+    }
+
+    // Writes the buffers into a fresh indirect table and makes a one-descriptor chain pointing
+    // at it available; returns its head.
+    uint16_t add_indirect_chain(std::initializer_list<Buffer> buffers)
+    {
+        GuestAddress table = alloc(16ULL * buffers.size());
+        uint16_t i = 0;
+        for (const auto& buffer : buffers) {
+            bool last = i + 1 == buffers.size();
+            uint16_t flags = static_cast<uint16_t>((buffer.writable ? k_virtq_desc_f_write : 0)
+                | (last ? 0 : k_virtq_desc_f_next));
+            write_descriptor(i, buffer.address, buffer.length, flags, last ? 0 : static_cast<uint16_t>(i + 1), table);
+            ++i;
+        }
+        uint16_t head = m_next_desc;
+        m_next_desc = static_cast<uint16_t>((m_next_desc + 1) % m_size);
+        write_descriptor(head, table, static_cast<uint32_t>(16 * buffers.size()), k_virtq_desc_f_indirect, 0);
+        publish(head);
+        return head;
+    }
+
+    // Puts `head` in the next available-ring slot and publishes it by bumping avail->idx.
+    void publish(uint16_t head)
+    {
+        EXPECT_TRUE(m_memory.write_obj<uint16_t>(m_avail + 4 + 2ULL * (m_avail_idx % m_size), head));
+        ++m_avail_idx;
+        EXPECT_TRUE(m_memory.write_obj<uint16_t>(m_avail + 2, m_avail_idx));
+    }
+
+    void set_avail_flags(uint16_t flags) { EXPECT_TRUE(m_memory.write_obj<uint16_t>(m_avail, flags)); }
+    // used_event lives after the available ring (virtio 1.2 §2.7.6).
+    void set_used_event(uint16_t value) { EXPECT_TRUE(m_memory.write_obj<uint16_t>(m_avail + 4 + 2ULL * m_size, value)); }
+
+    [[nodiscard]] uint16_t used_flags() const { return m_memory.read_obj<uint16_t>(m_used).value(); }
+    [[nodiscard]] uint16_t used_idx() const { return m_memory.read_obj<uint16_t>(m_used + 2).value(); }
+    [[nodiscard]] UsedElem used(uint16_t ring_position) const
+    {
+        GuestAddress at = m_used + 4 + 8ULL * (ring_position % m_size);
+        return UsedElem { m_memory.read_obj<uint32_t>(at).value(), m_memory.read_obj<uint32_t>(at + 4).value() };
+    }
+    // avail_event lives after the used ring (virtio 1.2 §2.7.8).
+    [[nodiscard]] uint16_t avail_event() const { return m_memory.read_obj<uint16_t>(m_used + 4 + 8ULL * m_size).value(); }
+
+    [[nodiscard]] std::vector<uint8_t> read_bytes(GuestAddress address, size_t length) const
+    {
+        std::vector<uint8_t> bytes(length);
+        EXPECT_TRUE(m_memory.read(address, bytes));
+        return bytes;
+    }
+    [[nodiscard]] std::string read_string(GuestAddress address, size_t length) const
+    {
+        auto bytes = read_bytes(address, length);
+        return std::string(bytes.begin(), bytes.end());
+    }
+
+private:
+    static GuestAddress align(GuestAddress value, uint64_t alignment) { return (value + alignment - 1) & ~(alignment - 1); }
+    void zero(GuestAddress address, uint64_t length)
+    {
+        std::vector<uint8_t> zeros(length);
+        EXPECT_TRUE(m_memory.write(address, zeros));
+    }
+
+    const GuestMemory& m_memory;
+    uint16_t m_size;
+    GuestAddress m_desc;
+    GuestAddress m_avail;
+    GuestAddress m_used;
+    GuestAddress m_next_free;
+    uint16_t m_next_desc = 0;
+    uint16_t m_avail_idx = 0;
+};
+
+} // namespace vireo::test
