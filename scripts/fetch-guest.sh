@@ -13,6 +13,11 @@ cd "$cache/debs"
 # Resolve the versioned kernel packages behind the meta packages.
 dep_of() { apt-cache depends "$1" | awk '/Depends: linux-image-/{print $2; exit}'; }
 cloud_pkg=$(dep_of linux-image-cloud-amd64)
+if [ -z "$cloud_pkg" ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq >&2
+  cloud_pkg=$(dep_of linux-image-cloud-amd64)
+fi
 generic_pkg=$(dep_of linux-image-amd64)
 [ -n "$cloud_pkg" ] && [ -n "$generic_pkg" ] || { echo "fetch-guest: cannot resolve kernel packages (run apt-get update)" >&2; exit 1; }
 

@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` boots the default guest, `make test` runs every test.
+BUILD ?= build
+.PHONY: deps build guest run test unit-test asan-test bench clean
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja
+	ninja -C $(BUILD)
+
+guest:
+	scripts/fetch-guest.sh >/dev/null
+
+run: build guest
+	scripts/run-default-guest.sh
+
+test: build guest
+	cd $(BUILD) && ctest --output-on-failure
+
+unit-test: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan-test: deps
+	cmake -S . -B build-asan -G Ninja -DVIREO_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	ninja -C build-asan unit_tests
+	cd build-asan && ctest --output-on-failure -L unit
+
+bench: build guest
+	bench/boot_bench.sh
+
+clean:
+	rm -rf $(BUILD) build-asan

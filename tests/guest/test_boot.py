@@ -1,0 +1,68 @@
+"""Boots the Debian cloud kernel under vireo and checks what the guest sees."""
+import re
+import unittest
+
+from vireo_guest import GuestTestCase, Guest
+
+
+class Boot(GuestTestCase):
+    def test_one_cpu_256m(self):
+        guest = self.boot(memory="256", smp="1")
+        status, out = guest.run("grep -c ^processor /proc/cpuinfo")
+        self.assertEqual((status, out), (0, "1"))
+        status, out = guest.run("grep MemTotal /proc/meminfo")
+        kib = int(re.search(r"(\d+)", out).group(1))
+        self.assertGreater(kib, 256 * 1024 * 0.85)
+        self.assertLessEqual(kib, 256 * 1024)
+
+    def test_two_cpus_online(self):
+        guest = self.boot(memory="256", smp="2")
+        self.assertEqual(guest.run("cat /sys/devices/system/cpu/online"), (0, "0-1"))
+        self.assertEqual(guest.run("grep -c ^processor /proc/cpuinfo"), (0, "2"))
+
+    def test_4g_memory_above_the_pci_hole(self):
+        guest = self.boot(memory="4G", smp="1")
+        status, out = guest.run("grep MemTotal /proc/meminfo")
+        kib = int(re.search(r"(\d+)", out).group(1))
+        self.assertGreater(kib, 4 * 1024 * 1024 * 0.95)
+        self.assertLessEqual(kib, 4 * 1024 * 1024)
+
+    def test_console_command_round_trip(self):
+        guest = self.boot()
+        self.assertEqual(guest.run("echo $((6*7))-hello"), (0, "42-hello"))
+        status, out = guest.run("cat /proc/cmdline")
+        self.assertIn("console=ttyS0", out)
+
+    def test_guest_clock_matches_host(self):
+        import time
+        guest = self.boot()
+        status, out = guest.run("date +%s")
+        self.assertEqual(status, 0)
+        self.assertLess(abs(int(out) - time.time()), 30)
+
+    def test_poweroff_exits_zero(self):
+        guest = self.boot()
+        guest.send("poweroff -f\n")
+        self.assertEqual(guest.wait_exit(), 0)
+
+    def test_reboot_with_no_reboot_exits_zero(self):
+        guest = self.boot("-no-reboot")
+        guest.send("reboot -f\n")
+        self.assertEqual(guest.wait_exit(), 0)
+
+    def test_reboot_restarts_the_guest(self):
+        guest = self.boot()
+        guest.send("reboot -f\n")
+        guest.expect("vireo-guest: ready", 180)
+        guest.run("true")
+        guest.send("poweroff -f\n")
+        self.assertEqual(guest.wait_exit(), 0)
+
+    def test_ctrl_a_x_quits(self):
+        guest = self.boot()
+        guest.send(b"\x01x")
+        self.assertEqual(guest.wait_exit(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
