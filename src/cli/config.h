@@ -85,6 +85,9 @@ struct VmConfig {
     std::vector<NetdevConfig> netdevs;
     std::vector<DeviceConfig> devices;
     std::vector<ChardevConfig> chardevs;
+    // QEMU adds a user-mode NIC when the command line names no network at all; this is false
+    // as soon as any -net, -nic or -netdev option (including "-net none" / "-nic none") is given.
+    bool default_network = true;
 };
 
 } // namespace vireo

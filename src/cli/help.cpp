@@ -1,0 +1,73 @@
+#include "cli/help.h"
+
+#include <fmt/core.h>
+
+namespace vireo {
+
+std::string help_text()
+{
+    return R"(usage: vireo [options] [disk_image]
+
+Options take QEMU's spelling, with one or two leading dashes.
+
+Standard options:
+-h, -help                display this help and exit
+-version                 display version information and exit
+-machine, -M pc[,accel=kvm]
+                         select the machine (only pc)
+-accel kvm, -enable-kvm  use KVM (the only accelerator)
+-cpu host                expose the host CPU (also "max")
+-m [size=]SIZE           guest RAM; a bare number counts MiB, suffixes K M G T
+-smp [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M]
+                         number of vCPUs and their topology (at most 255)
+-name [guest=]NAME       name of the guest
+
+Block devices:
+-drive file=FILE[,format=raw|qcow2][,if=virtio|ide|none][,id=ID][,index=I]
+       [,readonly=on|off][,snapshot=on|off][,cache=writeback|none|writethrough|unsafe|directsync]
+       [,aio=threads|native|io_uring][,discard=ignore|unmap][,media=disk]
+                         add a disk image
+-hda/-hdb/-hdc/-hdd FILE use FILE as IDE disk 0..3
+
+Devices:
+-device DRIVER[,prop=value...]
+                         add a device (virtio-blk-pci, virtio-net-pci, ...)
+
+Network:
+-netdev tap,id=ID[,ifname=NAME][,fd=FD][,script=no][,downscript=no][,queues=N][,vnet_hdr=on|off]
+-netdev user,id=ID[,net=ADDR/MASK][,host=ADDR][,dns=ADDR][,hostfwd=RULE...][,restrict=on|off]
+       [,hostname=NAME]
+                         add a network back end
+-nic tap|user[,...][,model=virtio][,mac=MAC]
+                         add a back end and a virtio NIC connected to it
+-nic none                no network
+-net nic[,model=virtio][,macaddr=MAC][,netdev=ID][,vlan=N]
+-net tap|user[,...][,vlan=N]
+-net none                old syntax: a NIC and a back end of the same vlan are connected
+
+Character devices:
+-chardev stdio|file|socket|null|pty,id=ID[,...]
+                         add a character device back end
+
+Display and serial:
+-nographic               no display; the serial port goes to stdio
+-display none            no display
+-serial stdio|mon:stdio|file:PATH|null|none
+                         redirect the next serial port (up to 4)
+
+Linux boot:
+-kernel FILE             the kernel (bzImage) to boot
+-initrd FILE             the initial ram disk
+-append CMDLINE          the kernel command line
+
+Other:
+-no-reboot               exit instead of rebooting
+)";
+}
+
+std::string version_text()
+{
+    return fmt::format("vireo version {}, QEMU-compatible options\n", VIREO_VERSION);
+}
+
+} // namespace vireo

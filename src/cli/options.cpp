@@ -1,0 +1,945 @@
+#include "cli/options.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string_view>
+
+#include "cli/keyval.h"
+#include "cli/size.h"
+
+namespace vireo {
+
+namespace {
+
+constexpr uint64_t max_cpus_supported = 255;
+constexpr size_t max_serial_ports = 4;   // COM1-COM4
+constexpr int max_ide_index = 3;         // two IDE buses, two units each
+constexpr int max_drive_index = 255;
+constexpr uint32_t max_net_queues = 64;
+constexpr uint64_t memory_alignment = 8192; // QEMU rounds -m up to 8 KiB
+
+using Keys = std::span<const std::string_view>;
+
+// An error message must stay one line whatever the user typed.
+std::string printable(std::string_view text)
+{
+    std::string out;
+    for (char c : text)
+        out.push_back((static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c);
+    return out;
+}
+
+// One option as given, so that every error can name it: "-OPTION VALUE: problem".
+struct Arg {
+    std::string_view option; // without the leading dashes
+    std::string_view value;
+    bool has_value = false;
+
+    template<typename... Args>
+    [[nodiscard]] std::unexpected<Error> error(fmt::format_string<Args...> format, Args&&... args) const
+    {
+        auto detail = fmt::format(format, std::forward<Args>(args)...);
+        if (!has_value)
+            return make_error("-{}: {}", printable(option), detail);
+        return make_error("-{} {}: {}", printable(option), printable(value), detail);
+    }
+};
+
+// QEMU's id rule: a letter, then letters, digits, '-', '.' or '_'.
+bool is_valid_id(std::string_view id)
+{
+    if (id.empty() || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z')))
+        return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+            || c == '_';
+    });
+}
+
+bool is_pc_machine(std::string_view type)
+{
+    return type == "pc" || type.starts_with("pc-i440fx-");
+}
+
+bool is_virtio_nic_model(std::string_view model)
+{
+    return model == "virtio" || model == "virtio-net-pci";
+}
+
+Result<KeyValues> parse_keyvals(const Arg& arg, std::string_view implied_key, std::optional<Keys> allowed)
+{
+    auto parsed = KeyValues::parse(arg.value, implied_key);
+    if (!parsed)
+        return arg.error("{}", parsed.error().message);
+    if (allowed) {
+        if (auto unknown = parsed->first_unknown_key(*allowed))
+            return arg.error("unknown parameter '{}'", *unknown);
+    }
+    return parsed;
+}
+
+Result<std::optional<bool>> get_bool(const Arg& arg, const KeyValues& kv, std::string_view key)
+{
+    auto value = kv.get(key);
+    if (!value)
+        return std::optional<bool> {};
+    auto flag = parse_bool(*value);
+    if (!flag)
+        return arg.error("invalid value '{}' for {} (expected on or off)", *value, key);
+    return flag;
+}
+
+// Puts a boolean option into a string map as "on" or "off".
+Result<void> copy_bool(const Arg& arg, const KeyValues& kv, std::string_view key,
+                       std::map<std::string, std::string>& options)
+{
+    auto flag = TRY(get_bool(arg, kv, key));
+    if (flag)
+        options[std::string(key)] = *flag ? "on" : "off";
+    return {};
+}
+
+Result<std::optional<std::string>> get_id(const Arg& arg, const KeyValues& kv)
+{
+    auto id = kv.get("id");
+    if (!id)
+        return std::optional<std::string> {};
+    if (!is_valid_id(*id))
+        return arg.error("invalid id '{}'", *id);
+    return std::optional<std::string>(std::string(*id));
+}
+
+// A NIC or back end of the old "-net" syntax, or a "-nic" pair, resolved once every option is seen.
+struct PendingNet {
+    enum class Kind { HubNic, HubBackend, DirectNic, NicPair };
+    Kind kind = Kind::HubNic;
+    std::string arg_text; // "-net nic,..." for error messages
+    uint32_t hub = 0;
+    NetdevConfig backend;          // HubBackend, NicPair
+    DeviceConfig nic;              // HubNic, DirectNic, NicPair
+};
+
+class Parser {
+public:
+    Result<CommandLine> run(std::span<const std::string> args);
+
+private:
+    using Handler = Result<void> (Parser::*)(const Arg&);
+    struct OptionSpec {
+        std::string_view name;
+        bool takes_value;
+        Handler handler;
+    };
+    static const OptionSpec* find_option(std::string_view name);
+
+    Result<void> on_enable_kvm(const Arg&) { return {}; }
+    Result<void> on_accel(const Arg&);
+    Result<void> on_machine(const Arg&);
+    Result<void> on_cpu(const Arg&);
+    Result<void> on_memory(const Arg&);
+    Result<void> on_smp(const Arg&);
+    Result<void> on_kernel(const Arg&);
+    Result<void> on_initrd(const Arg&);
+    Result<void> on_append(const Arg& arg);
+    Result<void> on_name(const Arg&);
+    Result<void> on_nographic(const Arg&);
+    Result<void> on_serial(const Arg&);
+    Result<void> on_display(const Arg&);
+    Result<void> on_no_reboot(const Arg&);
+    Result<void> on_help(const Arg&);
+    Result<void> on_version(const Arg&);
+    Result<void> on_drive(const Arg&);
+    Result<void> on_hd(const Arg&);
+    Result<void> on_device(const Arg&);
+    Result<void> on_netdev(const Arg&);
+    Result<void> on_net(const Arg&);
+    Result<void> on_nic(const Arg&);
+    Result<void> on_chardev(const Arg&);
+
+    Result<void> add_drive(const Arg&, DriveConfig drive);
+    Result<NetdevConfig> build_netdev(const Arg&, const KeyValues&, Keys extra_keys);
+    bool netdev_id_taken(std::string_view id) const;
+    Result<void> finish_network();
+    void name_drives();
+
+    CommandLine m_result;
+    std::vector<PendingNet> m_pending_net;
+    bool m_stop = false;
+};
+
+const Parser::OptionSpec* Parser::find_option(std::string_view name)
+{
+    static const OptionSpec options[] = {
+        { "enable-kvm", false, &Parser::on_enable_kvm },
+        { "accel", true, &Parser::on_accel },
+        { "machine", true, &Parser::on_machine },
+        { "M", true, &Parser::on_machine },
+        { "cpu", true, &Parser::on_cpu },
+        { "m", true, &Parser::on_memory },
+        { "smp", true, &Parser::on_smp },
+        { "kernel", true, &Parser::on_kernel },
+        { "initrd", true, &Parser::on_initrd },
+        { "append", true, &Parser::on_append },
+        { "name", true, &Parser::on_name },
+        { "nographic", false, &Parser::on_nographic },
+        { "serial", true, &Parser::on_serial },
+        { "display", true, &Parser::on_display },
+        { "no-reboot", false, &Parser::on_no_reboot },
+        { "h", false, &Parser::on_help },
+        { "help", false, &Parser::on_help },
+        { "version", false, &Parser::on_version },
+        { "drive", true, &Parser::on_drive },
+        { "hda", true, &Parser::on_hd },
+        { "hdb", true, &Parser::on_hd },
+        { "hdc", true, &Parser::on_hd },
+        { "hdd", true, &Parser::on_hd },
+        { "device", true, &Parser::on_device },
+        { "netdev", true, &Parser::on_netdev },
+        { "net", true, &Parser::on_net },
+        { "nic", true, &Parser::on_nic },
+        { "chardev", true, &Parser::on_chardev },
+    };
+    for (const auto& spec : options) {
+        if (spec.name == name)
+            return &spec;
+    }
+    return nullptr;
+}
+
+Result<CommandLine> Parser::run(std::span<const std::string> args)
+{
+    for (size_t i = 0; i < args.size() && !m_stop; ++i) {
+        std::string_view word = args[i];
+        if (word.size() < 2 || word[0] != '-') {
+            // A bare argument is a disk image: QEMU's "qemu-system-x86_64 disk.img".
+            TRY(on_hd(Arg { "hda", word, true }));
+            continue;
+        }
+        std::string_view name = word.substr(word.starts_with("--") ? 2 : 1);
+        const OptionSpec* spec = find_option(name);
+        if (!spec)
+            return Arg { name, {}, false }.error("unsupported option");
+        Arg arg { spec->name, {}, false };
+        if (spec->takes_value) {
+            if (i + 1 >= args.size())
+                return arg.error("missing argument");
+            arg.value = args[++i];
+            arg.has_value = true;
+        }
+        TRY((this->*spec->handler)(arg));
+    }
+    if (m_result.action != CommandLine::Action::Run)
+        return std::move(m_result);
+    TRY(finish_network());
+    name_drives();
+    return std::move(m_result);
+}
+
+Result<void> Parser::on_accel(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 1> keys { "accel" };
+    auto kv = TRY(parse_keyvals(arg, "accel", keys));
+    if (kv.get("accel").value_or("") != "kvm")
+        return arg.error("only kvm is supported");
+    return {};
+}
+
+Result<void> Parser::on_machine(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 3> keys { "type", "accel", "usb" };
+    auto kv = TRY(parse_keyvals(arg, "type", keys));
+    if (auto type = kv.get("type")) {
+        if (!is_pc_machine(*type))
+            return arg.error("unsupported machine type '{}' (only pc)", *type);
+        m_result.config.machine = "pc";
+    }
+    if (auto accel = kv.get("accel")) {
+        // "accel=kvm:tcg" lists fall-backs in order; the first one is used.
+        if (accel->substr(0, accel->find(':')) != "kvm")
+            return arg.error("only kvm is supported");
+    }
+    if (auto usb = TRY(get_bool(arg, kv, "usb")); usb && *usb)
+        return arg.error("USB is not supported");
+    return {};
+}
+
+Result<void> Parser::on_cpu(const Arg& arg)
+{
+    if (arg.value.find(',') != std::string_view::npos)
+        return arg.error("CPU properties are not supported");
+    if (arg.value != "host" && arg.value != "max")
+        return arg.error("unsupported CPU model '{}' (only host)", arg.value);
+    m_result.config.cpu = "host";
+    return {};
+}
+
+Result<void> Parser::on_memory(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 3> keys { "size", "slots", "maxmem" };
+    auto kv = TRY(parse_keyvals(arg, "size", keys));
+    if (kv.contains("slots") || kv.contains("maxmem"))
+        return arg.error("memory hotplug (slots=, maxmem=) is not supported");
+    auto text = kv.get("size");
+    if (!text || text->empty())
+        return arg.error("missing memory size");
+    // A number without suffix counts MiB, QEMU's legacy rule for -m.
+    uint64_t unit = (text->back() >= '0' && text->back() <= '9') ? 1ULL << 20 : 1;
+    auto bytes = parse_size(*text, unit);
+    if (!bytes)
+        return arg.error("{}", bytes.error().message);
+    if (*bytes == 0)
+        return arg.error("memory size must be positive");
+    if (*bytes > UINT64_MAX - (memory_alignment - 1))
+        return arg.error("size too large");
+    m_result.config.memory_bytes = (*bytes + memory_alignment - 1) & ~(memory_alignment - 1);
+    return {};
+}
+
+// QEMU's rules (machine_parse_smp_config, "prefer cores" since 6.2): missing values are computed
+// from the given ones, then sockets * cores * threads must equal maxcpus and cpus <= maxcpus.
+Result<void> Parser::on_smp(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 7> keys { "cpus", "sockets", "dies", "clusters",
+                                                            "cores", "threads", "maxcpus" };
+    auto kv = TRY(parse_keyvals(arg, "cpus", keys));
+
+    // 0 means "not given"; an explicit 0 is refused.
+    auto get = [&](std::string_view key) -> Result<uint64_t> {
+        auto text = kv.get(key);
+        if (!text)
+            return 0;
+        auto number = parse_uint(*text, UINT64_MAX);
+        if (!number)
+            return arg.error("invalid value '{}' for {}", *text, key);
+        if (*number == 0)
+            return arg.error("{} must be positive", key);
+        if (*number > max_cpus_supported)
+            return arg.error("at most {} CPUs are supported", max_cpus_supported);
+        return *number;
+    };
+    uint64_t cpus = TRY(get("cpus"));
+    uint64_t sockets = TRY(get("sockets"));
+    uint64_t cores = TRY(get("cores"));
+    uint64_t threads = TRY(get("threads"));
+    uint64_t max_cpus = TRY(get("maxcpus"));
+    for (std::string_view level : { std::string_view("dies"), std::string_view("clusters") }) {
+        if (uint64_t count = TRY(get(level)); count > 1)
+            return arg.error("{}={} is not supported (only 1)", level, count);
+    }
+
+    if (cpus == 0 && max_cpus == 0) {
+        sockets = sockets ? sockets : 1;
+        cores = cores ? cores : 1;
+        threads = threads ? threads : 1;
+    } else {
+        max_cpus = max_cpus ? max_cpus : cpus;
+        if (cores == 0) {
+            sockets = sockets ? sockets : 1;
+            threads = threads ? threads : 1;
+            cores = max_cpus / (sockets * threads);
+        } else if (sockets == 0) {
+            threads = threads ? threads : 1;
+            sockets = max_cpus / (cores * threads);
+        }
+        if (threads == 0)
+            threads = max_cpus / (sockets * cores);
+    }
+    // Each factor is at most 255, so the product cannot overflow.
+    uint64_t total = sockets * cores * threads;
+    max_cpus = max_cpus ? max_cpus : total;
+    cpus = cpus ? cpus : max_cpus;
+    if (total != max_cpus)
+        return arg.error("invalid CPU topology: sockets ({}) * cores ({}) * threads ({}) != maxcpus ({})", sockets,
+                         cores, threads, max_cpus);
+    if (cpus > max_cpus)
+        return arg.error("invalid CPU topology: maxcpus ({}) must be at least cpus ({})", max_cpus, cpus);
+
+    auto& smp = m_result.config.smp;
+    smp.cpus = static_cast<uint32_t>(cpus);
+    smp.sockets = static_cast<uint32_t>(sockets);
+    smp.cores = static_cast<uint32_t>(cores);
+    smp.threads = static_cast<uint32_t>(threads);
+    smp.max_cpus = static_cast<uint32_t>(max_cpus);
+    return {};
+}
+
+Result<void> Parser::on_kernel(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("empty file name");
+    m_result.config.kernel = arg.value;
+    return {};
+}
+
+Result<void> Parser::on_initrd(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("empty file name");
+    m_result.config.initrd = arg.value;
+    return {};
+}
+
+Result<void> Parser::on_append(const Arg& arg)
+{
+    m_result.config.append = arg.value;
+    return {};
+}
+
+Result<void> Parser::on_name(const Arg& arg)
+{
+    // process= and debug-threads= only name host threads; they are accepted and ignored.
+    static constexpr std::array<std::string_view, 3> keys { "guest", "process", "debug-threads" };
+    auto kv = TRY(parse_keyvals(arg, "guest", keys));
+    TRY(get_bool(arg, kv, "debug-threads"));
+    if (auto guest = kv.get("guest"))
+        m_result.config.name = *guest;
+    return {};
+}
+
+Result<void> Parser::on_nographic(const Arg&)
+{
+    m_result.config.nographic = true;
+    return {};
+}
+
+Result<void> Parser::on_serial(const Arg& arg)
+{
+    auto& serials = m_result.config.serials;
+    if (serials.size() >= max_serial_ports)
+        return arg.error("too many serial ports (at most {})", max_serial_ports);
+    SerialConfig serial;
+    if (arg.value == "stdio") {
+        serial.backend = SerialBackend::Stdio;
+    } else if (arg.value == "mon:stdio") {
+        serial.backend = SerialBackend::MonStdio;
+    } else if (arg.value == "null") {
+        serial.backend = SerialBackend::Null;
+    } else if (arg.value == "none") {
+        serial.backend = SerialBackend::None;
+    } else if (arg.value.starts_with("file:")) {
+        serial.backend = SerialBackend::File;
+        serial.path = arg.value.substr(5);
+        if (serial.path.empty())
+            return arg.error("empty file name");
+    } else {
+        return arg.error("unsupported serial backend (stdio, mon:stdio, file:PATH, null, none)");
+    }
+    serials.push_back(std::move(serial));
+    return {};
+}
+
+Result<void> Parser::on_display(const Arg& arg)
+{
+    if (arg.value == "none") {
+        m_result.config.display_none = true;
+        return {};
+    }
+    auto type = arg.value.substr(0, arg.value.find(','));
+    if (type == "none")
+        return arg.error("display options are not supported");
+    return arg.error("unsupported display '{}' (only none)", type);
+}
+
+Result<void> Parser::on_no_reboot(const Arg&)
+{
+    m_result.config.no_reboot = true;
+    return {};
+}
+
+Result<void> Parser::on_help(const Arg&)
+{
+    m_result.action = CommandLine::Action::Help;
+    m_stop = true;
+    return {};
+}
+
+Result<void> Parser::on_version(const Arg&)
+{
+    m_result.action = CommandLine::Action::Version;
+    m_stop = true;
+    return {};
+}
+
+Result<void> Parser::on_drive(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 12> keys { "file", "format", "if", "id", "index",
+                                                             "readonly", "read-only", "snapshot", "cache",
+                                                             "aio", "discard", "media" };
+    auto kv = TRY(parse_keyvals(arg, {}, keys));
+    DriveConfig drive;
+    auto file = kv.get("file");
+    if (!file || file->empty())
+        return arg.error("file= is required");
+    drive.file = *file;
+
+    if (auto format = kv.get("format")) {
+        if (*format != "raw" && *format != "qcow2")
+            return arg.error("unsupported format '{}' (raw, qcow2)", *format);
+        drive.format = *format;
+    }
+    if (auto interface = kv.get("if")) {
+        if (*interface == "virtio")
+            drive.interface = DriveInterface::Virtio;
+        else if (*interface == "ide")
+            drive.interface = DriveInterface::Ide;
+        else if (*interface == "none")
+            drive.interface = DriveInterface::None;
+        else
+            return arg.error("unsupported interface '{}' (virtio, ide, none)", *interface);
+    }
+    if (auto id = TRY(get_id(arg, kv)))
+        drive.id = *id;
+    if (auto index = kv.get("index")) {
+        auto number = parse_uint(*index, max_drive_index);
+        if (!number)
+            return arg.error("invalid index '{}'", *index);
+        drive.index = static_cast<int>(*number);
+    }
+    // "readonly" is the legacy spelling of "read-only"; the later one wins.
+    for (const auto& item : kv.items()) {
+        if (item.key != "readonly" && item.key != "read-only")
+            continue;
+        auto flag = parse_bool(item.value);
+        if (!flag)
+            return arg.error("invalid value '{}' for {} (expected on or off)", item.value, item.key);
+        drive.read_only = *flag;
+    }
+    if (auto snapshot = TRY(get_bool(arg, kv, "snapshot")))
+        drive.snapshot = *snapshot;
+    if (auto cache = kv.get("cache")) {
+        if (*cache == "writeback")
+            drive.cache = CacheMode::Writeback;
+        else if (*cache == "none")
+            drive.cache = CacheMode::None;
+        else if (*cache == "writethrough")
+            drive.cache = CacheMode::Writethrough;
+        else if (*cache == "unsafe")
+            drive.cache = CacheMode::Unsafe;
+        else if (*cache == "directsync")
+            drive.cache = CacheMode::DirectSync;
+        else
+            return arg.error("invalid cache mode '{}'", *cache);
+    }
+    if (auto aio = kv.get("aio")) {
+        if (*aio == "threads")
+            drive.aio = AioMode::Threads;
+        else if (*aio == "native")
+            drive.aio = AioMode::Native;
+        else if (*aio == "io_uring")
+            drive.aio = AioMode::IoUring;
+        else
+            return arg.error("invalid aio mode '{}'", *aio);
+    }
+    if (auto discard = kv.get("discard")) {
+        if (*discard == "unmap" || *discard == "on")
+            drive.discard = true;
+        else if (*discard == "ignore" || *discard == "off")
+            drive.discard = false;
+        else
+            return arg.error("invalid discard mode '{}'", *discard);
+    }
+    if (auto media = kv.get("media"); media && *media != "disk")
+        return arg.error("unsupported media '{}' (only disk)", *media);
+    return add_drive(arg, std::move(drive));
+}
+
+Result<void> Parser::on_hd(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("empty file name");
+    // -hda..-hdd: "-drive file=FILE,index=0..3,media=disk" on IDE; the file name is taken as is.
+    DriveConfig drive;
+    drive.file = arg.value;
+    drive.interface = DriveInterface::Ide;
+    drive.index = arg.option.back() - 'a';
+    return add_drive(arg, std::move(drive));
+}
+
+Result<void> Parser::add_drive(const Arg& arg, DriveConfig drive)
+{
+    auto& drives = m_result.config.drives;
+    if (drive.interface == DriveInterface::Ide && drive.index > max_ide_index)
+        return arg.error("index {} out of range for if=ide (0-{})", drive.index, max_ide_index);
+    for (const auto& other : drives) {
+        if (!drive.id.empty() && other.id == drive.id)
+            return arg.error("duplicate drive id '{}'", drive.id);
+        if (drive.index >= 0 && other.index == drive.index && other.interface == drive.interface)
+            return arg.error("drive index {} is already in use", drive.index);
+    }
+    drives.push_back(std::move(drive));
+    return {};
+}
+
+Result<void> Parser::on_device(const Arg& arg)
+{
+    auto kv = TRY(parse_keyvals(arg, "driver", std::nullopt));
+    auto driver = kv.get("driver");
+    if (!driver || driver->empty())
+        return arg.error("missing driver name");
+    if (*driver == "help" || *driver == "?")
+        return arg.error("device help is not supported");
+    DeviceConfig device;
+    device.driver = *driver;
+    if (auto id = TRY(get_id(arg, kv))) {
+        for (const auto& other : m_result.config.devices) {
+            if (other.id == *id)
+                return arg.error("duplicate device id '{}'", *id);
+        }
+        device.id = *id;
+    }
+    for (const auto& item : kv.items()) {
+        if (item.key != "driver" && item.key != "id")
+            device.properties[item.key] = item.value;
+    }
+    m_result.config.devices.push_back(std::move(device));
+    return {};
+}
+
+bool Parser::netdev_id_taken(std::string_view id) const
+{
+    for (const auto& netdev : m_result.config.netdevs) {
+        if (netdev.id == id)
+            return true;
+    }
+    for (const auto& pending : m_pending_net) {
+        if (!pending.backend.id.empty() && pending.backend.id == id)
+            return true;
+    }
+    return false;
+}
+
+// The back-end part shared by -netdev, -net tap|user and -nic tap|user; extra_keys are those of
+// the calling syntax, left for the caller to read.
+Result<NetdevConfig> Parser::build_netdev(const Arg& arg, const KeyValues& kv, Keys extra_keys)
+{
+    static constexpr std::array<std::string_view, 9> tap_keys { "type", "id", "ifname", "fd", "script",
+                                                                "downscript", "vhost", "queues", "vnet_hdr" };
+    static constexpr std::array<std::string_view, 15> user_keys {
+        "type", "id", "net", "host", "dhcpstart", "dns", "hostfwd", "restrict", "hostname", "domainname",
+        "ipv4", "ipv6", "tftp", "bootfile", "dnssearch"
+    };
+    NetdevConfig netdev;
+    auto type = kv.get("type");
+    if (!type || type->empty())
+        return arg.error("missing network back end type");
+    Keys keys;
+    if (*type == "tap")
+        keys = tap_keys;
+    else if (*type == "user")
+        keys = user_keys;
+    else
+        return arg.error("unsupported network back end '{}' (tap, user)", *type);
+    netdev.type = *type;
+    for (const auto& item : kv.items()) {
+        if (std::find(keys.begin(), keys.end(), item.key) == keys.end()
+            && std::find(extra_keys.begin(), extra_keys.end(), item.key) == extra_keys.end())
+            return arg.error("unknown parameter '{}'", item.key);
+    }
+    if (auto id = TRY(get_id(arg, kv)))
+        netdev.id = *id;
+
+    if (netdev.type == "tap") {
+        if (auto ifname = kv.get("ifname"))
+            netdev.ifname = *ifname;
+        if (auto fd = kv.get("fd")) {
+            auto number = parse_uint(*fd, INT32_MAX);
+            if (!number)
+                return arg.error("invalid fd '{}'", *fd);
+            netdev.fd = static_cast<int>(*number);
+            if (kv.contains("ifname"))
+                return arg.error("fd= and ifname= cannot be combined");
+        }
+        // Vireo never runs network scripts; QEMU's default would run /etc/qemu-ifup.
+        for (std::string_view key : { std::string_view("script"), std::string_view("downscript") }) {
+            if (auto script = kv.get(key); script && !script->empty() && *script != "no")
+                return arg.error("{}={}: network scripts are not supported (use {}=no)", key, *script, key);
+        }
+        if (auto vhost = TRY(get_bool(arg, kv, "vhost")); vhost && *vhost)
+            return arg.error("vhost=on is not supported");
+        if (auto queues = kv.get("queues")) {
+            auto number = parse_uint(*queues, max_net_queues);
+            if (!number || *number == 0)
+                return arg.error("invalid queues '{}' (1-{})", *queues, max_net_queues);
+            netdev.queues = static_cast<uint32_t>(*number);
+        }
+        if (auto vnet_hdr = TRY(get_bool(arg, kv, "vnet_hdr")))
+            netdev.vnet_hdr = *vnet_hdr;
+    } else {
+        for (auto forward : kv.get_all("hostfwd"))
+            netdev.hostfwd.emplace_back(forward);
+        for (std::string_view key : { "net", "host", "dhcpstart", "dns", "hostname", "domainname", "tftp",
+                                      "bootfile", "dnssearch" }) {
+            if (auto value = kv.get(key))
+                netdev.options[std::string(key)] = *value;
+        }
+        for (std::string_view key : { "restrict", "ipv4", "ipv6" })
+            TRY(copy_bool(arg, kv, key, netdev.options));
+    }
+    return netdev;
+}
+
+Result<void> Parser::on_netdev(const Arg& arg)
+{
+    m_result.config.default_network = false;
+    auto kv = TRY(parse_keyvals(arg, "type", std::nullopt));
+    if (kv.get("type") == "help")
+        return arg.error("netdev help is not supported");
+    auto netdev = TRY(build_netdev(arg, kv, {}));
+    if (netdev.id.empty())
+        return arg.error("id= is required");
+    if (netdev_id_taken(netdev.id))
+        return arg.error("duplicate netdev id '{}'", netdev.id);
+    m_result.config.netdevs.push_back(std::move(netdev));
+    return {};
+}
+
+Result<void> Parser::on_net(const Arg& arg)
+{
+    m_result.config.default_network = false;
+    auto kv = TRY(parse_keyvals(arg, "type", std::nullopt));
+    auto type = kv.get("type").value_or("");
+
+    PendingNet pending;
+    pending.arg_text = fmt::format("-net {}", printable(arg.value));
+    if (auto vlan = kv.get("vlan")) {
+        auto number = parse_uint(*vlan, UINT32_MAX);
+        if (!number)
+            return arg.error("invalid vlan '{}'", *vlan);
+        pending.hub = static_cast<uint32_t>(*number);
+    }
+    // In -net, "name=" is the older spelling of "id=".
+    auto id = kv.get("id") ? kv.get("id") : kv.get("name");
+    if (id && !is_valid_id(*id))
+        return arg.error("invalid id '{}'", *id);
+
+    if (type == "none") {
+        static constexpr std::array<std::string_view, 1> keys { "type" };
+        if (auto unknown = kv.first_unknown_key(keys))
+            return arg.error("unknown parameter '{}'", *unknown);
+        return {};
+    }
+    if (type == "nic") {
+        static constexpr std::array<std::string_view, 7> keys { "type", "model", "macaddr", "netdev",
+                                                                "vlan", "name", "id" };
+        if (auto unknown = kv.first_unknown_key(keys))
+            return arg.error("unknown parameter '{}'", *unknown);
+        if (auto model = kv.get("model"); model && !is_virtio_nic_model(*model))
+            return arg.error("unsupported NIC model '{}' (only virtio)", *model);
+        pending.nic.driver = "virtio-net-pci";
+        if (id)
+            pending.nic.id = *id;
+        if (auto mac = kv.get("macaddr"))
+            pending.nic.properties["mac"] = *mac;
+        pending.kind = PendingNet::Kind::HubNic;
+        if (auto netdev = kv.get("netdev")) {
+            if (kv.contains("vlan"))
+                return arg.error("netdev= and vlan= cannot be combined");
+            pending.kind = PendingNet::Kind::DirectNic;
+            pending.nic.properties["netdev"] = *netdev;
+        }
+        m_pending_net.push_back(std::move(pending));
+        return {};
+    }
+    if (type == "tap" || type == "user") {
+        static constexpr std::array<std::string_view, 2> extra { "vlan", "name" };
+        pending.backend = TRY(build_netdev(arg, kv, extra));
+        if (id) {
+            if (netdev_id_taken(*id))
+                return arg.error("duplicate netdev id '{}'", *id);
+            pending.backend.id = *id;
+        }
+        pending.kind = PendingNet::Kind::HubBackend;
+        m_pending_net.push_back(std::move(pending));
+        return {};
+    }
+    return arg.error("unsupported network type '{}' (nic, tap, user, none)", type);
+}
+
+Result<void> Parser::on_nic(const Arg& arg)
+{
+    m_result.config.default_network = false;
+    auto kv = TRY(parse_keyvals(arg, "type", std::nullopt));
+    if (kv.get("type") == "none") {
+        static constexpr std::array<std::string_view, 1> keys { "type" };
+        if (auto unknown = kv.first_unknown_key(keys))
+            return arg.error("unknown parameter '{}'", *unknown);
+        return {};
+    }
+    static constexpr std::array<std::string_view, 2> extra { "model", "mac" };
+    PendingNet pending;
+    pending.kind = PendingNet::Kind::NicPair;
+    pending.arg_text = fmt::format("-nic {}", printable(arg.value));
+    pending.backend = TRY(build_netdev(arg, kv, extra));
+    if (!pending.backend.id.empty() && netdev_id_taken(pending.backend.id))
+        return arg.error("duplicate netdev id '{}'", pending.backend.id);
+    if (auto model = kv.get("model"); model && !is_virtio_nic_model(*model))
+        return arg.error("unsupported NIC model '{}' (only virtio)", *model);
+    pending.nic.driver = "virtio-net-pci";
+    if (auto mac = kv.get("mac"))
+        pending.nic.properties["mac"] = *mac;
+    m_pending_net.push_back(std::move(pending));
+    return {};
+}
+
+Result<void> Parser::finish_network()
+{
+    // Generated ids for back ends without one.
+    unsigned next_id = 0;
+    for (auto& pending : m_pending_net) {
+        bool has_backend = pending.kind == PendingNet::Kind::HubBackend || pending.kind == PendingNet::Kind::NicPair;
+        if (!has_backend || !pending.backend.id.empty())
+            continue;
+        std::string id;
+        do
+            id = fmt::format("net{}", next_id++);
+        while (netdev_id_taken(id));
+        pending.backend.id = id;
+    }
+
+    // Hubs: at most one NIC and one back end each; remember the back end of each hub.
+    struct Hub {
+        uint32_t number;
+        const PendingNet* nic = nullptr;
+        const PendingNet* backend = nullptr;
+    };
+    std::vector<Hub> hubs;
+    auto hub_of = [&](uint32_t number) -> Hub& {
+        for (auto& hub : hubs) {
+            if (hub.number == number)
+                return hub;
+        }
+        return hubs.emplace_back(Hub { number });
+    };
+    for (const auto& pending : m_pending_net) {
+        if (pending.kind == PendingNet::Kind::HubNic) {
+            Hub& hub = hub_of(pending.hub);
+            if (hub.nic)
+                return make_error("{}: hub {} already has a NIC (several NICs on one hub are not supported)",
+                                  pending.arg_text, pending.hub);
+            hub.nic = &pending;
+        } else if (pending.kind == PendingNet::Kind::HubBackend) {
+            Hub& hub = hub_of(pending.hub);
+            if (hub.backend)
+                return make_error(
+                    "{}: hub {} already has a back end (several back ends on one hub are not supported)",
+                    pending.arg_text, pending.hub);
+            hub.backend = &pending;
+        }
+    }
+
+    auto& config = m_result.config;
+    for (const auto& pending : m_pending_net) {
+        if (pending.kind == PendingNet::Kind::DirectNic) {
+            const auto& netdev = pending.nic.properties.at("netdev");
+            if (!netdev_id_taken(netdev))
+                return make_error("{}: netdev '{}' not found", pending.arg_text, netdev);
+        }
+    }
+    for (auto& pending : m_pending_net) {
+        switch (pending.kind) {
+        case PendingNet::Kind::HubBackend:
+            config.netdevs.push_back(pending.backend);
+            break;
+        case PendingNet::Kind::NicPair:
+            config.netdevs.push_back(pending.backend);
+            pending.nic.properties["netdev"] = pending.backend.id;
+            config.devices.push_back(pending.nic);
+            break;
+        case PendingNet::Kind::HubNic:
+            if (const PendingNet* backend = hub_of(pending.hub).backend)
+                pending.nic.properties["netdev"] = backend->backend.id;
+            config.devices.push_back(pending.nic);
+            break;
+        case PendingNet::Kind::DirectNic:
+            config.devices.push_back(pending.nic);
+            break;
+        }
+    }
+    return {};
+}
+
+// Drives without id= get "drive0", "drive1", ... that no other drive uses.
+void Parser::name_drives()
+{
+    auto& drives = m_result.config.drives;
+    unsigned next = 0;
+    for (auto& drive : drives) {
+        if (!drive.id.empty())
+            continue;
+        std::string id;
+        bool taken;
+        do {
+            id = fmt::format("drive{}", next++);
+            taken = std::any_of(drives.begin(), drives.end(), [&](const DriveConfig& other) { return other.id == id; });
+        } while (taken);
+        drive.id = id;
+    }
+}
+
+Result<void> Parser::on_chardev(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 5> common { "backend", "id", "logfile", "logappend", "mux" };
+    static constexpr std::array<std::string_view, 1> stdio_keys { "signal" };
+    static constexpr std::array<std::string_view, 2> file_keys { "path", "append" };
+    static constexpr std::array<std::string_view, 11> socket_keys { "path", "host", "port", "server", "wait",
+                                                                    "telnet", "delay", "reconnect", "ipv4",
+                                                                    "ipv6", "to" };
+    auto kv = TRY(parse_keyvals(arg, "backend", std::nullopt));
+    auto backend = kv.get("backend");
+    if (!backend || backend->empty())
+        return arg.error("missing chardev back end");
+    Keys specific;
+    if (*backend == "stdio")
+        specific = stdio_keys;
+    else if (*backend == "file")
+        specific = file_keys;
+    else if (*backend == "socket")
+        specific = socket_keys;
+    else if (*backend != "null" && *backend != "pty")
+        return arg.error("unsupported chardev back end '{}' (stdio, file, socket, null, pty)", *backend);
+    for (const auto& item : kv.items()) {
+        if (std::find(common.begin(), common.end(), item.key) == common.end()
+            && std::find(specific.begin(), specific.end(), item.key) == specific.end())
+            return arg.error("unknown parameter '{}'", item.key);
+    }
+
+    ChardevConfig chardev;
+    chardev.backend = *backend;
+    auto id = TRY(get_id(arg, kv));
+    if (!id)
+        return arg.error("id= is required");
+    for (const auto& other : m_result.config.chardevs) {
+        if (other.id == *id)
+            return arg.error("duplicate chardev id '{}'", *id);
+    }
+    chardev.id = *id;
+
+    static constexpr std::array<std::string_view, 10> bool_keys { "logappend", "mux", "signal", "append",
+                                                                  "server", "wait", "telnet", "delay",
+                                                                  "ipv4", "ipv6" };
+    for (const auto& item : kv.items()) {
+        if (item.key == "backend" || item.key == "id")
+            continue;
+        if (std::find(bool_keys.begin(), bool_keys.end(), item.key) != bool_keys.end())
+            TRY(copy_bool(arg, kv, item.key, chardev.options));
+        else
+            chardev.options[item.key] = item.value;
+    }
+    if (*backend == "file" && kv.get("path").value_or("").empty())
+        return arg.error("path= is required");
+    if (*backend == "socket" && !chardev.options.contains("path") && !chardev.options.contains("port"))
+        return arg.error("path= or port= is required");
+    m_result.config.chardevs.push_back(std::move(chardev));
+    return {};
+}
+
+} // namespace
+
+Result<CommandLine> parse_command_line(std::span<const std::string> args)
+{
+    Parser parser;
+    return parser.run(args);
+}
+
+} // namespace vireo
