@@ -118,12 +118,13 @@ public:
     uint16_t add_indirect_chain(std::initializer_list<Buffer> buffers)
     {
         GuestAddress table = alloc(16ULL * buffers.size());
-        uint16_t i = 0;
+        size_t i = 0;
         for (const auto& buffer : buffers) {
             bool last = i + 1 == buffers.size();
             uint16_t flags = static_cast<uint16_t>((buffer.writable ? k_virtq_desc_f_write : 0)
                 | (last ? 0 : k_virtq_desc_f_next));
-            write_descriptor(i, buffer.address, buffer.length, flags, last ? 0 : static_cast<uint16_t>(i + 1), table);
+            write_descriptor(static_cast<uint16_t>(i), buffer.address, buffer.length, flags,
+                last ? 0 : static_cast<uint16_t>(i + 1), table);
             ++i;
         }
         uint16_t head = m_next_desc;

@@ -157,7 +157,6 @@ private:
     uint16_t m_next_avail = 0;
     uint16_t m_next_used = 0;
     uint16_t m_signalled_used = 0; // used idx when should_notify() last ran
-    bool m_signalled_valid = false;
 };
 
 } // namespace vireo
