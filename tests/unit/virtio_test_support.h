@@ -3,8 +3,10 @@
 // available ring into a fake GuestMemory the way a guest driver would, and reads the used ring
 // back. No guest needed. Layout from `base`: descriptor table (16 * size), available ring,
 // used ring (4-aligned), then a bump allocator for data buffers and indirect tables.
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bus/interrupt.h"
 #include "devices/virtio/queue.h"
 #include "memory/guest_memory.h"
 
@@ -184,6 +187,63 @@ private:
     GuestAddress m_next_free;
     uint16_t m_next_desc = 0;
     uint16_t m_avail_idx = 0;
+};
+
+// Records what the PCI/MSI-X code asks of KVM.
+class FakeMsiRouter final : public MsiRouter {
+public:
+    Result<uint32_t> allocate_gsi() override { return m_next_gsi++; }
+    Result<void> set_msi_route(uint32_t gsi, MsiMessage message) override
+    {
+        routes[gsi] = message;
+        return {};
+    }
+    Result<void> attach_irqfd(uint32_t gsi, int event_fd) override
+    {
+        irqfds[gsi] = event_fd;
+        return {};
+    }
+    void detach_irqfd(uint32_t gsi, int) override { irqfds.erase(gsi); }
+
+    std::map<uint32_t, MsiMessage> routes;
+    std::map<uint32_t, int> irqfds;
+
+private:
+    uint32_t m_next_gsi = 24;
+};
+
+class FakeIoEventRegistrar final : public IoEventRegistrar {
+public:
+    struct Registration {
+        Space space;
+        uint64_t address;
+        uint32_t length;
+        int fd;
+    };
+    Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) override
+    {
+        registrations.push_back({ space, address, length, event_fd });
+        return {};
+    }
+    void remove_ioeventfd(Space space, uint64_t address, uint32_t, int event_fd) override
+    {
+        std::erase_if(registrations, [&](const Registration& r) {
+            return r.space == space && r.address == address && r.fd == event_fd;
+        });
+    }
+    std::vector<Registration> registrations;
+};
+
+class FakeInterruptLine final : public InterruptLine {
+public:
+    void set_level(bool high) override
+    {
+        level = high;
+        if (high)
+            ++raised;
+    }
+    bool level = false;
+    int raised = 0;
 };
 
 } // namespace vireo::test
