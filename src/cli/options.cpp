@@ -211,7 +211,7 @@ Result<CommandLine> Parser::run(std::span<const std::string> args)
 {
     for (size_t i = 0; i < args.size() && !m_stop; ++i) {
         std::string_view word = args[i];
-        if (word.size() < 2 || word[0] != '-') {
+        if (word.empty() || word[0] != '-') {
             // A bare argument is a disk image: QEMU's "qemu-system-x86_64 disk.img".
             TRY(on_hd(Arg { "hda", word, true }));
             continue;
@@ -349,6 +349,8 @@ Result<void> Parser::on_smp(const Arg& arg)
     uint64_t total = sockets * cores * threads;
     max_cpus = max_cpus ? max_cpus : total;
     cpus = cpus ? cpus : max_cpus;
+    if (max_cpus > max_cpus_supported)
+        return arg.error("at most {} CPUs are supported", max_cpus_supported);
     if (total != max_cpus)
         return arg.error("invalid CPU topology: sockets ({}) * cores ({}) * threads ({}) != maxcpus ({})", sockets,
                          cores, threads, max_cpus);

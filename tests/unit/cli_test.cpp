@@ -1,0 +1,643 @@
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "cli/help.h"
+#include "cli/options.h"
+
+using namespace vireo;
+
+namespace {
+
+Result<CommandLine> parse(std::vector<std::string> args)
+{
+    return parse_command_line(args);
+}
+
+VmConfig config_of(std::vector<std::string> args)
+{
+    auto result = parse(std::move(args));
+    EXPECT_TRUE(result) << result.error().message;
+    if (!result)
+        return {};
+    EXPECT_EQ(result->action, CommandLine::Action::Run);
+    return result->config;
+}
+
+std::string error_of(std::vector<std::string> args)
+{
+    auto result = parse(std::move(args));
+    if (result)
+        return "<no error>";
+    EXPECT_EQ(result.error().code, 0);
+    return result.error().message;
+}
+
+} // namespace
+
+// ---- The sample command lines ----
+
+TEST(Cli, SampleKernelBootNographic)
+{
+    auto config = config_of({ "-enable-kvm", "-m", "512", "-smp", "2", "-kernel", "vmlinuz", "-initrd", "initrd.gz",
+                              "-append", "console=ttyS0", "-nographic" });
+    EXPECT_EQ(config.memory_bytes, 512ULL << 20);
+    EXPECT_EQ(config.smp.cpus, 2u);
+    EXPECT_EQ(config.smp.max_cpus, 2u);
+    EXPECT_EQ(config.kernel, "vmlinuz");
+    EXPECT_EQ(config.initrd, "initrd.gz");
+    EXPECT_EQ(config.append, "console=ttyS0");
+    EXPECT_TRUE(config.nographic);
+    EXPECT_TRUE(config.serials.empty());
+    EXPECT_EQ(config.accel, "kvm");
+    EXPECT_EQ(config.machine, "pc");
+    EXPECT_EQ(config.cpu, "host");
+    EXPECT_TRUE(config.default_network);
+}
+
+TEST(Cli, SampleAccelSerialDisplayNone)
+{
+    auto config = config_of({ "-accel", "kvm", "-M", "pc", "-m", "1G", "-smp", "4", "-kernel", "vmlinuz", "-append",
+                              "console=ttyS0 quiet", "-serial", "stdio", "-display", "none", "-name", "test",
+                              "-no-reboot" });
+    EXPECT_EQ(config.memory_bytes, 1ULL << 30);
+    EXPECT_EQ(config.smp.cpus, 4u);
+    EXPECT_EQ(config.smp.cores, 4u);
+    EXPECT_EQ(config.smp.sockets, 1u);
+    EXPECT_EQ(config.append, "console=ttyS0 quiet");
+    ASSERT_EQ(config.serials.size(), 1u);
+    EXPECT_EQ(config.serials[0].backend, SerialBackend::Stdio);
+    EXPECT_TRUE(config.display_none);
+    EXPECT_FALSE(config.nographic);
+    EXPECT_EQ(config.name, "test");
+    EXPECT_TRUE(config.no_reboot);
+}
+
+TEST(Cli, SampleDiskAndOldStyleTapNetwork)
+{
+    auto config = config_of({ "-enable-kvm", "-name", "ubuntutest", "-m", "2048", "-hda", "ubuntutest.qcow2", "-net",
+                              "nic,model=virtio", "-net", "tap,ifname=tap0,script=no,downscript=no" });
+    EXPECT_EQ(config.name, "ubuntutest");
+    EXPECT_EQ(config.memory_bytes, 2048ULL << 20);
+    ASSERT_EQ(config.drives.size(), 1u);
+    EXPECT_EQ(config.drives[0].file, "ubuntutest.qcow2");
+    EXPECT_EQ(config.drives[0].interface, DriveInterface::Ide);
+    EXPECT_EQ(config.drives[0].index, 0);
+    EXPECT_EQ(config.drives[0].format, "");
+    EXPECT_EQ(config.drives[0].id, "drive0");
+    ASSERT_EQ(config.netdevs.size(), 1u);
+    EXPECT_EQ(config.netdevs[0].type, "tap");
+    EXPECT_EQ(config.netdevs[0].ifname, "tap0");
+    EXPECT_EQ(config.netdevs[0].id, "net0");
+    ASSERT_EQ(config.devices.size(), 1u);
+    EXPECT_EQ(config.devices[0].driver, "virtio-net-pci");
+    EXPECT_EQ(config.devices[0].properties.at("netdev"), "net0");
+    EXPECT_FALSE(config.default_network);
+
+    EXPECT_EQ(error_of({ "-enable-kvm", "-name", "ubuntutest", "-m", "2048", "-hda", "ubuntutest.qcow2", "-net",
+                         "nic,model=virtio", "-net", "tap,ifname=tap0,script=no,downscript=no", "-vnc", ":19" }),
+              "-vnc: unsupported option");
+}
+
+// ---- General ----
+
+TEST(Cli, EmptyCommandLineGivesDefaults)
+{
+    auto config = config_of({});
+    EXPECT_EQ(config.memory_bytes, 128ULL << 20);
+    EXPECT_EQ(config.smp.cpus, 1u);
+    EXPECT_TRUE(config.default_network);
+    EXPECT_TRUE(config.drives.empty());
+}
+
+TEST(Cli, DoubleDashFormsAreAccepted)
+{
+    auto config = config_of({ "--enable-kvm", "--m", "256", "--nographic", "--kernel", "k" });
+    EXPECT_EQ(config.memory_bytes, 256ULL << 20);
+    EXPECT_TRUE(config.nographic);
+    EXPECT_EQ(config.kernel, "k");
+}
+
+TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
+{
+    EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
+    EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
+    for (std::string option : { "vnc", "monitor", "qmp", "boot", "bios", "usb", "soundhw", "vga", "incoming",
+                                "loadvm", "snapshot", "daemonize", "S", "nodefaults", "object", "global" })
+        EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
+    EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
+    EXPECT_EQ(error_of({ "--" }), "-: unsupported option");
+    EXPECT_EQ(error_of({ "-a\nb" }), "-a?b: unsupported option");
+}
+
+TEST(Cli, MissingArgument)
+{
+    for (std::string option : { "m", "smp", "kernel", "initrd", "append", "name", "serial", "display", "drive",
+                                "hda", "device", "netdev", "net", "nic", "chardev", "accel", "machine", "M", "cpu" })
+        EXPECT_EQ(error_of({ "-" + option }), "-" + option + ": missing argument");
+    EXPECT_EQ(error_of({ "--m" }), "-m: missing argument");
+}
+
+TEST(Cli, HelpAndVersionStopTheParse)
+{
+    for (std::string help : { "-h", "-help", "--help" }) {
+        auto result = parse({ "-m", "1G", help, "-bogus" });
+        ASSERT_TRUE(result);
+        EXPECT_EQ(result->action, CommandLine::Action::Help);
+    }
+    auto version = parse({ "-version", "-bogus" });
+    ASSERT_TRUE(version);
+    EXPECT_EQ(version->action, CommandLine::Action::Version);
+    // An error before -help still counts.
+    EXPECT_EQ(error_of({ "-bogus", "-help" }), "-bogus: unsupported option");
+    EXPECT_NE(help_text().find("-netdev"), std::string::npos);
+    EXPECT_EQ(version_text(), std::string("vireo version ") + VIREO_VERSION + ", QEMU-compatible options\n");
+}
+
+TEST(Cli, LaterOptionsOverrideEarlierOnes)
+{
+    auto config = config_of({ "-m", "1G", "-m", "2G", "-kernel", "a", "-kernel", "b", "-append", "x", "-append",
+                              "y" });
+    EXPECT_EQ(config.memory_bytes, 2ULL << 30);
+    EXPECT_EQ(config.kernel, "b");
+    EXPECT_EQ(config.append, "y");
+}
+
+TEST(Cli, BareArgumentIsTheFirstDisk)
+{
+    auto config = config_of({ "disk.img", "-m", "64" });
+    ASSERT_EQ(config.drives.size(), 1u);
+    EXPECT_EQ(config.drives[0].file, "disk.img");
+    EXPECT_EQ(config.drives[0].index, 0);
+    EXPECT_EQ(error_of({ "" }), "-hda : empty file name");
+}
+
+// ---- Accelerator, machine, CPU ----
+
+TEST(Cli, Accelerator)
+{
+    config_of({ "-accel", "kvm" });
+    config_of({ "-accel", "accel=kvm" });
+    EXPECT_EQ(error_of({ "-accel", "tcg" }), "-accel tcg: only kvm is supported");
+    EXPECT_EQ(error_of({ "-accel", "tcg,thread=multi" }), "-accel tcg,thread=multi: unknown parameter 'thread'");
+    EXPECT_EQ(error_of({ "-accel", "" }), "-accel : only kvm is supported");
+}
+
+TEST(Cli, Machine)
+{
+    EXPECT_EQ(config_of({ "-machine", "pc,accel=kvm" }).machine, "pc");
+    EXPECT_EQ(config_of({ "-M", "pc-i440fx-7.2" }).machine, "pc");
+    config_of({ "-machine", "type=pc" });
+    config_of({ "-machine", "accel=kvm" });
+    config_of({ "-machine", "pc,accel=kvm:tcg,usb=off" });
+    EXPECT_EQ(error_of({ "-M", "q35" }), "-M q35: unsupported machine type 'q35' (only pc)");
+    EXPECT_EQ(error_of({ "-machine", "microvm" }), "-machine microvm: unsupported machine type 'microvm' (only pc)");
+    EXPECT_EQ(error_of({ "-machine", "pc,accel=tcg" }), "-machine pc,accel=tcg: only kvm is supported");
+    EXPECT_EQ(error_of({ "-machine", "pc,usb=on" }), "-machine pc,usb=on: USB is not supported");
+    EXPECT_EQ(error_of({ "-machine", "pc,smm=off" }), "-machine pc,smm=off: unknown parameter 'smm'");
+}
+
+TEST(Cli, Cpu)
+{
+    EXPECT_EQ(config_of({ "-cpu", "host" }).cpu, "host");
+    EXPECT_EQ(config_of({ "-cpu", "max" }).cpu, "host");
+    EXPECT_EQ(error_of({ "-cpu", "qemu64" }), "-cpu qemu64: unsupported CPU model 'qemu64' (only host)");
+    EXPECT_EQ(error_of({ "-cpu", "host,+x2apic" }), "-cpu host,+x2apic: CPU properties are not supported");
+}
+
+// ---- Memory ----
+
+TEST(Cli, MemorySizes)
+{
+    EXPECT_EQ(config_of({ "-m", "512" }).memory_bytes, 512ULL << 20);
+    EXPECT_EQ(config_of({ "-m", "1G" }).memory_bytes, 1ULL << 30);
+    EXPECT_EQ(config_of({ "-m", "1g" }).memory_bytes, 1ULL << 30);
+    EXPECT_EQ(config_of({ "-m", "size=768M" }).memory_bytes, 768ULL << 20);
+    EXPECT_EQ(config_of({ "-m", "size=2" }).memory_bytes, 2ULL << 20);
+    EXPECT_EQ(config_of({ "-m", "1.5G" }).memory_bytes, 3ULL << 29);
+    EXPECT_EQ(config_of({ "-m", "100000b" }).memory_bytes, 106496u); // rounded up to 8 KiB
+}
+
+TEST(Cli, MemoryErrors)
+{
+    EXPECT_EQ(error_of({ "-m", "0" }), "-m 0: memory size must be positive");
+    EXPECT_EQ(error_of({ "-m", "0G" }), "-m 0G: memory size must be positive");
+    EXPECT_EQ(error_of({ "-m", "12X" }), "-m 12X: invalid size");
+    EXPECT_EQ(error_of({ "-m", "1GB" }), "-m 1GB: invalid size");
+    EXPECT_EQ(error_of({ "-m", "-1" }), "-m -1: invalid size");
+    EXPECT_EQ(error_of({ "-m", "" }), "-m : missing memory size");
+    EXPECT_EQ(error_of({ "-m", "17592186044416" }), "-m 17592186044416: size too large");
+    EXPECT_EQ(error_of({ "-m", "18446744073709551615b" }), "-m 18446744073709551615b: size too large");
+    EXPECT_EQ(error_of({ "-m", "1G,maxmem=4G" }), "-m 1G,maxmem=4G: memory hotplug (slots=, maxmem=) is not supported");
+    EXPECT_EQ(error_of({ "-m", "1G,slots=2" }), "-m 1G,slots=2: memory hotplug (slots=, maxmem=) is not supported");
+    EXPECT_EQ(error_of({ "-m", "1G,foo=2" }), "-m 1G,foo=2: unknown parameter 'foo'");
+}
+
+// ---- SMP ----
+
+TEST(Cli, SmpComputesMissingValues)
+{
+    auto smp = config_of({ "-smp", "4" }).smp;
+    EXPECT_EQ(smp.cpus, 4u);
+    EXPECT_EQ(smp.sockets, 1u);
+    EXPECT_EQ(smp.cores, 4u);
+    EXPECT_EQ(smp.threads, 1u);
+    EXPECT_EQ(smp.max_cpus, 4u);
+
+    smp = config_of({ "-smp", "8,sockets=2" }).smp;
+    EXPECT_EQ(smp.sockets, 2u);
+    EXPECT_EQ(smp.cores, 4u);
+    EXPECT_EQ(smp.threads, 1u);
+
+    smp = config_of({ "-smp", "8,cores=2" }).smp;
+    EXPECT_EQ(smp.sockets, 4u);
+    EXPECT_EQ(smp.cores, 2u);
+
+    smp = config_of({ "-smp", "8,sockets=2,cores=2" }).smp;
+    EXPECT_EQ(smp.threads, 2u);
+
+    smp = config_of({ "-smp", "sockets=2,cores=3,threads=2" }).smp;
+    EXPECT_EQ(smp.cpus, 12u);
+    EXPECT_EQ(smp.max_cpus, 12u);
+
+    smp = config_of({ "-smp", "2,maxcpus=4" }).smp;
+    EXPECT_EQ(smp.cpus, 2u);
+    EXPECT_EQ(smp.max_cpus, 4u);
+    EXPECT_EQ(smp.cores, 4u);
+
+    smp = config_of({ "-smp", "cpus=255" }).smp;
+    EXPECT_EQ(smp.cpus, 255u);
+    smp = config_of({ "-smp", "2,dies=1,clusters=1" }).smp;
+    EXPECT_EQ(smp.cpus, 2u);
+}
+
+TEST(Cli, SmpErrors)
+{
+    EXPECT_EQ(error_of({ "-smp", "0" }), "-smp 0: cpus must be positive");
+    EXPECT_EQ(error_of({ "-smp", "2,cores=0" }), "-smp 2,cores=0: cores must be positive");
+    EXPECT_EQ(error_of({ "-smp", "256" }), "-smp 256: at most 255 CPUs are supported");
+    EXPECT_EQ(error_of({ "-smp", "99999999999999999999999" }), "-smp 99999999999999999999999: invalid value "
+                                                               "'99999999999999999999999' for cpus");
+    EXPECT_EQ(error_of({ "-smp", "two" }), "-smp two: invalid value 'two' for cpus");
+    EXPECT_EQ(error_of({ "-smp", "3,cores=2" }),
+              "-smp 3,cores=2: invalid CPU topology: sockets (1) * cores (2) * threads (1) != maxcpus (3)");
+    EXPECT_EQ(error_of({ "-smp", "2,cores=4" }),
+              "-smp 2,cores=4: invalid CPU topology: sockets (0) * cores (4) * threads (1) != maxcpus (2)");
+    EXPECT_EQ(error_of({ "-smp", "4,maxcpus=2" }),
+              "-smp 4,maxcpus=2: invalid CPU topology: maxcpus (2) must be at least cpus (4)");
+    EXPECT_EQ(error_of({ "-smp", "4,sockets=2,cores=1,threads=1" }),
+              "-smp 4,sockets=2,cores=1,threads=1: invalid CPU topology: sockets (2) * cores (1) * threads (1) != "
+              "maxcpus (4)");
+    EXPECT_EQ(error_of({ "-smp", "4,sockets=1,cores=2,threads=1,maxcpus=2" }),
+              "-smp 4,sockets=1,cores=2,threads=1,maxcpus=2: invalid CPU topology: maxcpus (2) must be at least "
+              "cpus (4)");
+    EXPECT_EQ(error_of({ "-smp", "sockets=200,cores=200" }),
+              "-smp sockets=200,cores=200: at most 255 CPUs are supported");
+    EXPECT_EQ(error_of({ "-smp", "4,dies=2" }), "-smp 4,dies=2: dies=2 is not supported (only 1)");
+    EXPECT_EQ(error_of({ "-smp", "4,books=2" }), "-smp 4,books=2: unknown parameter 'books'");
+}
+
+// ---- Boot, name, display, serial ----
+
+TEST(Cli, NameForms)
+{
+    EXPECT_EQ(config_of({ "-name", "vm1" }).name, "vm1");
+    EXPECT_EQ(config_of({ "-name", "guest=vm2,process=vireo-vm2,debug-threads=on" }).name, "vm2");
+    EXPECT_EQ(config_of({ "-name", "a,,b" }).name, "a,b");
+    EXPECT_EQ(error_of({ "-name", "vm,color=red" }), "-name vm,color=red: unknown parameter 'color'");
+}
+
+TEST(Cli, EmptyBootFiles)
+{
+    EXPECT_EQ(error_of({ "-kernel", "" }), "-kernel : empty file name");
+    EXPECT_EQ(error_of({ "-initrd", "" }), "-initrd : empty file name");
+    EXPECT_EQ(config_of({ "-append", "" }).append, "");
+}
+
+TEST(Cli, Display)
+{
+    EXPECT_TRUE(config_of({ "-display", "none" }).display_none);
+    EXPECT_EQ(error_of({ "-display", "gtk" }), "-display gtk: unsupported display 'gtk' (only none)");
+    EXPECT_EQ(error_of({ "-display", "sdl,gl=on" }), "-display sdl,gl=on: unsupported display 'sdl' (only none)");
+    EXPECT_EQ(error_of({ "-display", "none,gl=off" }), "-display none,gl=off: display options are not supported");
+}
+
+TEST(Cli, SerialBackends)
+{
+    auto config = config_of({ "-serial", "stdio", "-serial", "mon:stdio", "-serial", "file:/tmp/s.log", "-serial",
+                              "null" });
+    ASSERT_EQ(config.serials.size(), 4u);
+    EXPECT_EQ(config.serials[0].backend, SerialBackend::Stdio);
+    EXPECT_EQ(config.serials[1].backend, SerialBackend::MonStdio);
+    EXPECT_EQ(config.serials[2].backend, SerialBackend::File);
+    EXPECT_EQ(config.serials[2].path, "/tmp/s.log");
+    EXPECT_EQ(config.serials[3].backend, SerialBackend::Null);
+    EXPECT_EQ(config_of({ "-serial", "none" }).serials.at(0).backend, SerialBackend::None);
+
+    EXPECT_EQ(error_of({ "-serial", "pty" }),
+              "-serial pty: unsupported serial backend (stdio, mon:stdio, file:PATH, null, none)");
+    EXPECT_EQ(error_of({ "-serial", "file:" }), "-serial file:: empty file name");
+    EXPECT_EQ(error_of({ "-serial", "null", "-serial", "null", "-serial", "null", "-serial", "null", "-serial",
+                         "null" }),
+              "-serial null: too many serial ports (at most 4)");
+}
+
+// ---- Drives ----
+
+TEST(Cli, DriveWithEveryKey)
+{
+    auto config = config_of({ "-drive", "file=a,,b.qcow2,format=qcow2,if=virtio,id=disk0,index=1,readonly=on,"
+                                        "snapshot=on,cache=none,aio=io_uring,discard=unmap,media=disk" });
+    ASSERT_EQ(config.drives.size(), 1u);
+    const auto& drive = config.drives[0];
+    EXPECT_EQ(drive.file, "a,b.qcow2");
+    EXPECT_EQ(drive.format, "qcow2");
+    EXPECT_EQ(drive.interface, DriveInterface::Virtio);
+    EXPECT_EQ(drive.id, "disk0");
+    EXPECT_EQ(drive.index, 1);
+    EXPECT_TRUE(drive.read_only);
+    EXPECT_TRUE(drive.snapshot);
+    EXPECT_EQ(drive.cache, CacheMode::None);
+    EXPECT_EQ(drive.aio, AioMode::IoUring);
+    EXPECT_TRUE(drive.discard);
+}
+
+TEST(Cli, DriveDefaultsAndValues)
+{
+    auto drive = config_of({ "-drive", "file=x.img" }).drives.at(0);
+    EXPECT_EQ(drive.interface, DriveInterface::Ide);
+    EXPECT_EQ(drive.format, "");
+    EXPECT_EQ(drive.index, -1);
+    EXPECT_FALSE(drive.read_only);
+    EXPECT_EQ(drive.cache, CacheMode::Writeback);
+    EXPECT_EQ(drive.aio, AioMode::Threads);
+    EXPECT_FALSE(drive.discard);
+    EXPECT_EQ(drive.id, "drive0");
+
+    EXPECT_EQ(config_of({ "-drive", "file=x,if=none,id=d" }).drives.at(0).interface, DriveInterface::None);
+    EXPECT_EQ(config_of({ "-drive", "file=x,format=raw" }).drives.at(0).format, "raw");
+    EXPECT_TRUE(config_of({ "-drive", "file=x,read-only=on" }).drives.at(0).read_only);
+    EXPECT_FALSE(config_of({ "-drive", "file=x,readonly=on,read-only=off" }).drives.at(0).read_only);
+    EXPECT_EQ(config_of({ "-drive", "file=x,cache=writethrough" }).drives.at(0).cache, CacheMode::Writethrough);
+    EXPECT_EQ(config_of({ "-drive", "file=x,cache=unsafe" }).drives.at(0).cache, CacheMode::Unsafe);
+    EXPECT_EQ(config_of({ "-drive", "file=x,cache=directsync" }).drives.at(0).cache, CacheMode::DirectSync);
+    EXPECT_EQ(config_of({ "-drive", "file=x,aio=native" }).drives.at(0).aio, AioMode::Native);
+    EXPECT_FALSE(config_of({ "-drive", "file=x,discard=ignore" }).drives.at(0).discard);
+    EXPECT_TRUE(config_of({ "-drive", "file=x,discard=on" }).drives.at(0).discard);
+}
+
+TEST(Cli, DriveErrors)
+{
+    EXPECT_EQ(error_of({ "-drive", "if=virtio" }), "-drive if=virtio: file= is required");
+    EXPECT_EQ(error_of({ "-drive", "file=x,bogus=1" }), "-drive file=x,bogus=1: unknown parameter 'bogus'");
+    EXPECT_EQ(error_of({ "-drive", "disk.img" }), "-drive disk.img: unknown parameter 'disk.img'");
+    EXPECT_EQ(error_of({ "-drive", "file=x,format=vmdk" }),
+              "-drive file=x,format=vmdk: unsupported format 'vmdk' (raw, qcow2)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,if=scsi" }),
+              "-drive file=x,if=scsi: unsupported interface 'scsi' (virtio, ide, none)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,readonly=maybe" }),
+              "-drive file=x,readonly=maybe: invalid value 'maybe' for readonly (expected on or off)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,cache=fast" }), "-drive file=x,cache=fast: invalid cache mode 'fast'");
+    EXPECT_EQ(error_of({ "-drive", "file=x,aio=posix" }), "-drive file=x,aio=posix: invalid aio mode 'posix'");
+    EXPECT_EQ(error_of({ "-drive", "file=x,discard=yes" }), "-drive file=x,discard=yes: invalid discard mode 'yes'");
+    EXPECT_EQ(error_of({ "-drive", "file=x,media=cdrom" }),
+              "-drive file=x,media=cdrom: unsupported media 'cdrom' (only disk)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,index=-1" }), "-drive file=x,index=-1: invalid index '-1'");
+    EXPECT_EQ(error_of({ "-drive", "file=x,index=4" }), "-drive file=x,index=4: index 4 out of range for if=ide (0-3)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,id=1d" }), "-drive file=x,id=1d: invalid id '1d'");
+    EXPECT_EQ(error_of({ "-drive", "file=x,id=d", "-drive", "file=y,id=d" }),
+              "-drive file=y,id=d: duplicate drive id 'd'");
+    EXPECT_EQ(error_of({ "-hda", "a", "-drive", "file=b,index=0" }), "-drive file=b,index=0: drive index 0 is already "
+                                                                     "in use");
+}
+
+TEST(Cli, HdOptions)
+{
+    auto config = config_of({ "-hda", "a.img", "-hdb", "b,c.img", "-hdc", "c.img", "-hdd", "d.img" });
+    ASSERT_EQ(config.drives.size(), 4u);
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(config.drives[i].index, i);
+        EXPECT_EQ(config.drives[i].interface, DriveInterface::Ide);
+        EXPECT_EQ(config.drives[i].id, "drive" + std::to_string(i));
+    }
+    EXPECT_EQ(config.drives[1].file, "b,c.img"); // taken as is, no key=value parsing
+    EXPECT_EQ(error_of({ "-hdb", "a", "-hdb", "b" }), "-hdb b: drive index 1 is already in use");
+    // Virtio drives have their own index space.
+    config_of({ "-hda", "a", "-drive", "file=b,if=virtio,index=0" });
+}
+
+TEST(Cli, GeneratedDriveIdsAvoidUserIds)
+{
+    auto config = config_of({ "-hda", "a", "-drive", "file=b,id=drive0" });
+    EXPECT_EQ(config.drives[0].id, "drive1");
+    EXPECT_EQ(config.drives[1].id, "drive0");
+}
+
+// ---- Devices and chardevs ----
+
+TEST(Cli, DeviceKeepsProperties)
+{
+    auto config = config_of({ "-drive", "file=x,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,id=blk0,num-queues=2",
+                              "-device", "virtio-rng-pci" });
+    ASSERT_EQ(config.devices.size(), 2u);
+    EXPECT_EQ(config.devices[0].driver, "virtio-blk-pci");
+    EXPECT_EQ(config.devices[0].id, "blk0");
+    EXPECT_EQ(config.devices[0].properties.size(), 2u);
+    EXPECT_EQ(config.devices[0].properties.at("drive"), "d0");
+    EXPECT_EQ(config.devices[0].properties.at("num-queues"), "2");
+    EXPECT_EQ(config.devices[1].driver, "virtio-rng-pci");
+    EXPECT_TRUE(config.devices[1].properties.empty());
+}
+
+TEST(Cli, DeviceErrors)
+{
+    EXPECT_EQ(error_of({ "-device", "help" }), "-device help: device help is not supported");
+    EXPECT_EQ(error_of({ "-device", "id=x" }), "-device id=x: missing driver name");
+    EXPECT_EQ(error_of({ "-device", "a,id=x", "-device", "b,id=x" }), "-device b,id=x: duplicate device id 'x'");
+    EXPECT_EQ(error_of({ "-device", "a,b c=1" }), "-device a,b c=1: invalid parameter name 'b c'");
+}
+
+TEST(Cli, Chardevs)
+{
+    auto config = config_of({ "-chardev", "stdio,id=c0,signal=off", "-chardev", "file,id=c1,path=/tmp/x",
+                              "-chardev", "socket,id=c2,path=/tmp/sock,server,nowait", "-chardev", "null,id=c3",
+                              "-chardev", "pty,id=c4", "-chardev", "socket,id=c5,host=127.0.0.1,port=4444,server=yes" });
+    ASSERT_EQ(config.chardevs.size(), 6u);
+    EXPECT_EQ(config.chardevs[0].backend, "stdio");
+    EXPECT_EQ(config.chardevs[0].id, "c0");
+    EXPECT_EQ(config.chardevs[0].options.at("signal"), "off");
+    EXPECT_EQ(config.chardevs[1].options.at("path"), "/tmp/x");
+    EXPECT_EQ(config.chardevs[2].options.at("server"), "on");
+    EXPECT_EQ(config.chardevs[2].options.at("wait"), "off");
+    EXPECT_EQ(config.chardevs[3].backend, "null");
+    EXPECT_EQ(config.chardevs[4].backend, "pty");
+    EXPECT_EQ(config.chardevs[5].options.at("server"), "on");
+    EXPECT_EQ(config.chardevs[5].options.at("port"), "4444");
+}
+
+TEST(Cli, ChardevErrors)
+{
+    EXPECT_EQ(error_of({ "-chardev", "stdio" }), "-chardev stdio: id= is required");
+    EXPECT_EQ(error_of({ "-chardev", "spice,id=x" }),
+              "-chardev spice,id=x: unsupported chardev back end 'spice' (stdio, file, socket, null, pty)");
+    EXPECT_EQ(error_of({ "-chardev", "file,id=x" }), "-chardev file,id=x: path= is required");
+    EXPECT_EQ(error_of({ "-chardev", "socket,id=x" }), "-chardev socket,id=x: path= or port= is required");
+    EXPECT_EQ(error_of({ "-chardev", "null,id=x,path=/a" }), "-chardev null,id=x,path=/a: unknown parameter 'path'");
+    EXPECT_EQ(error_of({ "-chardev", "socket,id=x,path=/a,server=maybe" }),
+              "-chardev socket,id=x,path=/a,server=maybe: invalid value 'maybe' for server (expected on or off)");
+    EXPECT_EQ(error_of({ "-chardev", "null,id=x", "-chardev", "null,id=x" }),
+              "-chardev null,id=x: duplicate chardev id 'x'");
+}
+
+// ---- Networking ----
+
+TEST(Cli, NetdevTapAndUser)
+{
+    auto config = config_of({ "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off,queues=4,vnet_hdr=off",
+                              "-netdev", "user,id=n1,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp::2222-:22,"
+                                         "hostfwd=udp::5353-:53,restrict=y,hostname=guest",
+                              "-device", "virtio-net-pci,netdev=n0" });
+    ASSERT_EQ(config.netdevs.size(), 2u);
+    const auto& tap = config.netdevs[0];
+    EXPECT_EQ(tap.type, "tap");
+    EXPECT_EQ(tap.id, "n0");
+    EXPECT_EQ(tap.ifname, "tap0");
+    EXPECT_EQ(tap.queues, 4u);
+    EXPECT_FALSE(tap.vnet_hdr);
+    EXPECT_EQ(tap.fd, -1);
+    const auto& user = config.netdevs[1];
+    EXPECT_EQ(user.type, "user");
+    ASSERT_EQ(user.hostfwd.size(), 2u);
+    EXPECT_EQ(user.hostfwd[0], "tcp::2222-:22");
+    EXPECT_EQ(user.hostfwd[1], "udp::5353-:53");
+    EXPECT_EQ(user.options.at("net"), "10.0.2.0/24");
+    EXPECT_EQ(user.options.at("host"), "10.0.2.2");
+    EXPECT_EQ(user.options.at("dns"), "10.0.2.3");
+    EXPECT_EQ(user.options.at("restrict"), "on");
+    EXPECT_EQ(user.options.at("hostname"), "guest");
+    EXPECT_FALSE(config.default_network);
+    EXPECT_EQ(config.devices.size(), 1u);
+
+    EXPECT_EQ(config_of({ "-netdev", "tap,id=n0,fd=5" }).netdevs.at(0).fd, 5);
+    EXPECT_EQ(config_of({ "-netdev", "tap,id=n0,script=" }).netdevs.at(0).type, "tap");
+}
+
+TEST(Cli, NetdevErrors)
+{
+    EXPECT_EQ(error_of({ "-netdev", "user" }), "-netdev user: id= is required");
+    EXPECT_EQ(error_of({ "-netdev", "bridge,id=n0" }),
+              "-netdev bridge,id=n0: unsupported network back end 'bridge' (tap, user)");
+    EXPECT_EQ(error_of({ "-netdev", "id=n0" }), "-netdev id=n0: missing network back end type");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,script=/etc/qemu-ifup" }),
+              "-netdev tap,id=n0,script=/etc/qemu-ifup: script=/etc/qemu-ifup: network scripts are not supported "
+              "(use script=no)");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,vhost=on" }), "-netdev tap,id=n0,vhost=on: vhost=on is not supported");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,queues=0" }), "-netdev tap,id=n0,queues=0: invalid queues '0' (1-64)");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,fd=3,ifname=tap0" }),
+              "-netdev tap,id=n0,fd=3,ifname=tap0: fd= and ifname= cannot be combined");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,hostfwd=x" }), "-netdev tap,id=n0,hostfwd=x: unknown parameter 'hostfwd'");
+    EXPECT_EQ(error_of({ "-netdev", "user,id=n0,ifname=x" }), "-netdev user,id=n0,ifname=x: unknown parameter 'ifname'");
+    EXPECT_EQ(error_of({ "-netdev", "user,id=n0", "-netdev", "tap,id=n0" }), "-netdev tap,id=n0: duplicate netdev id 'n0'");
+    EXPECT_EQ(error_of({ "-netdev", "help" }), "-netdev help: netdev help is not supported");
+}
+
+TEST(Cli, NicCreatesBackendAndVirtioNet)
+{
+    auto config = config_of({ "-nic", "user,model=virtio-net-pci,mac=52:54:00:12:34:56,hostfwd=tcp::2222-:22", "-nic",
+                              "tap,id=t0,ifname=tap1" });
+    ASSERT_EQ(config.netdevs.size(), 2u);
+    EXPECT_EQ(config.netdevs[0].type, "user");
+    EXPECT_EQ(config.netdevs[0].id, "net0");
+    EXPECT_EQ(config.netdevs[0].hostfwd.at(0), "tcp::2222-:22");
+    EXPECT_EQ(config.netdevs[1].id, "t0");
+    ASSERT_EQ(config.devices.size(), 2u);
+    EXPECT_EQ(config.devices[0].driver, "virtio-net-pci");
+    EXPECT_EQ(config.devices[0].properties.at("netdev"), "net0");
+    EXPECT_EQ(config.devices[0].properties.at("mac"), "52:54:00:12:34:56");
+    EXPECT_EQ(config.devices[1].properties.at("netdev"), "t0");
+    EXPECT_FALSE(config.default_network);
+
+    auto none = config_of({ "-nic", "none" });
+    EXPECT_FALSE(none.default_network);
+    EXPECT_TRUE(none.netdevs.empty());
+    EXPECT_TRUE(none.devices.empty());
+
+    EXPECT_EQ(error_of({ "-nic", "user,model=e1000" }), "-nic user,model=e1000: unsupported NIC model 'e1000' (only virtio)");
+    EXPECT_EQ(error_of({ "-nic", "none,model=virtio" }), "-nic none,model=virtio: unknown parameter 'model'");
+    EXPECT_EQ(error_of({ "-nic", "socket" }), "-nic socket: unsupported network back end 'socket' (tap, user)");
+}
+
+TEST(Cli, OldNetPairsNicAndBackendOfTheSameHub)
+{
+    // Backend first, then NIC; a second hub through vlan=.
+    auto config = config_of({ "-net", "user,hostfwd=tcp::2222-:22", "-net", "nic,macaddr=52:54:00:00:00:01", "-net",
+                              "tap,vlan=1,ifname=tap0,name=t", "-net", "nic,vlan=1,model=virtio" });
+    ASSERT_EQ(config.netdevs.size(), 2u);
+    EXPECT_EQ(config.netdevs[0].id, "net0");
+    EXPECT_EQ(config.netdevs[0].type, "user");
+    EXPECT_EQ(config.netdevs[1].id, "t");
+    ASSERT_EQ(config.devices.size(), 2u);
+    EXPECT_EQ(config.devices[0].properties.at("netdev"), "net0");
+    EXPECT_EQ(config.devices[0].properties.at("mac"), "52:54:00:00:00:01");
+    EXPECT_EQ(config.devices[1].properties.at("netdev"), "t");
+}
+
+TEST(Cli, OldNetLoneNicOrBackend)
+{
+    auto nic_only = config_of({ "-net", "nic" });
+    ASSERT_EQ(nic_only.devices.size(), 1u);
+    EXPECT_FALSE(nic_only.devices[0].properties.contains("netdev"));
+    EXPECT_TRUE(nic_only.netdevs.empty());
+
+    auto backend_only = config_of({ "-net", "user" });
+    EXPECT_EQ(backend_only.netdevs.size(), 1u);
+    EXPECT_TRUE(backend_only.devices.empty());
+
+    auto none = config_of({ "-net", "none" });
+    EXPECT_FALSE(none.default_network);
+    EXPECT_TRUE(none.netdevs.empty());
+}
+
+TEST(Cli, OldNetNicWithNetdevPairsDirectly)
+{
+    auto config = config_of({ "-netdev", "user,id=u0", "-net", "nic,netdev=u0", "-net", "nic", "-net", "tap,ifname=t" });
+    ASSERT_EQ(config.devices.size(), 2u);
+    EXPECT_EQ(config.devices[0].properties.at("netdev"), "u0");
+    EXPECT_EQ(config.devices[1].properties.at("netdev"), "net0");
+    EXPECT_EQ(error_of({ "-net", "nic,netdev=zz" }), "-net nic,netdev=zz: netdev 'zz' not found");
+    EXPECT_EQ(error_of({ "-netdev", "user,id=u0", "-net", "nic,netdev=u0,vlan=1" }),
+              "-net nic,netdev=u0,vlan=1: netdev= and vlan= cannot be combined");
+}
+
+TEST(Cli, OldNetGeneratedIdsAvoidUserIds)
+{
+    auto config = config_of({ "-net", "user", "-net", "nic", "-netdev", "tap,id=net0" });
+    ASSERT_EQ(config.netdevs.size(), 2u);
+    EXPECT_EQ(config.netdevs[0].id, "net0");
+    EXPECT_EQ(config.netdevs[1].id, "net1");
+    EXPECT_EQ(config.devices.at(0).properties.at("netdev"), "net1");
+}
+
+TEST(Cli, OldNetHubLimits)
+{
+    EXPECT_EQ(error_of({ "-net", "nic", "-net", "nic,model=virtio", "-net", "user" }),
+              "-net nic,model=virtio: hub 0 already has a NIC (several NICs on one hub are not supported)");
+    EXPECT_EQ(error_of({ "-net", "user", "-net", "tap,ifname=x" }),
+              "-net tap,ifname=x: hub 0 already has a back end (several back ends on one hub are not supported)");
+    EXPECT_EQ(error_of({ "-net", "nic,model=rtl8139" }), "-net nic,model=rtl8139: unsupported NIC model 'rtl8139' (only "
+                                                         "virtio)");
+    EXPECT_EQ(error_of({ "-net", "socket,listen=:1234" }),
+              "-net socket,listen=:1234: unsupported network type 'socket' (nic, tap, user, none)");
+    EXPECT_EQ(error_of({ "-net", "nic,vlan=x" }), "-net nic,vlan=x: invalid vlan 'x'");
+    EXPECT_EQ(error_of({ "-net", "nic,bogus=1" }), "-net nic,bogus=1: unknown parameter 'bogus'");
+    EXPECT_EQ(error_of({ "-net", "user,name=a", "-net", "user,vlan=1,name=a" }),
+              "-net user,vlan=1,name=a: duplicate netdev id 'a'");
+}
+
+TEST(Cli, ErrorsAreOneLine)
+{
+    auto message = error_of({ "-drive", "file=x\ny,bogus=1" });
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+    EXPECT_EQ(message, "-drive file=x?y,bogus=1: unknown parameter 'bogus'");
+}
