@@ -1,0 +1,95 @@
+#pragma once
+// virtio-blk (virtio 1.2 §5.2, device type 2) on a DiskImage. Requests are popped on the
+// event-loop thread, validated (blk_request.h) and submitted to the image; the image's
+// completions (also on the loop thread) write the status byte, push the chain as used and
+// raise the queue's interrupt when the driver wants one.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "block/disk_image.h"
+#include "devices/virtio/blk/blk_request.h"
+#include "devices/virtio/blk/virtio_blk_spec.h"
+#include "devices/virtio/virtio_device.h"
+
+namespace vireo {
+
+struct DeviceConfig;
+struct DriveConfig;
+
+struct VirtioBlkOptions {
+    std::string serial;              // GET_ID answer (first 20 bytes)
+    uint16_t num_queues = 1;         // > 1 offers VIRTIO_BLK_F_MQ
+    uint16_t queue_size = 256;       // largest queue size; seg_max = queue_size - 2
+    uint32_t logical_block_size = 512; // blk_size (4096 for images opened with O_DIRECT on 4K disks)
+    bool read_only = false;          // on top of the image's own read_only()
+    bool discard = false;            // discard=unmap: offer DISCARD when the image supports it
+};
+
+class VirtioBlk final : public VirtioDevice {
+public:
+    VirtioBlk(std::unique_ptr<DiskImage> disk, VirtioBlkOptions options);
+    ~VirtioBlk() override;
+
+    // Watches the image's completion fd on the loop (call before the loop runs or on its thread).
+    [[nodiscard]] Result<void> attach(EventLoop& loop);
+    // Runs finished disk requests and raises interrupts (the completion-fd handler; tests call it).
+    void process_completions();
+
+    [[nodiscard]] DiskImage& disk() { return *m_disk; }
+    [[nodiscard]] const virtio_blk::Config& config() const { return m_config; }
+    [[nodiscard]] size_t in_flight() const;
+
+    [[nodiscard]] virtio::DeviceType device_type() const override { return virtio::DeviceType::Block; }
+    [[nodiscard]] uint64_t device_features() const override { return m_features; }
+    [[nodiscard]] uint16_t num_queues() const override { return m_options.num_queues; }
+    [[nodiscard]] uint16_t queue_max_size(uint16_t) const override { return m_options.queue_size; }
+    [[nodiscard]] uint32_t config_size() const override { return sizeof(virtio_blk::Config); }
+    void read_config(uint32_t offset, std::span<uint8_t> data) override;
+    [[nodiscard]] Result<void> activate(VirtioActivation activation) override;
+    void reset() override;
+    void queue_notify(uint16_t queue_index) override;
+
+private:
+    struct InFlight {
+        uint64_t generation = 0;
+        uint16_t queue = 0;
+        DescriptorChain chain;
+        uint64_t status_offset = 0;
+        uint32_t data_in_length = 0;
+        size_t remaining = 0;
+        uint8_t status = virtio_blk::k_s_ok;
+    };
+
+    void handle_chain(uint16_t queue_index, DescriptorChain chain);
+    void on_disk_done(const std::shared_ptr<InFlight>& request, int result);
+    void complete(uint16_t queue_index, const DescriptorChain& chain, uint64_t status_offset, uint32_t data_length, uint8_t status);
+    void flush_notifications();
+
+    mutable std::recursive_mutex m_lock; // completions may run inside submit() on some images
+    std::unique_ptr<DiskImage> m_disk;
+    VirtioBlkOptions m_options;
+    uint64_t m_features = 0;
+    virtio_blk::Config m_config {};
+    EventLoop* m_loop = nullptr;
+
+    // Valid between activate() and reset().
+    bool m_active = false;
+    uint64_t m_generation = 0; // bumped by reset(): completions of older requests are dropped
+    std::span<VirtQueue> m_queues;
+    VirtioInterrupt* m_interrupt = nullptr;
+    BlkLimits m_limits;
+    std::vector<bool> m_pushed; // per queue: used entries pushed since the last notification check
+    size_t m_in_flight = 0;
+};
+
+// The default number of request queues for a VM with `vcpus` vCPUs: one per vCPU, at most 4.
+[[nodiscard]] uint16_t default_blk_num_queues(uint32_t vcpus);
+
+// Options from -drive (serial=, discard=, read-only) and the -device virtio-blk-pci properties
+// (num-queues=, queue-size=, serial=, logical_block_size=); device may be null (if=virtio).
+[[nodiscard]] Result<VirtioBlkOptions> virtio_blk_options(const DriveConfig& drive, const DeviceConfig* device, uint32_t vcpus);
+
+} // namespace vireo
