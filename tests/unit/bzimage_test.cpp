@@ -101,7 +101,7 @@ TEST(BzImage, RejectsInitrdThatDoesNotFit)
 {
     auto guest = test::make_test_guest(32ULL << 20);
     auto image = fake_bzimage();
-    std::vector<uint8_t> initrd(12ULL << 20); // kernel occupies 16-20 MiB; 12 MiB do not fit above it
+    std::vector<uint8_t> initrd(13ULL << 20); // kernel occupies 16-20 MiB; 13 MiB do not fit above it
 
     auto result = load_bzimage(guest.memory, image, initrd, "", guest.layout.e820, 0);
 
