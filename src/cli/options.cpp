@@ -39,10 +39,11 @@ struct Arg {
     template<typename... Args>
     [[nodiscard]] std::unexpected<Error> error(fmt::format_string<Args...> format, Args&&... args) const
     {
+        // Details quote parts of the value, so the whole message is made printable.
         auto detail = fmt::format(format, std::forward<Args>(args)...);
         if (!has_value)
-            return make_error("-{}: {}", printable(option), detail);
-        return make_error("-{} {}: {}", printable(option), printable(value), detail);
+            return make_error("{}", printable(fmt::format("-{}: {}", option, detail)));
+        return make_error("{}", printable(fmt::format("-{} {}: {}", option, value, detail)));
     }
 };
 
@@ -835,7 +836,7 @@ Result<void> Parser::finish_network()
         if (pending.kind == PendingNet::Kind::DirectNic) {
             const auto& netdev = pending.nic.properties.at("netdev");
             if (!netdev_id_taken(netdev))
-                return make_error("{}: netdev '{}' not found", pending.arg_text, netdev);
+                return make_error("{}: netdev '{}' not found", pending.arg_text, printable(netdev));
         }
     }
     for (auto& pending : m_pending_net) {

@@ -641,3 +641,10 @@ TEST(Cli, ErrorsAreOneLine)
     EXPECT_EQ(message.find('\n'), std::string::npos);
     EXPECT_EQ(message, "-drive file=x?y,bogus=1: unknown parameter 'bogus'");
 }
+
+// Found by the fuzz target: a detail quoting part of the value carried a raw newline.
+TEST(Cli, ErrorDetailsQuotingTheValueAreOneLine)
+{
+    EXPECT_EQ(error_of({ "-M", "q\n35" }), "-M q?35: unsupported machine type 'q?35' (only pc)");
+    EXPECT_EQ(error_of({ "-net", "nic,netdev=a\tb" }), "-net nic,netdev=a?b: netdev 'a?b' not found");
+}
