@@ -616,12 +616,11 @@ bool Parser::netdev_id_taken(std::string_view id) const
 // the calling syntax, left for the caller to read.
 Result<NetdevConfig> Parser::build_netdev(const Arg& arg, const KeyValues& kv, Keys extra_keys)
 {
-    static constexpr std::array<std::string_view, 9> tap_keys { "type", "id", "ifname", "fd", "script",
-                                                                "downscript", "vhost", "queues", "vnet_hdr" };
-    static constexpr std::array<std::string_view, 15> user_keys {
-        "type", "id", "net", "host", "dhcpstart", "dns", "hostfwd", "restrict", "hostname", "domainname",
-        "ipv4", "ipv6", "tftp", "bootfile", "dnssearch"
-    };
+    static constexpr std::array<std::string_view, 10> tap_keys { "type", "id", "ifname", "fd", "fds", "script",
+                                                                 "downscript", "vhost", "queues", "vnet_hdr" };
+    static constexpr std::array<std::string_view, 12> user_keys { "type", "id", "net", "host", "dhcpstart", "dns",
+                                                                  "hostfwd", "restrict", "hostname", "domainname",
+                                                                  "ipv4", "ipv6" };
     NetdevConfig netdev;
     auto type = kv.get("type");
     if (!type || type->empty())
@@ -653,6 +652,21 @@ Result<NetdevConfig> Parser::build_netdev(const Arg& arg, const KeyValues& kv, K
             if (kv.contains("ifname"))
                 return arg.error("fd= and ifname= cannot be combined");
         }
+        if (auto fds = kv.get("fds")) {
+            // Pre-opened queue fds, "3:4:5"; handed on as text in options["fds"].
+            size_t start = 0;
+            while (true) {
+                size_t end = std::min(fds->find(':', start), fds->size());
+                if (!parse_uint(fds->substr(start, end - start), INT32_MAX))
+                    return arg.error("invalid fds '{}'", *fds);
+                if (end == fds->size())
+                    break;
+                start = end + 1;
+            }
+            if (kv.contains("fd") || kv.contains("ifname"))
+                return arg.error("fds= cannot be combined with fd= or ifname=");
+            netdev.options["fds"] = *fds;
+        }
         // Vireo never runs network scripts; QEMU's default would run /etc/qemu-ifup.
         for (std::string_view key : { std::string_view("script"), std::string_view("downscript") }) {
             if (auto script = kv.get(key); script && !script->empty() && *script != "no")
@@ -671,8 +685,7 @@ Result<NetdevConfig> Parser::build_netdev(const Arg& arg, const KeyValues& kv, K
     } else {
         for (auto forward : kv.get_all("hostfwd"))
             netdev.hostfwd.emplace_back(forward);
-        for (std::string_view key : { "net", "host", "dhcpstart", "dns", "hostname", "domainname", "tftp",
-                                      "bootfile", "dnssearch" }) {
+        for (std::string_view key : { "net", "host", "dhcpstart", "dns", "hostname", "domainname" }) {
             if (auto value = kv.get(key))
                 netdev.options[std::string(key)] = *value;
         }

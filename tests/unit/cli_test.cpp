@@ -520,6 +520,11 @@ TEST(Cli, NetdevTapAndUser)
     EXPECT_EQ(config.devices.size(), 1u);
 
     EXPECT_EQ(config_of({ "-netdev", "tap,id=n0,fd=5" }).netdevs.at(0).fd, 5);
+    EXPECT_EQ(config_of({ "-netdev", "tap,id=n0,fds=5:6" }).netdevs.at(0).options.at("fds"), "5:6");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,fds=5::6" }), "-netdev tap,id=n0,fds=5::6: invalid fds '5::6'");
+    EXPECT_EQ(error_of({ "-netdev", "tap,id=n0,fds=5,fd=3" }),
+              "-netdev tap,id=n0,fds=5,fd=3: fds= cannot be combined with fd= or ifname=");
+    EXPECT_EQ(error_of({ "-netdev", "user,id=n0,tftp=/srv" }), "-netdev user,id=n0,tftp=/srv: unknown parameter 'tftp'");
     EXPECT_EQ(config_of({ "-netdev", "tap,id=n0,script=" }).netdevs.at(0).type, "tap");
 }
 
