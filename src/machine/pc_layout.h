@@ -15,6 +15,13 @@ constexpr uint64_t k_bios_area_end = 0x10'0000;
 constexpr uint64_t k_pci_mmio_start = 0xC000'0000; // 32-bit PCI BAR window
 constexpr uint64_t k_pci_mmio_end = 0xFEC0'0000;   // exclusive
 constexpr uint64_t k_pci_mmio64_size = 0x40'0000'0000; // 64-bit BARs: placed above RAM, this big
+// Start of the 64-bit PCI window: the first 1 GiB boundary at or above the end of RAM, and
+// never below 4 GiB. The window is k_pci_mmio64_size bytes long.
+constexpr uint64_t pci_mmio64_start(uint64_t ram_top)
+{
+    const uint64_t aligned = (ram_top + 0x3FFF'FFFF) & ~uint64_t(0x3FFF'FFFF);
+    return aligned < k_high_ram_start ? k_high_ram_start : aligned;
+}
 constexpr uint64_t k_ioapic_address = 0xFEC0'0000;
 constexpr uint64_t k_lapic_address = 0xFEE0'0000;
 
