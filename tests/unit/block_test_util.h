@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for the block-layer tests: temp directories, running a disk image's completions
 // until a request finishes, running qemu-img.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/unique_fd.h"
 #include "block/disk_image.h"
 
 namespace vireo::test {

@@ -1,0 +1,113 @@
+#pragma once
+// The qcow2 engine proper: synchronous, single-threaded. Maps guest clusters through L1/L2
+// tables, allocates clusters with refcounts, copies on write. Qcow2Image runs it on a worker
+// thread; a backing chain member is used directly through the SyncImage interface.
+//
+// Crash safety (every metadata update is written through at once, in this order):
+//   new cluster:  refcount += 1, data written, [fdatasync], then the L2/L1 entry pointing at it;
+//   freed cluster: the L2/L1 entry changed, [fdatasync], then refcount -= 1;
+// so a crash at any point leaves at worst leaked clusters, never a refcount too low.
+#include <sys/uio.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "block/file_io.h"
+#include "block/qcow2/qcow2_cache.h"
+#include "block/qcow2/qcow2_format.h"
+#include "block/sync_image.h"
+
+namespace vireo::qcow2 {
+
+enum class MetadataSync { Barriers, None }; // None for cache=unsafe
+
+class Qcow2Core final : public SyncImage {
+public:
+    // Opens an image whose header was read with read_header(). backing may be null.
+    [[nodiscard]] static Result<std::unique_ptr<Qcow2Core>> open(UniqueFd fd, Header header, const std::string& name,
+        Access access, std::unique_ptr<SyncImage> backing, MetadataSync sync = MetadataSync::Barriers);
+
+    uint64_t size() const override { return m_header.size; }
+    int read(uint64_t offset, std::span<uint8_t> buffer) override;
+
+    [[nodiscard]] bool read_only() const { return m_access == Access::ReadOnly; }
+    [[nodiscard]] const Header& header() const { return m_header; }
+
+    // Each returns 0 or -errno. Ranges must lie inside size() (the caller checks).
+    int readv(uint64_t offset, const std::vector<iovec>& iov);
+    int writev(uint64_t offset, const std::vector<iovec>& iov);
+    int discard(uint64_t offset, uint64_t length);
+    int write_zeroes(uint64_t offset, uint64_t length);
+    int flush();
+
+private:
+    Qcow2Core(UniqueFd fd, Header header, std::string name, Access access, std::unique_ptr<SyncImage> backing,
+        MetadataSync sync, uint64_t file_size);
+
+    using L2Table = TableCache<uint64_t>::Table;
+    using RefBlock = TableCache<uint8_t>::Table;
+    struct L2Ref {
+        uint64_t offset = 0;
+        L2Table table;
+    };
+    enum class ZeroMode { Discard, WriteZeroes };
+
+    // Mapping (qcow2_core.cpp).
+    [[nodiscard]] uint64_t l2_entries() const { return m_cluster_size / 8; }
+    int read_cluster_part(uint64_t guest_offset, std::vector<iovec> iov);
+    int write_cluster_part(uint64_t guest_offset, std::span<const uint8_t> data);
+    int zero_cluster(uint64_t guest_offset, ZeroMode mode);
+    int fill_cluster_base(uint64_t guest_cluster, uint64_t entry, std::span<uint8_t> out);
+    int read_compressed(uint64_t entry, std::span<uint8_t> out);
+    Result<L2Table> load_l2(uint64_t offset);
+    Result<std::optional<L2Ref>> find_l2(uint64_t l1_index);
+    Result<L2Ref> l2_for_write(uint64_t l1_index);
+    int set_l2_entry(const L2Ref& l2, uint64_t index, uint64_t entry);
+    int set_l1_entry(uint64_t index, uint64_t entry);
+    int grow_l1(uint64_t min_entries);
+    int prepare_for_write();
+    int release_entry(uint64_t entry);
+    [[nodiscard]] bool valid_host_cluster(uint64_t offset) const;
+    int barrier();
+    int write_at(std::span<const uint8_t> data, uint64_t offset);
+
+    // Refcounts and allocation (qcow2_refcount.cpp).
+    struct Range {
+        uint64_t first = 0; // clusters [first, end)
+        uint64_t end = 0;
+    };
+    Result<uint64_t> get_refcount(uint64_t cluster);
+    int set_refcount(uint64_t cluster, uint64_t value, Range reserved);
+    int decrement_refcount(uint64_t cluster);
+    Result<RefBlock> load_refblock(uint64_t offset);
+    Result<uint64_t> create_refblock(uint64_t table_index, Range reserved);
+    int grow_refcount_table(uint64_t table_index, Range reserved);
+    Result<uint64_t> allocate_clusters(uint64_t count); // returns the host offset
+    int free_byte_range(uint64_t offset, uint64_t length);
+    [[nodiscard]] uint64_t refcount_entry(const std::vector<uint8_t>& block, uint64_t index) const;
+    void store_refcount_entry(std::vector<uint8_t>& block, uint64_t index, uint64_t value) const;
+    [[nodiscard]] uint64_t refblock_entries() const { return m_cluster_size * 8 >> m_header.refcount_order; }
+
+    UniqueFd m_fd;
+    Header m_header;
+    std::string m_name;
+    Access m_access;
+    std::unique_ptr<SyncImage> m_backing;
+    MetadataSync m_sync;
+    uint64_t m_cluster_size;
+    uint64_t m_end_cluster;    // clusters [0, m_end_cluster) lie inside the file (or were allocated)
+    uint64_t m_free_hint = 1;  // no free cluster below this one
+    std::vector<uint64_t> m_l1;
+    std::vector<uint64_t> m_refcount_table;
+    TableCache<uint64_t> m_l2_cache;
+    TableCache<uint8_t> m_refblock_cache;
+    bool m_prepared_for_write = false;
+    uint64_t m_compressed_entry = 0; // the descriptor whose data m_compressed_data holds
+    std::vector<uint8_t> m_compressed_data;
+};
+
+} // namespace vireo::qcow2
