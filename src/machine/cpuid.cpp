@@ -87,7 +87,7 @@ uint32_t with_cache_sharing(uint32_t eax, const TopologyShape& shape)
 {
     const uint32_t level = (eax >> 5) & 0x7;
     const uint32_t bits = level <= 2 ? shape.thread_bits : shape.thread_bits + shape.core_bits;
-    const uint32_t sharing = std::min((1u << bits) - 1, 0xfffu);
+    const uint32_t sharing = static_cast<uint32_t>(std::min((uint64_t(1) << bits) - 1, uint64_t(0xfff)));
     return (eax & ~(0xfffu << 14)) | (sharing << 14);
 }
 
@@ -110,7 +110,10 @@ uint32_t apic_id_of(const CpuTopology& topology, uint32_t vcpu_index)
     const uint32_t thread = vcpu_index % shape_threads;
     const uint32_t core = (vcpu_index / shape_threads) % shape_cores;
     const uint32_t socket = vcpu_index / (shape_threads * shape_cores);
-    return thread | (core << thread_bits) | (socket << (thread_bits + core_bits));
+    // 64-bit shifts: absurd counts give wrong IDs, never undefined behaviour.
+    const uint64_t id
+        = uint64_t(thread) | (uint64_t(core) << thread_bits) | (uint64_t(socket) << (thread_bits + core_bits));
+    return static_cast<uint32_t>(id);
 }
 
 std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> supported,
@@ -143,7 +146,7 @@ std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> su
         case k_leaf_features: {
             // EBX: [31:24] initial APIC ID, [23:16] addressable logical processors per package,
             // [15:8] CLFLUSH line size in 8-byte units.
-            const uint32_t addressable = std::min(1u << package_bits, 255u);
+            const uint32_t addressable = static_cast<uint32_t>(std::min(uint64_t(1) << package_bits, uint64_t(255)));
             uint32_t clflush = (entry.ebx >> 8) & 0xff;
             if (clflush == 0)
                 clflush = 8;
@@ -160,7 +163,8 @@ std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> su
                 break; // no more caches
             // EAX[31:26]: addressable core IDs per package - 1.
             entry.eax = with_cache_sharing(entry.eax, shape);
-            entry.eax = (entry.eax & ~(0x3fu << 26)) | (std::min((1u << shape.core_bits) - 1, 0x3fu) << 26);
+            const auto core_ids = std::min((uint64_t(1) << shape.core_bits) - 1, uint64_t(0x3f));
+            entry.eax = (entry.eax & ~(0x3fu << 26)) | (static_cast<uint32_t>(core_ids) << 26);
             break;
         case k_leaf_kvm_signature:
             has_kvm_signature = true;

@@ -179,8 +179,14 @@ TEST(BzImage, RealDebianKernelHeaderParses)
     EXPECT_TRUE(header->xloadflags & 1);
     EXPECT_GT(header->init_size, 0u);
 
+    std::vector<uint8_t> initrd;
+    if (std::filesystem::exists("/work/main/.cache/guest/initrd.gz"))
+        initrd = read_whole_file("/work/main/.cache/guest/initrd.gz").value();
     auto guest = test::make_test_guest(256ULL << 20);
-    auto setup = load_bzimage(guest.memory, image, {}, "console=ttyS0", guest.layout.e820, 0xe0000);
+    auto setup = load_kernel(guest.memory, path, image, initrd, "console=ttyS0", guest.layout.e820, 0xe0000);
     ASSERT_TRUE(setup) << setup.error().message;
+    EXPECT_EQ(setup->mode, BootMode::Long64);
     EXPECT_EQ(setup->entry, header->pref_address + 0x200);
+    EXPECT_GE(setup->initrd_address, setup->kernel_end);
+    EXPECT_LE(setup->initrd_address + setup->initrd_size, 256ULL << 20);
 }
