@@ -158,7 +158,7 @@ std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> su
             entry.ecx |= k_leaf1_ecx_hypervisor;
             break;
         }
-        case k_leaf_cache:
+        case k_leaf_cache: {
             if ((entry.eax & 0x1f) == 0)
                 break; // no more caches
             // EAX[31:26]: addressable core IDs per package - 1.
@@ -166,6 +166,7 @@ std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> su
             const auto core_ids = std::min((uint64_t(1) << shape.core_bits) - 1, uint64_t(0x3f));
             entry.eax = (entry.eax & ~(0x3fu << 26)) | (static_cast<uint32_t>(core_ids) << 26);
             break;
+        }
         case k_leaf_kvm_signature:
             has_kvm_signature = true;
             break;
