@@ -16,6 +16,7 @@
 
 #include "bus/interrupt.h"
 #include "devices/virtio/queue.h"
+#include "devices/virtio/virtio_device.h"
 #include "memory/guest_memory.h"
 
 namespace vireo::test {
@@ -187,6 +188,42 @@ private:
     GuestAddress m_next_free;
     uint16_t m_next_desc = 0;
     uint16_t m_avail_idx = 0;
+};
+
+// Counts the interrupts a device raises (no transport needed).
+class FakeVirtioInterrupt final : public VirtioInterrupt {
+public:
+    void signal_used(uint16_t queue_index) override { ++used[queue_index]; }
+    void signal_config_change() override { ++config_changes; }
+    void set_needs_reset() override { needs_reset = true; }
+    std::map<uint16_t, int> used;
+    int config_changes = 0;
+    bool needs_reset = false;
+};
+
+// Queues and an interrupt for testing a VirtioDevice without the PCI transport: configure the
+// queues from MockDriverQueues, then activate() the device with activation().
+struct DeviceHarness {
+    explicit DeviceHarness(const GuestMemory& guest_memory, uint16_t queue_count, uint16_t max_size = 256)
+        : memory(guest_memory)
+    {
+        for (uint16_t i = 0; i < queue_count; ++i)
+            queues.emplace_back(i, max_size);
+    }
+    // Validates the rings of every enabled queue, as the transport does at DRIVER_OK.
+    VirtioActivation activation(uint64_t features = virtio::k_f_version_1)
+    {
+        for (auto& queue : queues) {
+            if (queue.enabled()) {
+                EXPECT_TRUE(queue.activate(memory, features & virtio::k_f_ring_event_idx,
+                    [this] { interrupt.set_needs_reset(); }));
+            }
+        }
+        return VirtioActivation { memory, features, std::span(queues), interrupt };
+    }
+    const GuestMemory& memory;
+    std::vector<VirtQueue> queues;
+    FakeVirtioInterrupt interrupt;
 };
 
 // Records what the PCI/MSI-X code asks of KVM.

@@ -1,0 +1,28 @@
+#pragma once
+// virtio entropy device (virtio 1.2 §5.4): one request queue whose writable buffers are filled
+// from the host's getrandom(2). No features, no configuration space.
+#include <mutex>
+#include <span>
+
+#include "devices/virtio/virtio_device.h"
+
+namespace vireo {
+
+class VirtioRng final : public VirtioDevice {
+public:
+    [[nodiscard]] virtio::DeviceType device_type() const override { return virtio::DeviceType::Entropy; }
+    [[nodiscard]] uint64_t device_features() const override { return 0; }
+    [[nodiscard]] uint16_t num_queues() const override { return 1; }
+    [[nodiscard]] uint32_t config_size() const override { return 0; }
+    void read_config(uint32_t, std::span<uint8_t> data) override;
+    [[nodiscard]] Result<void> activate(VirtioActivation activation) override;
+    void reset() override;
+    void queue_notify(uint16_t queue_index) override;
+
+private:
+    std::mutex m_lock;
+    VirtQueue* m_queue = nullptr;
+    VirtioInterrupt* m_interrupt = nullptr;
+};
+
+} // namespace vireo
