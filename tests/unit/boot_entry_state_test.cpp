@@ -1,3 +1,5 @@
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "boot_test_util.h"
@@ -77,4 +79,20 @@ TEST(BootEntryState, LowMemoryStructuresStayOutOfTheAcpiArea)
     };
     for (uint64_t end : ends)
         EXPECT_LE(end, pc::k_ebda_start);
+}
+
+TEST(BootEntryState, LapicVirtualWire)
+{
+    kvm_lapic_state lapic {};
+    uint32_t masked = 1u << 16;
+    std::memcpy(lapic.regs + 0x350, &masked, 4);
+
+    set_lapic_virtual_wire(lapic);
+
+    uint32_t lint0 = 0;
+    uint32_t lint1 = 0;
+    std::memcpy(&lint0, lapic.regs + 0x350, 4);
+    std::memcpy(&lint1, lapic.regs + 0x360, 4);
+    EXPECT_EQ(lint0, 0x700u);
+    EXPECT_EQ(lint1, 0x400u);
 }

@@ -118,6 +118,25 @@ void set_entry_registers(const BootSetup& setup, kvm_regs& regs, kvm_sregs& sreg
     }
 }
 
+void set_lapic_virtual_wire(kvm_lapic_state& lapic)
+{
+    // LVT registers (Intel SDM vol. 3 §10.5.1): delivery mode in bits 10:8, mask in bit 16.
+    constexpr size_t k_lvt_lint0 = 0x350;
+    constexpr size_t k_lvt_lint1 = 0x360;
+    constexpr uint32_t k_delivery_mask = 0x7u << 8;
+    constexpr uint32_t k_delivery_nmi = 0x4u << 8;
+    constexpr uint32_t k_delivery_extint = 0x7u << 8;
+    constexpr uint32_t k_masked = 1u << 16;
+    auto update = [&](size_t offset, uint32_t mode) {
+        uint32_t value;
+        std::memcpy(&value, lapic.regs + offset, sizeof value);
+        value = (value & ~(k_delivery_mask | k_masked)) | mode;
+        std::memcpy(lapic.regs + offset, &value, sizeof value);
+    };
+    update(k_lvt_lint0, k_delivery_extint);
+    update(k_lvt_lint1, k_delivery_nmi);
+}
+
 Result<void> prepare_boot_cpu(const GuestMemory& memory, const BootSetup& setup, kvm_regs& regs, kvm_sregs& sregs)
 {
     TRY(write_entry_tables(memory, setup.mode));

@@ -26,6 +26,11 @@ constexpr uint64_t k_efer_lma = 1ULL << 10;
 // KVM_GET_SREGS so that fields not set here (APIC base, ...) keep their values.
 void set_entry_registers(const BootSetup& setup, kvm_regs& regs, kvm_sregs& sregs);
 
+// Programs LVT LINT0 as ExtINT (the 8259's INTR) and LINT1 as NMI in a KVM_GET_LAPIC state,
+// as firmware leaves them on a PC (Intel MultiProcessor Specification §3.6.2.2, virtual wire
+// mode); a kernel booted without firmware expects this wiring.
+void set_lapic_virtual_wire(kvm_lapic_state& lapic);
+
 // Both of the above.
 [[nodiscard]] Result<void> prepare_boot_cpu(const GuestMemory& memory, const BootSetup& setup, kvm_regs& regs,
     kvm_sregs& sregs);
