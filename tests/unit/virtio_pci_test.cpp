@@ -2,7 +2,9 @@
 // features, set up a queue, DRIVER_OK, notify, and see the used entry and the MSI-X eventfd.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "bus/bus.h"
 #include "devices/pci/pci_root.h"
@@ -312,4 +314,55 @@ TEST_F(VirtioPciFixture, IoeventfdsMoveWithTheBar)
     ASSERT_EQ(ioevents.registrations.size(), 2u);
     EXPECT_EQ(ioevents.registrations[0].address, new_bar + k_notify_offset);
     EXPECT_EQ(ioevents.registrations[1].address, new_bar + k_notify_offset + 4);
+}
+
+TEST(VirtioPciEventLoop, NotifyRunsOnTheEventLoopThread)
+{
+    auto memory = test::make_guest_memory();
+    Bus mmio { "mmio" };
+    Bus pio { "pio" };
+    test::FakeMsiRouter router;
+    auto loop = EventLoop::create().value(); // outlives the devices (they unregister from it)
+    PciRoot root { mmio, pio, PciWindows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000 }, {} };
+    auto device = std::make_shared<UpperDevice>();
+    auto transport = VirtioPciDevice::create(device, memory, router, nullptr, loop.get()).value();
+    ASSERT_TRUE(root.add_device(transport));
+    uint64_t bar = *transport->bar_mapping(0);
+    auto write8 = [&](uint32_t offset, uint8_t value) { mmio.write(bar + offset, std::span(&value, 1)); };
+    auto write16 = [&](uint32_t offset, uint16_t value) {
+        mmio.write(bar + offset, std::span(reinterpret_cast<uint8_t*>(&value), 2));
+    };
+    auto write64 = [&](uint32_t offset, uint64_t value) {
+        mmio.write(bar + offset, std::span(reinterpret_cast<uint8_t*>(&value), 8));
+    };
+    auto write32 = [&](uint32_t offset, uint32_t value) {
+        mmio.write(bar + offset, std::span(reinterpret_cast<uint8_t*>(&value), 4));
+    };
+
+    test::MockDriverQueue ring(memory, 8);
+    write8(k_common_offset + k_device_status, virtio::k_status_acknowledge | virtio::k_status_driver);
+    write32(k_common_offset + k_driver_feature_select, 1);
+    write32(k_common_offset + k_driver_feature, 1); // VERSION_1
+    write8(k_common_offset + k_device_status,
+        virtio::k_status_acknowledge | virtio::k_status_driver | virtio::k_status_features_ok);
+    write16(k_common_offset + k_queue_select, 0);
+    write16(k_common_offset + k_queue_size, 8);
+    write64(k_common_offset + k_queue_desc, ring.desc_table());
+    write64(k_common_offset + k_queue_driver, ring.avail_ring());
+    write64(k_common_offset + k_queue_device, ring.used_ring());
+    write16(k_common_offset + k_queue_enable, 1);
+    write8(k_common_offset + k_device_status,
+        virtio::k_status_acknowledge | virtio::k_status_driver | virtio::k_status_features_ok | virtio::k_status_driver_ok);
+    ASSERT_EQ(device->activations, 1);
+
+    std::thread loop_thread([&] { loop->run(); });
+    auto out = ring.alloc(2);
+    ring.add_chain({ { ring.alloc_with(std::string("ok")), 2, false }, { out, 2, true } });
+    write16(k_notify_offset, 0);
+    for (int i = 0; i < 2000 && ring.used_idx() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    loop->stop();
+    loop_thread.join();
+    EXPECT_EQ(ring.used_idx(), 1);
+    EXPECT_EQ(ring.read_string(out, 2), "OK");
 }
