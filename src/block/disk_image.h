@@ -26,6 +26,12 @@ struct DiskRequest {
 // Called once per request with 0 on success or -errno.
 using DiskCompletion = std::function<void(int result)>;
 
+// Threads: submit() may be called from any thread (vCPU or event loop) and never blocks on
+// disk I/O; its completion never runs inside submit(), always later inside
+// process_completions(), which only the event-loop thread calls. Destroying an image waits
+// for the I/O in flight and flushes a writable image (callbacks not yet processed are dropped).
+// Errors: -EINVAL for a range past size(), -EROFS for writes to a read-only image, -EIO for
+// corrupt image metadata, other -errno from the host file.
 class DiskImage {
 public:
     virtual ~DiskImage() = default;

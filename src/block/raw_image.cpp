@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,7 +37,20 @@ Result<std::unique_ptr<RawImage>> RawImage::open(const std::string& path, const 
     TRY(lock_image_file(fd.get(), path, options.access));
     auto size = TRY(file_size(fd.get()));
     auto engine = TRY(create_io_engine(options.engine));
-    return std::unique_ptr<RawImage>(new RawImage(std::move(fd), size, flags.direct, options, std::move(engine)));
+    auto image = std::unique_ptr<RawImage>(new RawImage(std::move(fd), size, flags.direct, options, std::move(engine)));
+    if (options.access == Access::ReadWrite) {
+        // Made here, not on first use: submit() may run on several threads.
+        image->m_zeros = std::make_shared<AlignedBuffer>(k_zero_buffer_size);
+        std::memset(image->m_zeros->data(), 0, k_zero_buffer_size);
+    }
+    return image;
+}
+
+RawImage::~RawImage()
+{
+    m_engine.reset(); // waits for the I/O in flight
+    if (!read_only() && m_options.cache != CacheMode::Unsafe)
+        ::fdatasync(m_fd.get());
 }
 
 void RawImage::fail(DiskCompletion done, int error)
@@ -158,11 +172,7 @@ void RawImage::submit_write_zeroes(const DiskRequest& request, DiskCompletion do
 void RawImage::write_zeros(uint64_t offset, uint64_t length, DiskCompletion done)
 {
     // One writev whose vectors all point at one aligned zero buffer; pieces of at most 64 MiB.
-    constexpr uint64_t k_chunk = 1 << 20;
-    if (!m_zeros) {
-        m_zeros = std::make_shared<AlignedBuffer>(k_chunk);
-        std::memset(m_zeros->data(), 0, k_chunk);
-    }
+    constexpr uint64_t k_chunk = k_zero_buffer_size;
     uint64_t piece = std::min<uint64_t>(length, 64 * k_chunk);
     std::vector<iovec> iov;
     for (uint64_t done_bytes = 0; done_bytes < piece; done_bytes += k_chunk)

@@ -21,6 +21,7 @@ struct RawOptions {
 class RawImage final : public DiskImage {
 public:
     [[nodiscard]] static Result<std::unique_ptr<RawImage>> open(const std::string& path, const RawOptions& options);
+    ~RawImage() override;
 
     uint64_t size() const override { return m_size; }
     bool read_only() const override { return m_options.access == Access::ReadOnly; }
@@ -43,6 +44,7 @@ private:
     void write_zeros(uint64_t offset, uint64_t length, DiskCompletion done);
     void fail(DiskCompletion done, int error);
 
+    static constexpr uint64_t k_zero_buffer_size = 1 << 20;
     UniqueFd m_fd;
     uint64_t m_size;
     bool m_direct;

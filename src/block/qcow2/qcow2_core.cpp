@@ -389,10 +389,14 @@ int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
         data.resize(chunk);
         iov_to_buffer(iov, done, data);
         if (int err = write_cluster_part(guest, data); err < 0)
-            return err;
+            return commit_pending(err);
+        if (m_pending.size() >= 256) {
+            if (int err = commit_pending(0); err < 0)
+                return err;
+        }
         done += chunk;
     }
-    return 0;
+    return commit_pending(0);
 }
 
 // The current contents of a guest cluster, for merging a partial write into a new cluster.
@@ -466,16 +470,34 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
         return -(allocated.error().code ? allocated.error().code : EIO);
     if (int err = write_at(full, *allocated); err < 0)
         return err;
-    if (int err = barrier(); err < 0)
-        return err;
-    if (int err = set_l2_entry(*l2, index, *allocated | k_copied); err < 0)
-        return err;
-    if ((entry & k_compressed) || host != 0) {
-        if (int err = barrier(); err < 0)
-            return err;
-        return release_entry(entry);
-    }
+    m_pending.push_back({ *l2, index, *allocated | k_copied, entry });
     return 0;
+}
+
+// Points the L2 entries at the new clusters of this request: their data and refcounts are
+// made durable first, and what the entries pointed at before is released only after the new
+// entries are durable. Returns status, or the first error of its own.
+int Qcow2Core::commit_pending(int status)
+{
+    if (m_pending.empty())
+        return status;
+    auto pending = std::move(m_pending);
+    m_pending.clear();
+    int err = barrier();
+    bool releases = false;
+    for (auto const& p : pending) {
+        if (err == 0)
+            err = set_l2_entry(p.l2, p.index, p.entry);
+        releases |= (p.old_entry & k_compressed) || (p.old_entry & k_offset_mask);
+    }
+    if (err == 0 && releases) {
+        err = barrier();
+        for (auto const& p : pending) {
+            if (err == 0 && ((p.old_entry & k_compressed) || (p.old_entry & k_offset_mask)))
+                err = release_entry(p.old_entry);
+        }
+    }
+    return status < 0 ? status : err;
 }
 
 int Qcow2Core::zero_cluster(uint64_t guest, ZeroMode mode)
@@ -494,7 +516,7 @@ int Qcow2Core::zero_cluster(uint64_t guest, ZeroMode mode)
         return 0; // advisory
     else {
         std::vector<uint8_t> zeros(m_cluster_size, 0);
-        return write_cluster_part(cluster * m_cluster_size, zeros);
+        return commit_pending(write_cluster_part(cluster * m_cluster_size, zeros));
     }
 
     auto existing = find_l2(l1_index);
@@ -553,7 +575,7 @@ int Qcow2Core::write_zeroes(uint64_t offset, uint64_t length)
             err = zero_cluster(offset, ZeroMode::WriteZeroes);
         } else {
             zeros.assign(chunk, 0);
-            err = write_cluster_part(offset, zeros);
+            err = commit_pending(write_cluster_part(offset, zeros));
         }
         if (err < 0)
             return err;

@@ -60,6 +60,7 @@ private:
     [[nodiscard]] uint64_t l2_entries() const { return m_cluster_size / 8; }
     int read_cluster_part(uint64_t guest_offset, std::vector<iovec> iov);
     int write_cluster_part(uint64_t guest_offset, std::span<const uint8_t> data);
+    int commit_pending(int status);
     int zero_cluster(uint64_t guest_offset, ZeroMode mode);
     int fill_cluster_base(uint64_t guest_cluster, uint64_t entry, std::span<uint8_t> out);
     int read_compressed(uint64_t entry, std::span<uint8_t> out);
@@ -105,6 +106,15 @@ private:
     std::vector<uint64_t> m_refcount_table;
     TableCache<uint64_t> m_l2_cache;
     TableCache<uint8_t> m_refblock_cache;
+    // New clusters of the current request whose data is written but whose L2 entries are not
+    // yet: one fdatasync then covers them all before the entries are written.
+    struct PendingMapping {
+        L2Ref l2;
+        uint64_t index = 0;
+        uint64_t entry = 0;
+        uint64_t old_entry = 0;
+    };
+    std::vector<PendingMapping> m_pending;
     bool m_prepared_for_write = false;
     uint64_t m_compressed_entry = 0; // the descriptor whose data m_compressed_data holds
     std::vector<uint8_t> m_compressed_data;
