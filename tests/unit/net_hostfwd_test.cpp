@@ -5,6 +5,7 @@
 
 #include "cli/config.h"
 #include "net/hostfwd.h"
+#include "net/netdev.h"
 #include "net/slirp_backend.h"
 #include "net/tap.h"
 
@@ -95,6 +96,26 @@ TEST(NetTapOptions, ScriptsAreRefused)
     EXPECT_EQ(options->fds, (std::vector<int> { 3, 4 }));
     config.options = { { "queues", "0" } };
     EXPECT_FALSE(tap_options_from_config(config));
+}
+
+TEST(NetNetdev, CreatesBackendsByType)
+{
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    NetdevConfig user;
+    user.type = "user";
+    user.id = "n0";
+    auto backends = create_net_backends(**loop, user);
+    ASSERT_TRUE(backends) << backends.error().describe();
+    ASSERT_EQ(backends->size(), 1u);
+    EXPECT_FALSE(backends->front()->has_vnet_header());
+
+    NetdevConfig bridge;
+    bridge.type = "bridge";
+    bridge.id = "n1";
+    auto refused = create_net_backends(**loop, bridge);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().describe().find("bridge"), std::string::npos);
 }
 
 } // namespace
