@@ -3,6 +3,9 @@
 // `qemu-img compare` against a raw file holding the expected contents.
 #include <sys/stat.h>
 
+#include <atomic>
+#include <thread>
+
 #include "block/file_io.h"
 #include "block/open_image.h"
 #include "block/qcow2/qcow2_create.h"
@@ -142,7 +145,8 @@ INSTANTIATE_TEST_SUITE_P(Variants, Qcow2QemuImgTest,
         Variant { "refcount1", "refcount_bits=1", 65536 }, Variant { "refcount64", "refcount_bits=64", 65536 },
         Variant { "refcount1small", "refcount_bits=1,cluster_size=4k", 4096 },
         Variant { "lazy", "lazy_refcounts=on", 65536 }, Variant { "zstd", "compression_type=zstd", 65536 },
-        Variant { "v2", "compat=0.10", 65536 }),
+        Variant { "v2", "compat=0.10", 65536 }, Variant { "prealloc", "preallocation=metadata", 65536 },
+        Variant { "v2small", "compat=0.10,cluster_size=4k", 4096 }),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Qcow2Image, OwnCreatorPassesCheck)
@@ -365,6 +369,40 @@ TEST(Qcow2Image, ShortL1TableGrowsOnWrite)
     expect_check_clean(path, true); // the abandoned original L1 cluster leaks
     test::write_file(dir.file("expected.raw"), model);
     expect_same(path, dir.file("expected.raw"));
+}
+
+TEST(Qcow2Image, ManyRequestsInFlightFromSeveralThreads)
+{
+    TempDir dir;
+    auto path = dir.file("busy.qcow2");
+    {
+        UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT, 0600));
+        ASSERT_TRUE(qcow2::create_image(fd.get(), qcow2::CreateOptions { k_size, 16 }));
+    }
+    auto image = open_image(path);
+    ASSERT_TRUE(image);
+    std::vector<std::vector<uint8_t>> blocks;
+    for (int i = 0; i < 64; ++i)
+        blocks.push_back(test::pattern(8192, static_cast<uint8_t>(i)));
+    std::atomic<int> done { 0 };
+    auto submit_range = [&](int first) {
+        for (int i = first; i < 64; i += 2) {
+            DiskRequest request { DiskOp::Write, static_cast<uint64_t>(i) * 300000 };
+            request.iov.push_back({ blocks[i].data(), blocks[i].size() });
+            image->submit(std::move(request), [&](int r) { EXPECT_EQ(r, 0); ++done; });
+        }
+    };
+    std::thread a(submit_range, 0), b(submit_range, 1); // like two vCPU threads
+    a.join();
+    b.join();
+    bool all = false;
+    test::wait_for(image->completion_fd(), [&] { image->process_completions(); all = done == 64; }, &all);
+    ASSERT_EQ(done.load(), 64);
+    for (int i = 0; i < 64; ++i) {
+        std::vector<uint8_t> back(8192);
+        ASSERT_EQ(test::disk_read(*image, static_cast<uint64_t>(i) * 300000, back), 0);
+        EXPECT_EQ(back, blocks[i]);
+    }
 }
 
 } // namespace
