@@ -1,7 +1,32 @@
+// vireo: a KVM virtual machine monitor that takes QEMU's options.
 #include <cstdio>
+#include <string>
+#include <vector>
 
-int main()
+#include <fmt/core.h>
+
+#include "base/log.h"
+#include "cli/help.h"
+#include "cli/options.h"
+#include "machine/vm_runner.h"
+
+int main(int argc, char** argv)
 {
-    std::puts("vireo");
-    return 0;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto command_line = vireo::parse_command_line(args);
+    if (!command_line) {
+        vireo::log_error("{}", command_line.error().describe());
+        return 1;
+    }
+    switch (command_line->action) {
+    case vireo::CommandLine::Action::Help:
+        fmt::print("{}", vireo::help_text());
+        return 0;
+    case vireo::CommandLine::Action::Version:
+        fmt::print("{}", vireo::version_text());
+        return 0;
+    case vireo::CommandLine::Action::Run:
+        break;
+    }
+    return vireo::run_vm(command_line->config);
 }

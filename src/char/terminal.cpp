@@ -4,7 +4,7 @@
 
 namespace vireo {
 
-RawTerminal::RawTerminal(int fd)
+RawTerminal::RawTerminal(int fd, Signals signals)
     : m_fd(fd)
 {
     if (!::isatty(fd) || ::tcgetattr(fd, &m_saved) < 0)
@@ -16,6 +16,8 @@ RawTerminal::RawTerminal(int fd)
     raw.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
     raw.c_cflag &= ~static_cast<tcflag_t>(CSIZE | PARENB);
     raw.c_cflag |= CS8;
+    if (signals == Signals::Keep)
+        raw.c_lflag |= ISIG;
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
     if (::tcsetattr(fd, TCSANOW, &raw) == 0)

@@ -7,8 +7,10 @@ namespace vireo {
 
 class RawTerminal {
 public:
-    // Does nothing when fd is not a terminal.
-    explicit RawTerminal(int fd);
+    enum class Signals { Keep, ToGuest };
+    // Does nothing when fd is not a terminal. With Signals::Keep, Ctrl-C still interrupts vireo
+    // (QEMU's plain `-serial stdio`); with ToGuest every key reaches the guest (-nographic).
+    explicit RawTerminal(int fd, Signals signals = Signals::ToGuest);
     ~RawTerminal();
     RawTerminal(const RawTerminal&) = delete;
     RawTerminal& operator=(const RawTerminal&) = delete;

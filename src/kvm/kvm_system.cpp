@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "kvm/kvm_abi.h"
+
 namespace vireo {
 
 Result<KvmSystem> KvmSystem::open(const std::string& path)
@@ -50,13 +52,10 @@ Result<size_t> KvmSystem::vcpu_mmap_size() const
 Result<std::vector<kvm_cpuid_entry2>> KvmSystem::supported_cpuid() const
 {
     // The kernel says E2BIG until the buffer is large enough.
-    for (uint32_t count = 64; count <= 4096; count *= 2) {
-        size_t bytes = sizeof(kvm_cpuid2) + count * sizeof(kvm_cpuid_entry2);
-        auto storage = std::make_unique<uint64_t[]>((bytes + 7) / 8);
-        auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
-        cpuid->nent = count;
-        if (::ioctl(m_fd.get(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
-            return std::vector<kvm_cpuid_entry2>(cpuid->entries, cpuid->entries + cpuid->nent);
+    for (size_t count = 64; count <= 4096; count *= 2) {
+        kvm_abi::EntryList<kvm_cpuid_entry2> list(count);
+        if (::ioctl(m_fd.get(), kvm_abi::k_get_supported_cpuid, list.data()) == 0)
+            return list.entries();
         if (errno != E2BIG)
             return errno_error("KVM_GET_SUPPORTED_CPUID");
     }

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "kvm/kvm_abi.h"
 #include "kvm/vm.h"
 
 namespace vireo {
@@ -75,12 +76,8 @@ std::span<uint8_t> Vcpu::io_data(uint32_t index) const
 
 Result<void> Vcpu::set_cpuid(std::span<const kvm_cpuid_entry2> entries)
 {
-    size_t bytes = sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2);
-    auto storage = std::make_unique<uint64_t[]>((bytes + 7) / 8);
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
-    cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), cpuid->entries);
-    if (::ioctl(m_fd.get(), KVM_SET_CPUID2, cpuid) < 0)
+    kvm_abi::EntryList<kvm_cpuid_entry2> list(entries);
+    if (::ioctl(m_fd.get(), kvm_abi::k_set_cpuid2, list.data()) < 0)
         return errno_error("KVM_SET_CPUID2");
     return {};
 }
@@ -124,12 +121,8 @@ Result<void> Vcpu::set_fpu(const kvm_fpu& fpu)
 
 Result<void> Vcpu::set_msrs(std::span<const kvm_msr_entry> msrs)
 {
-    size_t bytes = sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry);
-    auto storage = std::make_unique<uint64_t[]>((bytes + 7) / 8);
-    auto* list = reinterpret_cast<kvm_msrs*>(storage.get());
-    list->nmsrs = static_cast<uint32_t>(msrs.size());
-    std::copy(msrs.begin(), msrs.end(), list->entries);
-    int written = ::ioctl(m_fd.get(), KVM_SET_MSRS, list);
+    kvm_abi::EntryList<kvm_msr_entry> list(msrs);
+    int written = ::ioctl(m_fd.get(), kvm_abi::k_set_msrs, list.data());
     if (written < 0)
         return errno_error("KVM_SET_MSRS");
     if (static_cast<size_t>(written) != msrs.size())

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kvm/kvm_abi.h"
+
 namespace vireo {
 
 namespace {
@@ -92,12 +94,8 @@ Result<void> Vm::set_up_irqchip()
 
 Result<void> Vm::commit_routes()
 {
-    size_t bytes = sizeof(kvm_irq_routing) + m_routes.size() * sizeof(kvm_irq_routing_entry);
-    std::vector<uint64_t> storage((bytes + 7) / 8);
-    auto* table = reinterpret_cast<kvm_irq_routing*>(storage.data());
-    table->nr = static_cast<uint32_t>(m_routes.size());
-    std::copy(m_routes.begin(), m_routes.end(), table->entries);
-    if (::ioctl(m_fd.get(), KVM_SET_GSI_ROUTING, table) < 0)
+    kvm_abi::EntryList<kvm_irq_routing_entry> table { std::span<const kvm_irq_routing_entry>(m_routes) };
+    if (::ioctl(m_fd.get(), kvm_abi::k_set_gsi_routing, table.data()) < 0)
         return errno_error("KVM_SET_GSI_ROUTING");
     return {};
 }

@@ -1,0 +1,93 @@
+#include "machine/pc_machine.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include "machine/memory_map.h"
+
+namespace vireo {
+
+Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config)
+{
+    auto kvm = TRY(KvmSystem::open());
+    auto vm = TRY(Vm::create(kvm));
+    auto layout = TRY(compute_memory_layout(config.memory_bytes));
+    auto memory = TRY(GuestMemory::create(layout.ram_regions));
+    TRY(vm->map_memory(memory));
+    auto loop = TRY(EventLoop::create());
+    auto machine = std::unique_ptr<PcMachine>(
+        new PcMachine(config, std::move(kvm), std::move(vm), std::move(layout), std::move(memory), std::move(loop)));
+    TRY(machine->load_guest());
+    TRY(machine->create_devices());
+    TRY(machine->create_vcpus());
+    TRY(machine->watch_signals());
+    return machine;
+}
+
+PcMachine::PcMachine(const VmConfig& config, KvmSystem kvm, std::unique_ptr<Vm> vm, MemoryLayout layout,
+    GuestMemory memory, std::unique_ptr<EventLoop> loop)
+    : m_config(config)
+    , m_kvm(std::move(kvm))
+    , m_vm(std::move(vm))
+    , m_layout(std::move(layout))
+    , m_memory(std::move(memory))
+    , m_loop(std::move(loop))
+{
+}
+
+PcMachine::~PcMachine()
+{
+    // vCPU threads use the buses and devices: stop them first.
+    for (auto& vcpu : m_vcpus)
+        vcpu->stop();
+    m_vcpus.clear();
+    m_console_input.reset(); // it unregisters from the loop and the UART
+}
+
+InterruptLine& PcMachine::irq_line(uint32_t irq)
+{
+    m_irq_lines.push_back(m_vm->interrupt_line(irq));
+    return *m_irq_lines.back();
+}
+
+Result<void> PcMachine::watch_signals()
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal_number : { SIGINT, SIGTERM, SIGHUP })
+        sigaddset(&signals, signal_number);
+    int fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return errno_error("signalfd");
+    m_fds.emplace_back(fd);
+    return m_loop->add(fd, EPOLLIN, [this, fd](uint32_t) {
+        signalfd_siginfo info {};
+        if (::read(fd, &info, sizeof(info)) == sizeof(info))
+            request_stop(StopReason::Signal, std::to_string(info.ssi_signo));
+    });
+}
+
+void PcMachine::request_stop(StopReason reason, std::string detail)
+{
+    {
+        std::lock_guard guard(m_stop_lock);
+        if (m_stop_requested)
+            return;
+        m_stop_requested = true;
+        m_exit = MachineExit { reason, std::move(detail) };
+    }
+    m_loop->stop();
+}
+
+MachineExit PcMachine::run()
+{
+    for (auto& vcpu : m_vcpus)
+        vcpu->start();
+    m_loop->run();
+    for (auto& vcpu : m_vcpus)
+        vcpu->stop();
+    std::lock_guard guard(m_stop_lock);
+    return m_exit;
+}
+
+} // namespace vireo

@@ -1,0 +1,70 @@
+#include "machine/vm_runner.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "char/terminal.h"
+#include "machine/pc_machine.h"
+#include "machine/vcpu_thread.h"
+
+namespace vireo {
+
+namespace {
+
+bool uses_stdio(const VmConfig& config)
+{
+    for (const auto& serial : config.serials)
+        if (serial.backend == SerialBackend::Stdio || serial.backend == SerialBackend::MonStdio)
+            return true;
+    return config.serials.empty() && config.nographic;
+}
+
+} // namespace
+
+int run_vm(const VmConfig& config)
+{
+    // SIGINT, SIGTERM and SIGHUP are taken by the event loop's signalfd; block them in every
+    // thread before any is started. SIGUSR1 kicks vCPUs out of KVM_RUN.
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int signal_number : { SIGINT, SIGTERM, SIGHUP, SIGUSR1 })
+        sigaddset(&handled, signal_number);
+    ::pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    VcpuThread::install_kick_handler();
+
+    // Raw mode for the whole run, across guest resets; restored when this scope ends.
+    std::optional<RawTerminal> terminal;
+    if (uses_stdio(config))
+        terminal.emplace(STDIN_FILENO);
+
+    while (true) {
+        auto machine = PcMachine::create(config);
+        if (!machine) {
+            terminal.reset();
+            log_error("{}", machine.error().describe());
+            return 1;
+        }
+        MachineExit result = (*machine)->run();
+        switch (result.reason) {
+        case StopReason::Reset:
+            if (!config.no_reboot)
+                continue;
+            return 0;
+        case StopReason::PowerOff:
+        case StopReason::Quit:
+            return 0;
+        case StopReason::Signal:
+            terminal.reset();
+            log_error("terminating on signal {}", result.detail);
+            return 0;
+        case StopReason::Error:
+            terminal.reset();
+            log_error("{}", result.detail);
+            return 1;
+        }
+    }
+}
+
+} // namespace vireo
