@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/core.h>
 
@@ -19,6 +20,14 @@ template<typename... Args>
 void log_warn(fmt::format_string<Args...> format, Args&&... args)
 {
     fmt::print(stderr, "vireo: warning: {}\n", fmt::format(format, std::forward<Args>(args)...));
+}
+
+// Debug messages (VIREO_DEBUG=1 in the environment): what a guest does that is harmless but
+// worth seeing when something goes wrong, such as probing ports where nothing is.
+inline bool debug_enabled()
+{
+    static const bool enabled = std::getenv("VIREO_DEBUG") != nullptr;
+    return enabled;
 }
 
 // Allows a burst of messages, then one per interval; one instance per call site.
@@ -50,4 +59,14 @@ private:
         static ::vireo::RateLimit _rate_limit;     \
         if (_rate_limit.allow())                   \
             ::vireo::log_warn(__VA_ARGS__);        \
+    } while (0)
+
+// Rate-limited debug message for guest behaviour that is legal but unusual.
+#define VIREO_GUEST_DEBUG(...)                     \
+    do {                                           \
+        if (::vireo::debug_enabled()) {            \
+            static ::vireo::RateLimit _rate_limit; \
+            if (_rate_limit.allow())               \
+                ::vireo::log_warn(__VA_ARGS__);    \
+        }                                          \
     } while (0)

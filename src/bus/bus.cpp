@@ -49,7 +49,8 @@ bool Bus::read(uint64_t address, std::span<uint8_t> data) const
     auto device = find(address, data.size(), offset);
     if (!device) {
         std::ranges::fill(data, 0xff);
-        VIREO_GUEST_WARN("{} read of {} bytes at {:#x}: no device", m_name, data.size(), address);
+        // Guests probe for devices that are not there (COM2-4, LPT...): legal, so debug only.
+        VIREO_GUEST_DEBUG("{} read of {} bytes at {:#x}: no device", m_name, data.size(), address);
         return false;
     }
     device->read(offset, data);
@@ -61,7 +62,7 @@ bool Bus::write(uint64_t address, std::span<const uint8_t> data) const
     uint64_t offset = 0;
     auto device = find(address, data.size(), offset);
     if (!device) {
-        VIREO_GUEST_WARN("{} write of {} bytes at {:#x}: no device", m_name, data.size(), address);
+        VIREO_GUEST_DEBUG("{} write of {} bytes at {:#x}: no device", m_name, data.size(), address);
         return false;
     }
     device->write(offset, data);
