@@ -5,6 +5,7 @@
 #include "machine/boot/kernel_loader.h"
 #include "machine/boot/x86_entry_state.h"
 #include "machine/cpuid.h"
+#include "machine/pc_layout.h"
 #include "machine/pc_machine.h"
 #include "machine/vcpu_setup.h"
 
@@ -28,6 +29,7 @@ Result<void> PcMachine::load_guest()
     acpi.topology = topology_of(m_config.smp);
     acpi.cpu_count = m_config.smp.cpus;
     acpi.ram_top = m_layout.ram_top;
+    acpi.pci_intx_gsis.assign(pc::k_pci_intx_gsis.begin(), pc::k_pci_intx_gsis.end());
     auto tables = TRY(build_acpi_tables(acpi));
     TRY(m_memory.write(tables.address, tables.image));
 

@@ -2,6 +2,7 @@
 // The fixed platform layout of Vireo's `pc` machine: where RAM, the PCI hole, the interrupt
 // controllers, the ACPI tables and the legacy ports are. Devices and tables read it from here
 // so that the ACPI tables always describe what the devices really decode.
+#include <array>
 #include <cstdint>
 
 namespace vireo::pc {
@@ -24,6 +25,9 @@ constexpr uint64_t pci_mmio64_start(uint64_t ram_top)
 }
 constexpr uint64_t k_ioapic_address = 0xFEC0'0000;
 constexpr uint64_t k_lapic_address = 0xFEE0'0000;
+
+// PCI INTx: slot s, pin A is wired to IOAPIC input k_pci_intx_gsis[s % 4] (the DSDT's _PRT).
+constexpr std::array<uint32_t, 4> k_pci_intx_gsis { 16, 17, 18, 19 };
 
 // Port I/O.
 constexpr uint16_t k_com1_port = 0x3f8;

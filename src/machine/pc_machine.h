@@ -46,6 +46,10 @@ private:
     [[nodiscard]] Result<void> create_legacy_devices();
     [[nodiscard]] Result<void> create_serial_ports();
     [[nodiscard]] Result<void> create_pci_devices(); // pc_pci_devices.cpp
+    [[nodiscard]] Result<void> add_virtio(std::shared_ptr<class VirtioDevice> device);
+    [[nodiscard]] Result<void> add_virtio_blk(const DriveConfig& drive, const DeviceConfig* device);
+    [[nodiscard]] Result<void> add_virtio_net(const DeviceConfig& device, uint32_t index);
+    [[nodiscard]] Result<void> add_virtio_console(const DeviceConfig* port);
     [[nodiscard]] InterruptLine& irq_line(uint32_t irq);
     template<typename T>
     T& keep(std::shared_ptr<T> object)
@@ -68,6 +72,7 @@ private:
     std::vector<std::unique_ptr<InterruptLine>> m_irq_lines;
     std::shared_ptr<void> m_console_input;
     class PciRoot* m_pci_root = nullptr;
+    NetdevConfig m_default_netdev;
     std::vector<std::shared_ptr<void>> m_devices; // keeps every device and back end alive
     std::vector<UniqueFd> m_fds;
 

@@ -72,18 +72,15 @@ class Guest:
 
     def run(self, command, timeout=120):
         """Runs a shell command in the guest; returns (status, output)."""
-        marker = f"@@{time.monotonic_ns()}"
+        token = str(time.monotonic_ns())
+        # The markers are printed with octal escapes so that the terminal's echo of the command
+        # line never matches them: "\102\107N" prints as "BGN", "\105\116D" as "END".
+        self.send(f"printf '\\102\\107N{token}\\n'; {command}; printf '\\105\\116D{token}-%d\\n' $?\n")
+        start = self.expect(f"BGN{token}\r?\n", timeout)
+        end = self.expect(f"END{token}-(\\d+)", timeout)
         with self.lock:
-            before = len(self.output)
-        self.send(f"{command}; echo {marker}-$?-{marker[2:]}\n")
-        match = self.expect(re.escape(marker) + r"-(\d+)-" + re.escape(marker[2:]), timeout)
-        with self.lock:
-            region = self.output[before:match.start()]
-        echo = region.find(marker.encode())  # the terminal's echo of the command line
-        if echo >= 0:
-            newline = region.find(b"\n", echo)
-            region = region[newline + 1:] if newline >= 0 else b""
-        return int(match.group(1)), region.decode(errors="replace").replace("\r", "").strip()
+            body = self.output[start.end():end.start()]
+        return int(end.group(1)), body.decode(errors="replace").replace("\r", "").strip()
 
     def wait_exit(self, timeout=120):
         try:
@@ -95,6 +92,11 @@ class Guest:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
 class GuestTestCase(unittest.TestCase):
