@@ -14,11 +14,13 @@ PROMPT = "/ # "
 
 
 class Guest:
-    def __init__(self, *extra, memory="256", smp="1", append="console=ttyS0 quiet", kernel=KERNEL, initrd=INITRD):
-        args = [VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp), "-kernel", kernel]
+    def __init__(self, *extra, memory="256", smp="1", append="console=ttyS0 quiet", kernel=KERNEL, initrd=INITRD,
+                 wrapper=()):
+        net = [] if any(a in ("-nic", "-net", "-netdev") for a in extra) else ["-nic", "none"]
+        args = [*wrapper, VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp), "-kernel", kernel]
         if initrd:
             args += ["-initrd", initrd]
-        args += ["-append", append, "-nographic", "-nic", "none", *extra]
+        args += ["-append", append, "-nographic", *net, *extra]
         self.args = args
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.output = b""
