@@ -34,6 +34,10 @@ run_once() {
   return "$rc"
 }
 
+# One test host at a time on this machine (FACTS.md: several at once make them unstable).
+exec 9>/tmp/vireo-testhost.lock
+flock 9
+
 run_once "$@"; rc=$?
 if [ $rc = 125 ] && [ $interactive = 0 ]; then
   echo "testhost: the test host died without reporting a status; retrying once" >&2
