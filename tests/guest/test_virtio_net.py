@@ -60,7 +60,7 @@ class TapNetwork(GuestTestCase):
         status, out = guest.run(f"ping -c 3 -W 5 {HOST_IP}")
         self.assertEqual(status, 0, out)
         ping = sh(*self.ns_exec, "ping", "-c", "3", "-W", "5", GUEST_IP, check=False)
-        self.assertEqual(ping.returncode, 0, ping.stdout)
+        self.assertEqual(ping.returncode, 0, ping.stdout + ping.stderr)
 
         # host -> guest: the guest listens, the host sends 4 MiB
         data = os.urandom(4 * 1024 * 1024)
