@@ -1,7 +1,10 @@
 #include "machine/vm_runner.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <optional>
 
 #include "base/log.h"
 #include "char/terminal.h"
@@ -12,12 +15,19 @@ namespace vireo {
 
 namespace {
 
-bool uses_stdio(const VmConfig& config)
+// The terminal mode stdin needs: none (not used), raw with Ctrl-C still a signal (`-serial
+// stdio`, as in QEMU), or raw with every key for the guest (multiplexed: -nographic, mon:stdio).
+std::optional<RawTerminal::Signals> stdio_mode(const VmConfig& config)
 {
-    for (const auto& serial : config.serials)
-        if (serial.backend == SerialBackend::Stdio || serial.backend == SerialBackend::MonStdio)
-            return true;
-    return config.serials.empty() && config.nographic;
+    if (config.serials.empty())
+        return config.nographic ? std::optional(RawTerminal::Signals::ToGuest) : std::nullopt;
+    for (const auto& serial : config.serials) {
+        if (serial.backend == SerialBackend::MonStdio)
+            return RawTerminal::Signals::ToGuest;
+        if (serial.backend == SerialBackend::Stdio)
+            return RawTerminal::Signals::Keep;
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -36,8 +46,8 @@ int run_vm(const VmConfig& config)
 
     // Raw mode for the whole run, across guest resets; restored when this scope ends.
     std::optional<RawTerminal> terminal;
-    if (uses_stdio(config))
-        terminal.emplace(STDIN_FILENO);
+    if (auto mode = stdio_mode(config))
+        terminal.emplace(STDIN_FILENO, *mode);
 
     while (true) {
         auto machine = PcMachine::create(config);
@@ -46,6 +56,9 @@ int run_vm(const VmConfig& config)
             log_error("{}", machine.error().describe());
             return 1;
         }
+        // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
+        // so they don't count against the VMM's own memory for the life of the VM.
+        ::malloc_trim(0);
         MachineExit result = (*machine)->run();
         switch (result.reason) {
         case StopReason::Reset:
