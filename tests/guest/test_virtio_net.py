@@ -1,5 +1,6 @@
 """virtio-net: tap inside a network namespace this test creates, and libslirp user networking.
 No traffic leaves the machine: the tap's peer is this namespace, slirp's is loopback."""
+import ctypes
 import hashlib
 import http.server
 import os
@@ -13,6 +14,7 @@ import uuid
 from vireo_guest import Guest, GuestTestCase
 
 GUEST_IP, HOST_IP = "192.168.77.2", "192.168.77.1"
+CLONE_NEWNET = 0x40000000
 
 
 def sh(*args, check=True):
@@ -45,9 +47,14 @@ class TapNetwork(GuestTestCase):
 
         def target():
             fd = os.open(f"/run/netns/{self.ns}", os.O_RDONLY)
-            os.setns(fd, os.CLONE_NEWNET)
+            # os.setns needs Python 3.12; Debian 12 has 3.11, so call libc directly.
+            if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns")
             os.close(fd)
-            result["value"] = function()
+            try:
+                result["value"] = function()
+            except Exception as error:  # reported by the test thread
+                result["error"] = error
 
         thread = threading.Thread(target=target)
         thread.start()
@@ -70,10 +77,12 @@ class TapNetwork(GuestTestCase):
         def send():
             with socket.create_connection((GUEST_IP, 5001), timeout=30) as s:
                 s.sendall(data)
-        thread, _ = self.in_namespace(send)
-        thread.join(60)
-        time.sleep(1)
-        self.assertEqual(guest.run("sha256sum /tmp/in.bin")[1].split()[0], hashlib.sha256(data).hexdigest())
+        thread, result = self.in_namespace(send)
+        thread.join(120)
+        self.assertNotIn("error", result)
+        # wait for the guest's nc to see the end of the stream before checking
+        self.assertEqual(guest.run("wait; sha256sum /tmp/in.bin", timeout=120)[1].split()[0],
+                         hashlib.sha256(data).hexdigest())
 
         # guest -> host: the host listens, the guest sends what it received
         def receive():
@@ -91,7 +100,8 @@ class TapNetwork(GuestTestCase):
         thread, result = self.in_namespace(receive)
         time.sleep(0.5)
         self.assertEqual(guest.run(f"nc {HOST_IP} 5002 < /tmp/in.bin")[0], 0)
-        thread.join(60)
+        thread.join(120)
+        self.assertNotIn("error", result)
         self.assertEqual(hashlib.sha256(result["value"]).hexdigest(), hashlib.sha256(data).hexdigest())
 
     def test_old_net_syntax_pairs_nic_and_tap(self):
