@@ -103,7 +103,7 @@ Result<void> VirtioBlk::activate(VirtioActivation activation)
         .max_write_zeroes_sectors = m_config.max_write_zeroes_sectors,
         .max_write_zeroes_seg = m_config.max_write_zeroes_seg,
     };
-    m_pushed.assign(m_options.num_queues, false);
+    m_pushed.reset(m_options.num_queues);
     m_active = true;
     return {};
 }
@@ -145,7 +145,7 @@ void VirtioBlk::handle_chain(uint16_t queue_index, DescriptorChain chain)
         // No byte to report a status in: the request cannot be completed meaningfully.
         VIREO_GUEST_WARN("virtio-blk: request without a writable status byte");
         m_queues[queue_index].push(chain, 0);
-        m_pushed[queue_index] = true;
+        m_pushed.mark(queue_index);
         m_interrupt->set_needs_reset();
         return;
     }
@@ -192,20 +192,13 @@ void VirtioBlk::complete(uint16_t queue_index, const DescriptorChain& chain, uin
 {
     chain.write_to(status_offset, std::span(&status, 1));
     m_queues[queue_index].push(chain, data_length + 1);
-    m_pushed[queue_index] = true;
+    m_pushed.mark(queue_index);
 }
 
 void VirtioBlk::flush_notifications()
 {
-    if (!m_active)
-        return;
-    for (uint16_t i = 0; i < m_pushed.size(); ++i) {
-        if (!m_pushed[i])
-            continue;
-        m_pushed[i] = false;
-        if (m_queues[i].should_notify())
-            m_interrupt->signal_used(i);
-    }
+    if (m_active)
+        m_pushed.flush(m_queues, *m_interrupt);
 }
 
 void VirtioBlk::process_completions()

@@ -13,6 +13,7 @@
 #include "devices/virtio/blk/blk_request.h"
 #include "devices/virtio/blk/virtio_blk_spec.h"
 #include "devices/virtio/virtio_device.h"
+#include "devices/virtio/used_notifications.h"
 
 namespace vireo {
 
@@ -81,7 +82,7 @@ private:
     std::span<VirtQueue> m_queues;
     VirtioInterrupt* m_interrupt = nullptr;
     BlkLimits m_limits;
-    std::vector<bool> m_pushed; // per queue: used entries pushed since the last notification check
+    UsedNotifications m_pushed; // queues with used entries since the last flush
     size_t m_in_flight = 0;
 };
 

@@ -116,7 +116,7 @@ Result<void> VirtioNet::activate(VirtioActivation activation)
         TRY(pair.backend->set_offloads(offloads));
     m_queues = activation.queues;
     m_interrupt = &activation.interrupt;
-    m_pushed.assign(m_queues.size(), false);
+    m_pushed.reset(m_queues.size());
     m_active_pairs = 1; // until VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (virtio 1.2 §5.1.6.5.5)
     m_active = true;
     m_wake.signal(); // the loop thread turns receiving on
@@ -252,7 +252,7 @@ void VirtioNet::process_tx(uint16_t pair)
                     VIREO_GUEST_WARN("virtio-net: send: {}", sent.error().describe());
             }
             tx->push(*chain, 0);
-            m_pushed[2 * pair + 1] = true;
+            m_pushed.mark(2 * pair + 1);
         }
     } while (tx->ready() && tx->enable_notification());
 }
@@ -319,7 +319,7 @@ bool VirtioNet::deliver(uint16_t pair)
         if (chain->writable_length() == 0) {
             VIREO_GUEST_WARN("virtio-net: receive chain without a writable buffer");
             rx.push(*chain, 0);
-            m_pushed[2 * pair] = true;
+            m_pushed.mark(2 * pair);
             continue;
         }
         state.reserved_bytes += chain->writable_length();
@@ -362,7 +362,7 @@ bool VirtioNet::deliver(uint16_t pair)
         rx.push(state.reserved[i], written[i]);
     }
     state.reserved.erase(state.reserved.begin(), state.reserved.begin() + static_cast<std::ptrdiff_t>(used));
-    m_pushed[2 * pair] = true;
+    m_pushed.mark(2 * pair);
     state.frame_length = 0;
     return true;
 }
@@ -393,7 +393,7 @@ void VirtioNet::process_ctrl()
             chain->write_to(chain->writable_length() - 1, std::span(&ack, 1));
             ctrl->push(*chain, 1);
         }
-        m_pushed[2 * m_pairs.size()] = true;
+        m_pushed.mark(2 * m_pairs.size());
     }
     update_receiving();
     for (uint16_t i = 0; i < m_active_pairs; ++i)
@@ -402,15 +402,8 @@ void VirtioNet::process_ctrl()
 
 void VirtioNet::flush_notifications()
 {
-    if (!m_active)
-        return;
-    for (uint16_t i = 0; i < m_pushed.size(); ++i) {
-        if (!m_pushed[i])
-            continue;
-        m_pushed[i] = false;
-        if (m_queues[i].should_notify())
-            m_interrupt->signal_used(i);
-    }
+    if (m_active)
+        m_pushed.flush(m_queues, *m_interrupt);
 }
 
 Result<MacAddress> parse_mac(std::string_view text)

@@ -19,6 +19,7 @@
 #include "base/event_loop.h"
 #include "devices/virtio/net/virtio_net_spec.h"
 #include "devices/virtio/virtio_device.h"
+#include "devices/virtio/used_notifications.h"
 #include "net/net_backend.h"
 
 namespace vireo {
@@ -101,7 +102,7 @@ private:
     uint16_t m_active_pairs = 1;
     std::span<VirtQueue> m_queues;
     VirtioInterrupt* m_interrupt = nullptr;
-    std::vector<bool> m_pushed; // per queue: pushed since the last notification check
+    UsedNotifications m_pushed; // queues with used entries since the last flush
 };
 
 // "52:54:00:12:34:56" -> bytes.
