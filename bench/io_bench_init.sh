@@ -55,14 +55,14 @@ net_up() {
 fio_job() {
   wait_for "$dev"
   fio --name="$1" --filename="$dev" --rw="$2" --bs="$3" --ioengine=libaio --direct=1 --iodepth=32 \
-      --numjobs=1 --time_based --runtime="$runtime" --ramp_time=1 --randrepeat=0 --norandommap \
+      --numjobs=1 --time_based --runtime="$runtime" --randrepeat=0 --norandommap \
       --output-format=json --output=/tmp/out
 }
 
 # iperf3 [-R]: the guest is the client; -R makes the server send (host -> guest)
 iperf_job() {
   net_up || return 1
-  iperf3 -c "$server" -t "$runtime" -O 1 -J "$@" > /tmp/out
+  iperf3 -c "$server" -t "$runtime" -J "$@" > /tmp/out
 }
 
 run_job() {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs bench/io_bench.py (virtio-blk with fio, virtio-net with iperf3; vireo against QEMU) where /dev/kvm
+# is real KVM: here, or inside the nested test host, one test-host call per part so that each stays short.
+# Usage: bench/io_bench.sh [blk] [net]   (default: both)
+# Environment: VIREO_BIN (default build/vireo), BENCH_RUNS (3), BENCH_RUNTIME (seconds per job, 5),
+#              BENCH_OUT (directory for the logs, default .cache/bench/results-DATE)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
+# uncompressed: the guest does not spend seconds inflating 85 MB of fio's libraries
+initrd=$("$repo/bench/make_bench_initrd.sh" "$cache/bench/io-initrd.cpio" | tail -n1)
+vireo=${VIREO_BIN:-$repo/build/vireo}
+out=${BENCH_OUT:-$cache/bench/results-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(blk net)
+run() {
+  if "$repo/scripts/kvm-is-hardware.sh"; then
+    env "$@"
+  else
+    "$repo/scripts/testhost-run.sh" env "$@"
+  fi
+}
+for part in "${parts[@]}"; do
+  echo "== $part ($(date -u +%H:%M:%S)) -> $out/$part.log" >&2
+  run VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
+    python3 "$repo/bench/io_bench.py" "$part" --runs "${BENCH_RUNS:-3}" --runtime "${BENCH_RUNTIME:-5}" \
+    ${BENCH_ARGS:-} 2>&1 | tee "$out/$part.log"
+done
+python3 "$repo/bench/io_bench.py" report "$out"/*.log
