@@ -5,7 +5,7 @@
 
 namespace vireo {
 
-Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs)
+Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs, Backing backing)
 {
     GuestMemory memory;
     const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -24,18 +24,22 @@ Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs)
         total += spec.size;
     }
 
-    int fd = ::memfd_create("vireo-guest-ram", MFD_CLOEXEC);
-    if (fd < 0)
-        return errno_error("memfd_create for guest RAM");
-    memory.m_fd = UniqueFd(fd);
-    if (::ftruncate(fd, static_cast<off_t>(total)) < 0)
-        return errno_error("cannot size guest RAM to {} MiB", total >> 20);
+    int fd = -1;
+    if (backing == Backing::Memfd) {
+        fd = ::memfd_create("vireo-guest-ram", MFD_CLOEXEC);
+        if (fd < 0)
+            return errno_error("memfd_create for guest RAM");
+        memory.m_fd = UniqueFd(fd);
+        if (::ftruncate(fd, static_cast<off_t>(total)) < 0)
+            return errno_error("cannot size guest RAM to {} MiB", total >> 20);
+    }
 
     uint64_t offset = 0;
     for (const auto& spec : specs) {
-        auto mapping = TRY(Mapping::map(spec.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd,
-            static_cast<off_t>(offset)));
-        // Guest RAM is never worth dumping with a VMM core, and transparent huge pages cut TLB misses.
+        int flags = (backing == Backing::Memfd ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE;
+        auto mapping = TRY(Mapping::map(spec.size, PROT_READ | PROT_WRITE, flags, fd,
+            backing == Backing::Memfd ? static_cast<off_t>(offset) : 0));
+        // Guest RAM is never worth dumping with a VMM core; huge pages cut EPT faults and TLB misses.
         ::madvise(mapping.data(), spec.size, MADV_DONTDUMP);
         ::madvise(mapping.data(), spec.size, MADV_HUGEPAGE);
         memory.m_regions.push_back(GuestRegion { spec.start, spec.size, mapping.data(), offset });

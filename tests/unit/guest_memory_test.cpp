@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <array>
 
 #include <gtest/gtest.h>
@@ -38,4 +40,23 @@ TEST(GuestMemory, RefusesOverlappingRegions)
 {
     std::array<GuestRegionSpec, 2> specs { GuestRegionSpec { 0, 0x2000 }, GuestRegionSpec { 0x1000, 0x1000 } };
     EXPECT_FALSE(GuestMemory::create(specs));
+}
+
+TEST(GuestMemory, MemfdBackingSharesOneFileAcrossRegions)
+{
+    std::array<GuestRegionSpec, 2> specs { GuestRegionSpec { 0, 0x2000 }, GuestRegionSpec { 0x100000, 0x1000 } };
+    auto memory = GuestMemory::create(specs, GuestMemory::Backing::Memfd).value();
+    ASSERT_GE(memory.fd(), 0);
+    ASSERT_TRUE(memory.write_obj<uint64_t>(0x100000, 0x1122334455667788));
+    uint64_t from_file = 0;
+    // region 1 starts after region 0's 0x2000 bytes in the file
+    ASSERT_EQ(::pread(memory.fd(), &from_file, sizeof(from_file), 0x2000), 8);
+    EXPECT_EQ(from_file, 0x1122334455667788u);
+}
+
+TEST(GuestMemory, AnonymousBackingHasNoFd)
+{
+    auto memory = two_regions();
+    EXPECT_LT(memory.fd(), 0);
+    EXPECT_EQ(memory.total_size(), 0x12000u);
 }
