@@ -69,7 +69,8 @@ class TapNetwork(GuestTestCase):
         ping = sh(*self.ns_exec, "ping", "-c", "3", "-W", "5", GUEST_IP, check=False)
         self.assertEqual(ping.returncode, 0, ping.stdout + ping.stderr)
 
-        # host -> guest: the guest listens, the host sends 4 MiB
+        # host -> guest: the guest listens, the host sends 4 MiB. busybox nc need not exit when
+        # the peer closes, so the guest waits for the file to reach its size.
         data = os.urandom(4 * 1024 * 1024)
         guest.send("nc -l -p 5001 > /tmp/in.bin &\n")
         time.sleep(1)
@@ -80,27 +81,32 @@ class TapNetwork(GuestTestCase):
         thread, result = self.in_namespace(send)
         thread.join(120)
         self.assertNotIn("error", result)
-        # wait for the guest's nc to see the end of the stream before checking
-        self.assertEqual(guest.run("wait; sha256sum /tmp/in.bin", timeout=120)[1].split()[0],
-                         hashlib.sha256(data).hexdigest())
+        status, out = guest.run(f"for i in $(seq 120); do [ $(stat -c %s /tmp/in.bin) -ge {len(data)} ] && break; "
+                                "sleep 1; done; sha256sum /tmp/in.bin", timeout=180)
+        self.assertEqual(out.split()[0], hashlib.sha256(data).hexdigest())
 
-        # guest -> host: the host listens, the guest sends what it received
+        # guest -> host: the host listens and reads as many bytes as the guest has
         def receive():
             with socket.socket() as server:
                 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 server.bind((HOST_IP, 5002))
                 server.listen(1)
-                server.settimeout(60)
+                server.settimeout(120)
                 conn, _ = server.accept()
-                chunks = []
+                conn.settimeout(120)
+                chunks, received = [], 0
                 with conn:
-                    while chunk := conn.recv(65536):
+                    while received < len(data):
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
                         chunks.append(chunk)
+                        received += len(chunk)
                 return b"".join(chunks)
         thread, result = self.in_namespace(receive)
         time.sleep(0.5)
-        self.assertEqual(guest.run(f"nc {HOST_IP} 5002 < /tmp/in.bin")[0], 0)
-        thread.join(120)
+        guest.send(f"nc {HOST_IP} 5002 < /tmp/in.bin &\n")
+        thread.join(150)
         self.assertNotIn("error", result)
         self.assertEqual(hashlib.sha256(result["value"]).hexdigest(), hashlib.sha256(data).hexdigest())
 
