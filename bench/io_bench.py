@@ -20,7 +20,10 @@ BENCH-STOP) per GB moved, the same without the time its vCPUs spent in guest mod
 guest's CPU as fio (usr+sys %) or iperf3 (client total %) report it. Prints one IOBENCH-JSON line per
 run for `report`, and a table of medians.
 
-Environment: VIREO_BIN, VIREO_CACHE (as for the other benchmarks), BENCH_INITRD (made by io_bench.sh)."""
+Environment: VIREO_BIN, VIREO_CACHE (as for the other benchmarks), BENCH_INITRD (made by io_bench.sh),
+BENCH_VERBOSE=1 (echo the guests' consoles), BENCH_PERF=1 (log a perf profile of the VMM per job: it
+slows the VMM down), BENCH_KVM_STATS=1 (log KVM's exit counters per job and GB,
+from debugfs: to see where a VMM's time goes)."""
 import argparse
 import json
 import os
@@ -42,6 +45,8 @@ VIREO = os.environ.get("VIREO_BIN", os.path.join(HERE, "../build/vireo"))
 TICK = os.sysconf("SC_CLK_TCK")
 T0 = time.monotonic()
 VERBOSE = os.environ.get("BENCH_VERBOSE") == "1"  # echo the guests' consoles to stderr
+KVM_STATS = os.environ.get("BENCH_KVM_STATS") == "1"  # log KVM's exit counters per job (debugfs)
+PERF = os.environ.get("BENCH_PERF") == "1"  # log a perf (cpu-clock) profile of the VMM per job
 IMAGE_MB = 512
 GUEST_IP, HOST_IP = "192.168.77.2", "192.168.77.1"
 BLK_JOBS = ["fio-randread", "fio-randwrite", "fio-seqread", "fio-seqwrite"]
@@ -69,6 +74,28 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12]), int(fields[40])
 
 
+KVM_DEBUGFS = "/sys/kernel/debug/kvm"
+
+
+def kvm_stats(pid):
+    """KVM's counters for the VM of process pid (debugfs: one directory per VM, named PID-FD, whose
+    files sum the vCPUs' counters), or {} where debugfs is not there."""
+    try:
+        dirs = [d for d in os.listdir(KVM_DEBUGFS) if d.startswith(f"{pid}-")]
+    except OSError:
+        return {}
+    stats = {}
+    for d in dirs:
+        base = os.path.join(KVM_DEBUGFS, d)
+        for name in os.listdir(base):
+            try:
+                with open(os.path.join(base, name)) as f:
+                    stats[name] = stats.get(name, 0) + int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return stats
+
+
 def vmm_command(vmm, append, devices):
     common = ["-enable-kvm", "-cpu", "host", "-M", "pc", "-m", "512", "-smp", "2", "-kernel", KERNEL,
               "-initrd", INITRD, "-append", append, "-nographic", "-no-reboot"]
@@ -84,7 +111,8 @@ def run_guest(command, jobs, timeout):
     timer = threading.Timer(timeout, proc.kill)
     timer.start()
     results, current, body, tail = {}, None, None, []
-    start_cpu = {}
+    start_cpu, start_kvm = {}, {}
+    perf, perf_data = None, None
     try:
         for raw in proc.stdout:
             line = raw.decode(errors="replace").rstrip("\r\n")
@@ -93,12 +121,29 @@ def run_guest(command, jobs, timeout):
                 log(f"[{time.monotonic() - T0:6.1f}] {line}")
             if m := re.search(r"BENCH-START (\S+)", line):
                 start_cpu[m.group(1)] = (cpu_ticks(proc.pid), time.monotonic())
+                if KVM_STATS:
+                    start_kvm[m.group(1)] = kvm_stats(proc.pid)
+                if PERF:
+                    perf_data = f"/tmp/perf-{proc.pid}-{m.group(1)}.data"
+                    perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-p",
+                                             str(proc.pid), "-o", perf_data], stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
             elif m := re.search(r"BENCH-STOP (\S+) rc=(\d+)", line):
                 job = m.group(1)
                 (cpu0, guest0), t0 = start_cpu[job]
                 cpu1, guest1 = cpu_ticks(proc.pid)
                 results[job] = {"rc": int(m.group(2)), "wall": time.monotonic() - t0,
                                 "vmm_cpu": (cpu1 - cpu0) / TICK, "vmm_guest": (guest1 - guest0) / TICK}
+                if KVM_STATS:
+                    before, after = start_kvm.get(job, {}), kvm_stats(proc.pid)
+                    results[job]["kvm"] = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+                if PERF and perf:
+                    perf.send_signal(2)
+                    perf.wait()
+                    report = sh("perf", "report", "-i", perf_data, "--stdio", "--sort", "comm,dso,sym", check=False)
+                    lines = [x for x in report.stdout.splitlines() if x.strip() and not x.startswith("#")]
+                    log(f"perf profile of {'qemu' if any('qemu' in c for c in command) else 'vireo'} during {job}:\n" + "\n".join(lines[:45]))
+                    perf = None
             elif m := re.search(r"BENCH-BEGIN (\S+)", line):
                 current, body = m.group(1), []
             elif current and re.search(r"BENCH-END " + re.escape(current), line):
@@ -149,6 +194,9 @@ def measure(results, jobs, vmm, run, extra):
         row = {"vmm": vmm, "job": job, "run": run, **m, **extra,
                "vmm_cpu_s": r["vmm_cpu"], "vmm_cpu_per_gb": r["vmm_cpu"] / gb if gb else None,
                "vmm_cpu_noguest_per_gb": (r["vmm_cpu"] - r["vmm_guest"]) / gb if gb else None}
+        if "kvm" in r:
+            per_gb = {k: round(v / gb) for k, v in sorted(r["kvm"].items()) if gb and v / gb >= 1}
+            log(f"{vmm} run {run} {job}: KVM counters per GB moved: {per_gb}")
         print("IOBENCH-JSON " + json.dumps(row), flush=True)
         rows.append(row)
     return rows
@@ -312,6 +360,8 @@ def main():
     parser.add_argument("--vmms", default="vireo,qemu")
     parser.add_argument("--timeout", type=int, default=180, help="seconds per guest run")
     args = parser.parse_args()
+    if KVM_STATS and not os.path.isdir(KVM_DEBUGFS):
+        sh("mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug", check=False)
     if args.mode == "report":
         rows = []
         for name in args.files:
