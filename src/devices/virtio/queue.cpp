@@ -288,6 +288,12 @@ void VirtQueue::undo_pop()
 
 void VirtQueue::push(uint16_t head, uint32_t written_length)
 {
+    add_used(head, written_length);
+    publish_used();
+}
+
+void VirtQueue::add_used(uint16_t head, uint32_t written_length)
+{
     if (!m_ready || m_broken)
         return;
     uint8_t* element = m_used + 4 + 8ULL * (m_next_used % m_size);
@@ -295,7 +301,13 @@ void VirtQueue::push(uint16_t head, uint32_t written_length)
     std::memcpy(element, &id, 4);
     std::memcpy(element + 4, &written_length, 4);
     ++m_next_used;
-    // The element must be visible before the index that publishes it (virtio 1.2 §2.7.8).
+}
+
+void VirtQueue::publish_used()
+{
+    if (!m_ready || m_broken)
+        return;
+    // The elements must be visible before the index that publishes them (virtio 1.2 §2.7.8).
     store_release(m_used + 2, m_next_used);
 }
 

@@ -112,6 +112,12 @@ public:
     // Publishes used->idx with release ordering (virtio 1.2 §2.7.8).
     void push(uint16_t head, uint32_t written_length);
     void push(const DescriptorChain& chain, uint32_t written_length) { push(chain.head(), written_length); }
+    // push() in two steps, for used entries that the driver must see together (a received
+    // frame spread over several MRG_RXBUF buffers, virtio 1.2 §5.1.6.4): add_used() writes the
+    // elements, publish_used() makes all of them visible at once by storing used->idx.
+    void add_used(const DescriptorChain& chain, uint32_t written_length) { add_used(chain.head(), written_length); }
+    void add_used(uint16_t head, uint32_t written_length);
+    void publish_used();
 
     // Whether the driver wants a used-buffer notification for what was pushed since the last
     // call (virtio 1.2 §2.7.10: used_event with EVENT_IDX, else VIRTQ_AVAIL_F_NO_INTERRUPT).

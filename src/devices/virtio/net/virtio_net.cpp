@@ -357,10 +357,13 @@ bool VirtioNet::deliver(uint16_t pair)
     copy(header_bytes);
     copy(payload);
 
+    // All buffers of the frame become visible to the driver at once: a driver that saw the
+    // first (with num_buffers) before the rest would take the rest for new frames.
     for (size_t i = 0; i < used; ++i) {
         state.reserved_bytes -= state.reserved[i].writable_length();
-        rx.push(state.reserved[i], written[i]);
+        rx.add_used(state.reserved[i], written[i]);
     }
+    rx.publish_used();
     state.reserved.erase(state.reserved.begin(), state.reserved.begin() + static_cast<std::ptrdiff_t>(used));
     m_pushed.mark(2 * pair);
     state.frame_length = 0;
