@@ -3,7 +3,45 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace vireo {
+
+namespace {
+
+constexpr uint64_t k_huge_page = 2ULL << 20;
+
+// Maps a RAM region so that its host address is congruent to its guest-physical start modulo
+// 2 MiB. KVM maps a guest frame with a 2 MiB page only when guest-physical and host-virtual
+// addresses agree modulo 2 MiB (and the host backs it with a huge page); a plain mmap() of
+// anonymous memory is only 4 KiB-aligned, which leaves every guest page a 4 KiB NPT/EPT entry.
+Result<Mapping> map_region(uint64_t guest_start, uint64_t size, int flags, int fd, off_t offset)
+{
+    uint64_t span = size + k_huge_page;
+    void* reserved = ::mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (reserved == MAP_FAILED)
+        return errno_error("cannot reserve {} MiB of address space for guest RAM", span >> 20);
+    auto start = reinterpret_cast<uintptr_t>(reserved);
+    uintptr_t want = guest_start % k_huge_page;
+    uintptr_t aligned = start + ((want - start % k_huge_page) + k_huge_page) % k_huge_page;
+    void* address = ::mmap(reinterpret_cast<void*>(aligned), size, PROT_READ | PROT_WRITE,
+        flags | MAP_FIXED | (fd < 0 ? MAP_ANONYMOUS : 0), fd, offset);
+    if (address == MAP_FAILED) {
+        int error = errno;
+        ::munmap(reserved, span);
+        errno = error;
+        return errno_error("mmap of {} MiB of guest RAM", size >> 20);
+    }
+    // Give back the unused head and tail of the reservation.
+    if (aligned > start)
+        ::munmap(reserved, aligned - start);
+    uintptr_t end = aligned + size;
+    if (start + span > end)
+        ::munmap(reinterpret_cast<void*>(end), start + span - end);
+    return Mapping(address, size);
+}
+
+} // namespace
 
 Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs, Backing backing)
 {
@@ -37,7 +75,7 @@ Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs, 
     uint64_t offset = 0;
     for (const auto& spec : specs) {
         int flags = (backing == Backing::Memfd ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE;
-        auto mapping = TRY(Mapping::map(spec.size, PROT_READ | PROT_WRITE, flags, fd,
+        auto mapping = TRY(map_region(spec.start, spec.size, flags, fd,
             backing == Backing::Memfd ? static_cast<off_t>(offset) : 0));
         // Guest RAM is never worth dumping with a VMM core; huge pages cut EPT faults and TLB misses.
         ::madvise(mapping.data(), spec.size, MADV_DONTDUMP);
