@@ -3,7 +3,8 @@
 # is real KVM: here, or inside the nested test host, one test-host call per part so that each stays short.
 # Usage: bench/io_bench.sh [blk] [net]   (default: both)
 # Environment: VIREO_BIN (default build/vireo), BENCH_RUNS (3), BENCH_RUNTIME (seconds per job, 5),
-#              BENCH_OUT (directory for the logs, default .cache/bench/results-DATE)
+#              BENCH_OUT (directory for the logs, default .cache/bench/results-DATE),
+#              BENCH_KVM_STATS, BENCH_VERBOSE, BENCH_PERF, BENCH_ARGS (see bench/io_bench.py)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
@@ -23,6 +24,7 @@ run() {
 for part in "${parts[@]}"; do
   echo "== $part ($(date -u +%H:%M:%S)) -> $out/$part.log" >&2
   run VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
+    BENCH_KVM_STATS="${BENCH_KVM_STATS:-}" BENCH_VERBOSE="${BENCH_VERBOSE:-}" BENCH_PERF="${BENCH_PERF:-}" \
     python3 "$repo/bench/io_bench.py" "$part" --runs "${BENCH_RUNS:-3}" --runtime "${BENCH_RUNTIME:-5}" \
     ${BENCH_ARGS:-} 2>&1 | tee "$out/$part.log"
 done
