@@ -142,7 +142,6 @@ void Serial16550::receive_byte(uint8_t value)
     }
     m_rx[(m_rx_head + m_rx_count) % k_fifo_size] = value;
     ++m_rx_count;
-    m_new_event = true;
 }
 
 uint8_t Serial16550::pop_rx()
@@ -214,17 +213,10 @@ uint8_t Serial16550::interrupt_identification() const
 void Serial16550::update_interrupt()
 {
     bool level = !(interrupt_identification() & k_iir_none);
-    // COM ports are edge-triggered ISA interrupts. A new event (a byte received, THR empty
-    // again after a write) while the line is already high would give no edge, and a driver
-    // that did not read IIR for the older cause would wait forever: pulse the line instead.
-    if (level && m_irq_level && m_new_event) {
-        m_irq.set_level(false);
-        m_irq.set_level(true);
-    } else if (level != m_irq_level) {
+    if (level != m_irq_level) {
         m_irq_level = level;
         m_irq.set_level(level);
     }
-    m_new_event = false;
 }
 
 bool Serial16550::take_rx_drained()
@@ -295,7 +287,6 @@ void Serial16550::write_register(uint64_t offset, uint8_t value)
         // Transmission is instant: THR is empty again, which raises THRE anew (a write clears
         // the old one and the next character time would set it again).
         m_thre_pending = true;
-        m_new_event = (m_ier & k_ier_thr_empty) != 0;
         return;
     case k_ier: {
         if (dlab) {

@@ -88,7 +88,6 @@ private:
     uint16_t m_divisor = 12;  // 9600 baud; kept for read-back only
     bool m_thre_pending = false;
     bool m_irq_level = false;
-    bool m_new_event = false;  // an interrupt cause arose since the last update_interrupt()
     bool m_input_held = false; // push_input refused bytes since the receiver last drained
 };
 
