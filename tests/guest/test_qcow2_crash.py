@@ -42,6 +42,25 @@ class BootFailed(AssertionError):
     """The guest did not get to the kill point (no marker): not a crash-consistency failure."""
 
 
+def describe_stall(guest):
+    """Prints what vireo's threads are doing when the guest's console stops (for a bug report)."""
+    guest.send("\n")  # a lost transmit interrupt would be rescued by a receive interrupt
+    time.sleep(2)
+    print(f"console after a newline: {guest.text()[-200:]!r}", flush=True)
+    pid = guest.proc.pid
+    try:
+        for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                print(f"  thread {tid} {stat[stat.index('('):stat.rindex(')') + 3]} wchan={f.read()}", flush=True)
+        done = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 12"],
+                              capture_output=True, text=True, timeout=60)
+        print("\n".join(line for line in done.stdout.splitlines() if line.startswith(("#", "Thread"))), flush=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"  cannot inspect vireo: {error}", flush=True)
+
+
 def qemu_img(*args):
     return subprocess.run(["qemu-img", *args], capture_output=True, text=True)
 
@@ -91,9 +110,11 @@ class Qcow2Crash(unittest.TestCase):
         try:
             self.prepare(guest, targets, src_size=PATTERN_SIZE, rng=rng)
         except AssertionError as error:
-            guest.kill()
             if "timed out waiting" in str(error):
+                describe_stall(guest)
+                guest.kill()
                 raise BootFailed(str(error)[-600:])
+            guest.kill()
             raise
         try:
             guest.proc.send_signal(signal.SIGKILL)
