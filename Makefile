@@ -24,7 +24,7 @@ unit-test: build
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan-test: deps
 	cmake -S . -B build-asan -G Ninja -DVIREO_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-	ninja -C build-asan unit_tests
+	ninja -C build-asan
 	cd build-asan && ctest --output-on-failure -L unit
 
 bench: build guest
