@@ -7,6 +7,7 @@
 
 #include "block/completion_queue.h"
 #include "block/io_engine.h"
+#include "block/work_queue.h"
 
 namespace vireo {
 
@@ -22,11 +23,7 @@ public:
     }
     ~ThreadPoolEngine() override
     {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stopping = true;
-        }
-        m_wake.notify_all();
+        m_queue.stop();
         for (auto& thread : m_threads)
             thread.join();
     }
@@ -35,11 +32,7 @@ public:
 
     void submit(IoRequest request, IoCallback callback) override
     {
-        {
-            std::lock_guard lock(m_mutex);
-            m_queue.emplace_back(std::move(request), std::move(callback));
-        }
-        m_wake.notify_one();
+        m_queue.push({ std::move(request), std::move(callback) });
     }
     void post(IoCallback callback, int64_t result) override { m_completions.post(std::move(callback), result); }
     int completion_fd() const override { return m_completions.fd(); }
@@ -48,27 +41,14 @@ public:
 private:
     void worker()
     {
-        for (;;) {
-            std::pair<IoRequest, IoCallback> item;
-            {
-                std::unique_lock lock(m_mutex);
-                m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-                // Drain the queue before stopping so no callback is lost.
-                if (m_queue.empty())
-                    return;
-                item = std::move(m_queue.front());
-                m_queue.pop_front();
-            }
-            int64_t result = perform_io(item.first);
-            m_completions.post(std::move(item.second), result);
+        while (auto item = m_queue.pop()) {
+            int64_t result = perform_io(item->first);
+            m_completions.post(std::move(item->second), result);
         }
     }
 
     CompletionQueue m_completions;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::deque<std::pair<IoRequest, IoCallback>> m_queue;
-    bool m_stopping = false;
+    WorkQueue<std::pair<IoRequest, IoCallback>> m_queue;
     std::vector<std::thread> m_threads;
 };
 

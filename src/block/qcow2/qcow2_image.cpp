@@ -24,11 +24,7 @@ Qcow2Image::Qcow2Image(std::unique_ptr<Qcow2Core> core, CompletionQueue completi
 
 Qcow2Image::~Qcow2Image()
 {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stopping = true;
-    }
-    m_wake.notify_all();
+    m_queue.stop();
     m_thread.join();
     if (!m_read_only)
         m_core->flush(); // a clean close leaves the image durable, like QEMU's close
@@ -36,27 +32,14 @@ Qcow2Image::~Qcow2Image()
 
 void Qcow2Image::submit(DiskRequest request, DiskCompletion done)
 {
-    {
-        std::lock_guard lock(m_mutex);
-        m_queue.emplace_back(std::move(request), std::move(done));
-    }
-    m_wake.notify_one();
+    m_queue.push({ std::move(request), std::move(done) });
 }
 
 void Qcow2Image::worker()
 {
-    for (;;) {
-        std::pair<DiskRequest, DiskCompletion> item;
-        {
-            std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-            if (m_queue.empty())
-                return;
-            item = std::move(m_queue.front());
-            m_queue.pop_front();
-        }
-        int result = execute(item.first);
-        m_completions.post([done = std::move(item.second)](int64_t r) { done(static_cast<int>(r)); }, result);
+    while (auto item = m_queue.pop()) {
+        int result = execute(item->first);
+        m_completions.post([done = std::move(item->second)](int64_t r) { done(static_cast<int>(r)); }, result);
     }
 }
 

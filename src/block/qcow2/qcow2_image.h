@@ -10,6 +10,7 @@
 
 #include "block/completion_queue.h"
 #include "block/disk_image.h"
+#include "block/work_queue.h"
 #include "block/qcow2/qcow2_core.h"
 
 namespace vireo::qcow2 {
@@ -36,10 +37,7 @@ private:
     uint64_t m_size;
     bool m_read_only;
     bool m_discard;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::deque<std::pair<DiskRequest, DiskCompletion>> m_queue;
-    bool m_stopping = false;
+    WorkQueue<std::pair<DiskRequest, DiskCompletion>> m_queue;
     std::thread m_thread;
 };
 
