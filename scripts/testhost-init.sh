@@ -10,7 +10,11 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroo
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /work || echo "testhost: cannot mount work"
 mount -t proc proc $H/proc; mount -t sysfs sysfs $H/sys; mount -t devtmpfs devtmpfs $H/dev
 mkdir -p /dev/pts; mount -t devpts devpts $H/dev/pts 2>/dev/null
-mount -t tmpfs tmpfs $H/run; mount -t tmpfs tmpfs $H/root; mount -t tmpfs tmpfs $H/tmp
+mount -t tmpfs tmpfs $H/run; mount -t tmpfs tmpfs $H/root
+# /tmp: writable, but the host's /tmp stays visible beneath (a CI clone may live there):
+# an overlay with a tmpfs upper layer, or a plain tmpfs if overlayfs is unavailable.
+mkdir -p /overlay && mount -t tmpfs tmpfs /overlay && mkdir -p /overlay/upper /overlay/work
+mount -t overlay overlay -o lowerdir=$H/tmp,upperdir=/overlay/upper,workdir=/overlay/work $H/tmp || mount -t tmpfs tmpfs $H/tmp
 mount -t tmpfs tmpfs $H/var/tmp 2>/dev/null
 mkdir -p $H/run/work $H/run/netns; mount --bind /work $H/run/work
 ip link set lo up 2>/dev/null
