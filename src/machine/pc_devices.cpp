@@ -43,7 +43,8 @@ Result<void> PcMachine::create_devices()
 
 Result<void> PcMachine::create_legacy_devices()
 {
-    auto reset = [this] { request_stop(StopReason::Reset); };
+    auto keyboard_reset = [this] { request_stop(StopReason::Reset, "i8042 reset command"); };
+    auto port_a_reset = [this] { request_stop(StopReason::Reset, "port 0x92 reset"); };
 
     CmosConfig cmos;
     for (const auto& region : m_memory.regions())
@@ -53,7 +54,7 @@ Result<void> PcMachine::create_legacy_devices()
     TRY(m_pio.insert(rtc, k_rtc_port, 2));
     keep(rtc);
 
-    auto i8042 = std::make_shared<I8042>(irq_line(k_keyboard_irq), reset);
+    auto i8042 = std::make_shared<I8042>(irq_line(k_keyboard_irq), keyboard_reset);
     TRY(m_pio.insert(i8042->data_port(), k_i8042_data_port, 1));
     TRY(m_pio.insert(i8042->command_port(), k_i8042_command_port, 1));
     keep(i8042);
@@ -63,7 +64,7 @@ Result<void> PcMachine::create_legacy_devices()
     TRY(m_pio.insert(pm->control_block(), pc::k_pm1a_control_port, 2));
     keep(pm);
 
-    auto port_a = std::make_shared<SystemControlPortA>(reset);
+    auto port_a = std::make_shared<SystemControlPortA>(port_a_reset);
     TRY(m_pio.insert(port_a, k_system_control_a_port, 1));
     keep(port_a);
 

@@ -82,7 +82,7 @@ Result<void> PcMachine::add_virtio_console(const DeviceConfig* port)
 
 Result<void> PcMachine::create_pci_devices()
 {
-    auto reset_control = std::make_shared<ResetControl>([this] { request_stop(StopReason::Reset); });
+    auto reset_control = std::make_shared<ResetControl>([this] { request_stop(StopReason::Reset, "reset control register 0xcf9"); });
     keep(reset_control);
 
     PciWindows windows;

@@ -90,7 +90,7 @@ void VcpuThread::run_loop()
                     if (event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
                         m_control.request_stop(StopReason::PowerOff);
                     else
-                        m_control.request_stop(StopReason::Reset);
+                        m_control.request_stop(StopReason::Reset, "KVM system event reset");
                     return false;
                 } else if constexpr (std::is_same_v<T, exit::Interrupted>) {
                     // Kicked: the loop condition decides.

@@ -62,6 +62,8 @@ int run_vm(const VmConfig& config)
         MachineExit result = (*machine)->run();
         switch (result.reason) {
         case StopReason::Reset:
+            if (debug_enabled())
+                log_warn("guest reset ({})", result.detail.empty() ? "requested by the guest" : result.detail);
             if (!config.no_reboot)
                 continue;
             return 0;
