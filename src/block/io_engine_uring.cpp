@@ -55,7 +55,7 @@ public:
     {
         auto* op = new UringOp { std::move(request), std::move(callback), {}, 0, 0 };
         if (op->request.op == IoOp::Read || op->request.op == IoOp::Write) {
-            op->remaining = op->request.iov;
+            op->remaining = std::move(op->request.iov); // the request's own copy is not needed again
             op->total = iov_length(op->remaining);
         }
         std::lock_guard lock(m_submit_mutex);
