@@ -3,8 +3,8 @@
 // event-loop thread, validated (blk_request.h) and submitted to the image, one submission
 // batch per drained ring; the image's completions (also on the loop thread) write the status
 // byte, push the chain as used and raise the queue's interrupt when the driver wants one.
-// While a queue has requests in flight its notifications stay off and each batch of
-// completions looks at its ring instead (fewer guest exits).
+// While reads or writes of a queue are in flight its notifications stay off and each batch
+// of completions looks at its ring instead (fewer guest exits).
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -105,7 +105,6 @@ private:
     std::vector<bool> m_polled;            // per queue: notifications left off, completions re-check
     std::optional<TimerFd> m_poll_timer;   // the backstop, made by attach()
     bool m_poll_armed = false;
-
 };
 
 // The default number of request queues for a VM with `vcpus` vCPUs: one per vCPU, at most 4.
