@@ -23,7 +23,7 @@ run for `report`, and a table of medians.
 Environment: VIREO_BIN, VIREO_CACHE (as for the other benchmarks), BENCH_INITRD (made by io_bench.sh),
 BENCH_VERBOSE=1 (echo the guests' consoles), BENCH_PERF=1 (log a perf profile of the VMM per job: it
 slows the VMM down), BENCH_KVM_STATS=1 (log KVM's exit counters per job and GB,
-from debugfs: to see where a VMM's time goes)."""
+from debugfs, and the context switches of the VMM's threads per GB: to see where a VMM's time goes)."""
 import argparse
 import json
 import os
@@ -96,6 +96,28 @@ def kvm_stats(pid):
     return stats
 
 
+def thread_switches(pid):
+    """{thread name: [threads, voluntary, involuntary context switches]} over the threads of pid
+    (/proc/PID/task/*/status): how often each kind of thread slept and woke, or was preempted."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                fields = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+            name = fields["Name"].strip()
+            entry = out.setdefault(name, [0, 0, 0])
+            entry[0] += 1
+            entry[1] += int(fields["voluntary_ctxt_switches"])
+            entry[2] += int(fields["nonvoluntary_ctxt_switches"])
+        except (OSError, KeyError, ValueError):
+            pass
+    return out
+
+
 def vmm_command(vmm, append, devices):
     common = ["-enable-kvm", "-cpu", "host", "-M", "pc", "-m", "512", "-smp", "2", "-kernel", KERNEL,
               "-initrd", INITRD, "-append", append, "-nographic", "-no-reboot"]
@@ -122,7 +144,7 @@ def run_guest(command, jobs, timeout):
             if m := re.search(r"BENCH-START (\S+)", line):
                 start_cpu[m.group(1)] = (cpu_ticks(proc.pid), time.monotonic())
                 if KVM_STATS:
-                    start_kvm[m.group(1)] = kvm_stats(proc.pid)
+                    start_kvm[m.group(1)] = (kvm_stats(proc.pid), thread_switches(proc.pid))
                 if PERF:
                     perf_data = f"/tmp/perf-{proc.pid}-{m.group(1)}.data"
                     perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-p",
@@ -135,8 +157,12 @@ def run_guest(command, jobs, timeout):
                 results[job] = {"rc": int(m.group(2)), "wall": time.monotonic() - t0,
                                 "vmm_cpu": (cpu1 - cpu0) / TICK, "vmm_guest": (guest1 - guest0) / TICK}
                 if KVM_STATS:
-                    before, after = start_kvm.get(job, {}), kvm_stats(proc.pid)
+                    (before, switches0), after = start_kvm.get(job, ({}, {})), kvm_stats(proc.pid)
                     results[job]["kvm"] = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+                    switches1 = thread_switches(proc.pid)
+                    results[job]["switches"] = {
+                        name: [n, vol - switches0.get(name, [0, 0, 0])[1], inv - switches0.get(name, [0, 0, 0])[2]]
+                        for name, (n, vol, inv) in switches1.items()}
                 if PERF and perf:
                     perf.send_signal(2)
                     perf.wait()
@@ -197,6 +223,10 @@ def measure(results, jobs, vmm, run, extra):
         if "kvm" in r:
             per_gb = {k: round(v / gb) for k, v in sorted(r["kvm"].items()) if gb and v / gb >= 1}
             log(f"{vmm} run {run} {job}: KVM counters per GB moved: {per_gb}")
+        if "switches" in r and gb:
+            per_gb = {name: f"{n} threads, {round(vol / gb)} voluntary, {round(inv / gb)} involuntary"
+                      for name, (n, vol, inv) in sorted(r["switches"].items()) if vol or inv}
+            log(f"{vmm} run {run} {job}: context switches per GB moved, by thread name: {per_gb}")
         print("IOBENCH-JSON " + json.dumps(row), flush=True)
         rows.append(row)
     return rows

@@ -39,9 +39,30 @@ public:
     [[nodiscard]] virtual bool read_only() const = 0;
     [[nodiscard]] virtual bool supports_discard() const { return false; }
     virtual void submit(DiskRequest request, DiskCompletion done) = 0;
+    // Submission batching (a "plug"): requests submitted between begin_batch() and the matching
+    // end_batch() may be held back and handed to the host together at end_batch(), one system
+    // call for a whole queue kick. Calls nest; images that cannot batch ignore them. Use DiskBatch.
+    virtual void begin_batch() { }
+    virtual void end_batch() { }
     // An fd that becomes readable when completions are ready (the event loop watches it).
     [[nodiscard]] virtual int completion_fd() const = 0;
     virtual void process_completions() = 0;
+};
+
+// Holds a submission batch open on an image for its lifetime.
+class DiskBatch {
+public:
+    explicit DiskBatch(DiskImage& image)
+        : m_image(image)
+    {
+        m_image.begin_batch();
+    }
+    ~DiskBatch() { m_image.end_batch(); }
+    DiskBatch(const DiskBatch&) = delete;
+    DiskBatch& operator=(const DiskBatch&) = delete;
+
+private:
+    DiskImage& m_image;
 };
 
 } // namespace vireo

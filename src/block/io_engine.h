@@ -37,6 +37,11 @@ public:
     [[nodiscard]] virtual IoEngineKind kind() const = 0;
     // Thread-safe. The callback runs later, inside process_completions().
     virtual void submit(IoRequest request, IoCallback callback) = 0;
+    // Thread-safe, nesting. Between begin_batch() and the matching end_batch() an engine may
+    // queue requests without telling the kernel, and submits them all at the outermost
+    // end_batch() (io_uring: one io_uring_enter per batch instead of one per request).
+    virtual void begin_batch() { }
+    virtual void end_batch() { }
     // Thread-safe. Completes callback(result) from process_completions() without doing I/O
     // (used for requests rejected up front, so no callback ever runs inside submit()).
     virtual void post(IoCallback callback, int64_t result) = 0;

@@ -2,6 +2,8 @@
 // io_uring_register_eventfd, so the event loop watches a single fd; process_completions()
 // reaps the completion queue on the loop thread. Submission may come from any thread
 // (guarded by a mutex); reaping happens only on the loop thread, as liburing allows.
+// Inside a batch (begin_batch/end_batch) SQEs are only queued: the kernel sees the whole
+// batch in one io_uring_enter at the outermost end_batch().
 #include <liburing.h>
 
 #include <cerrno>
@@ -53,12 +55,25 @@ public:
     {
         auto* op = new UringOp { std::move(request), std::move(callback), {}, 0, 0 };
         if (op->request.op == IoOp::Read || op->request.op == IoOp::Write) {
-            op->remaining = op->request.iov;
+            op->remaining = std::move(op->request.iov); // the request's own copy is not needed again
             op->total = iov_length(op->remaining);
         }
         std::lock_guard lock(m_submit_mutex);
         queue_locked(op);
-        io_uring_submit(&m_ring);
+        if (m_batch_depth == 0)
+            io_uring_submit(&m_ring);
+    }
+
+    void begin_batch() override
+    {
+        std::lock_guard lock(m_submit_mutex);
+        ++m_batch_depth;
+    }
+    void end_batch() override
+    {
+        std::lock_guard lock(m_submit_mutex);
+        if (m_batch_depth > 0 && --m_batch_depth == 0)
+            io_uring_submit(&m_ring); // no system call when nothing was queued
     }
 
     void post(IoCallback callback, int64_t result) override { m_completions.post(std::move(callback), result); }
@@ -66,6 +81,11 @@ public:
 
     void process_completions() override
     {
+        // Consume the doorbell before looking at the ring: a CQE posted after the look then
+        // rings it again. (The other order could swallow the signal of a CQE posted while
+        // io_uring_submit below ran the kernel's task work, and leave it unreaped.) This also
+        // runs the callbacks post()ed so far.
+        m_completions.drain();
         std::vector<std::pair<UringOp*, int64_t>> finished;
         {
             std::lock_guard lock(m_submit_mutex);
@@ -85,10 +105,9 @@ public:
                 m_backlog.pop_front();
                 queue_locked(op);
             }
-            io_uring_submit(&m_ring);
+            if (m_batch_depth == 0)
+                io_uring_submit(&m_ring);
         }
-        // Drains the eventfd too (the ring and post() share it).
-        m_completions.drain();
         for (auto [op, result] : finished) {
             op->callback(result);
             delete op;
@@ -154,6 +173,7 @@ private:
     unsigned m_depth;
     std::mutex m_submit_mutex;
     unsigned m_in_flight = 0;
+    unsigned m_batch_depth = 0; // open begin_batch() calls
     std::deque<UringOp*> m_backlog;
 };
 

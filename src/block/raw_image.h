@@ -27,6 +27,8 @@ public:
     bool read_only() const override { return m_options.access == Access::ReadOnly; }
     bool supports_discard() const override { return m_options.discard; }
     void submit(DiskRequest request, DiskCompletion done) override;
+    void begin_batch() override { m_engine->begin_batch(); }
+    void end_batch() override { m_engine->end_batch(); }
     int completion_fd() const override { return m_engine->completion_fd(); }
     void process_completions() override { m_engine->process_completions(); }
 

@@ -28,9 +28,16 @@ public:
     void submit(DiskRequest request, DiskCompletion done) override
     {
         submitted.push_back(request);
+        submitted_in_batch.push_back(batch_depth > 0);
         m_pending.emplace_back(std::move(request), std::move(done));
         m_event.signal();
     }
+    void begin_batch() override
+    {
+        ++batch_depth;
+        ++batches;
+    }
+    void end_batch() override { --batch_depth; }
     [[nodiscard]] int completion_fd() const override { return m_event.fd(); }
     void process_completions() override
     {
@@ -44,6 +51,9 @@ public:
     std::vector<uint8_t>& data() { return m_data; }
 
     std::vector<DiskRequest> submitted;
+    std::vector<bool> submitted_in_batch; // per submitted request: inside begin/end_batch()
+    int batch_depth = 0;                  // open begin_batch() calls
+    int batches = 0;                      // begin_batch() calls so far
     int fail_with = 0; // a -errno every request completes with, when set
     int flushes = 0;
 

@@ -297,6 +297,126 @@ TEST_F(VirtioBlkTest, NotifySuppressedWhenDriverAsks)
     EXPECT_TRUE(m_interrupt.used.empty());
 }
 
+TEST_F(VirtioBlkTest, OneKickIsOneSubmissionBatch)
+{
+    start();
+    GuestAddress data = m_driver.alloc(3 * 512);
+    GuestAddress status = m_driver.alloc(3);
+    for (uint32_t i = 0; i < 3; ++i)
+        m_driver.add_chain({ { header(k_t_in, i), 16, false }, { data + 512 * i, 512, true }, { status + i, 1, true } });
+
+    m_blk->queue_notify(0);
+
+    // All three requests went to the disk inside one batch, closed before the kick returned.
+    ASSERT_EQ(m_disk->submitted.size(), 3u);
+    EXPECT_EQ(m_disk->submitted_in_batch, std::vector<bool>({ true, true, true }));
+    EXPECT_EQ(m_disk->batches, 1);
+    EXPECT_EQ(m_disk->batch_depth, 0);
+    m_blk->process_completions();
+    EXPECT_EQ(m_driver.used_idx(), 3);
+    EXPECT_EQ(m_interrupt.used.size(), 1u); // one interrupt for the three completions
+}
+
+TEST_F(VirtioBlkTest, NotificationsStayOffWhileRequestsAreInFlight)
+{
+    start();
+    GuestAddress data = m_driver.alloc(8 * 512);
+    GuestAddress status = m_driver.alloc(8);
+    auto add_read = [&](uint32_t i) {
+        m_driver.add_chain({ { header(k_t_in, i), 16, false }, { data + 512 * i, 512, true }, { status + i, 1, true } });
+    };
+    for (uint32_t i = 0; i < 4; ++i)
+        add_read(i);
+
+    m_blk->queue_notify(0);
+    // Four in flight: the driver is told not to notify (no EVENT_IDX here: VIRTQ_USED_F_NO_NOTIFY).
+    EXPECT_EQ(m_disk->pending(), 4u);
+    EXPECT_EQ(m_driver.used_flags(), k_virtq_used_f_no_notify);
+
+    // A chain made available without a notification is found by the next completions.
+    add_read(4);
+    m_blk->process_completions();
+    EXPECT_EQ(m_driver.used_idx(), 4);
+    ASSERT_EQ(m_disk->submitted.size(), 5u);
+    EXPECT_EQ(m_disk->submitted[4].offset, 4u * 512);
+    EXPECT_EQ(m_driver.used_flags(), k_virtq_used_f_no_notify); // still one in flight
+
+    m_blk->process_completions();
+    EXPECT_EQ(m_driver.used_idx(), 5);
+    EXPECT_EQ(m_memory.read_obj<uint8_t>(status + 4).value(), k_s_ok);
+    EXPECT_EQ(m_blk->in_flight(), 0u);
+    // Nothing in flight: notifications are back on.
+    EXPECT_EQ(m_driver.used_flags(), 0);
+}
+
+TEST_F(VirtioBlkTest, IdleQueueKeepsNotificationsOn)
+{
+    start();
+    GuestAddress id = m_driver.alloc(k_id_bytes);
+    GuestAddress status = m_driver.alloc(1);
+    // GET_ID completes at once: nothing stays in flight, so the driver must notify again.
+    EXPECT_EQ(run({ { header(k_t_get_id, 0), 16, false }, { id, k_id_bytes, true }, { status, 1, true } }, status), k_s_ok);
+    EXPECT_EQ(m_driver.used_flags(), 0);
+}
+
+TEST_F(VirtioBlkTest, EventIdxAvailEventCatchesUpWhenPollingStops)
+{
+    // With EVENT_IDX the device suppresses notifications by leaving avail_event behind.
+    m_driver.configure(m_queue);
+    auto disk = std::make_unique<FakeDisk>(k_disk_size);
+    m_disk = disk.get();
+    m_blk = std::make_unique<VirtioBlk>(std::move(disk), VirtioBlkOptions {});
+    ASSERT_TRUE(m_queue.activate(m_memory, true, [this] { ++m_interrupt.needs_reset; }));
+    ASSERT_TRUE(m_blk->activate(VirtioActivation { m_memory, k_f_flush, std::span(&m_queue, 1), m_interrupt }));
+    GuestAddress data = m_driver.alloc(512);
+    GuestAddress status = m_driver.alloc(5);
+    for (uint32_t i = 0; i < 5; ++i) // 3 descriptors each: 15 of the ring's 16
+        m_driver.add_chain({ { header(k_t_in, i), 16, false }, { data, 512, true }, { status + i, 1, true } });
+
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_disk->pending(), 5u);
+    EXPECT_EQ(m_driver.avail_event(), 0); // behind: the driver does not notify for chains 5, 6, ...
+
+    m_blk->process_completions();
+    EXPECT_EQ(m_driver.used_idx(), 5);
+    EXPECT_EQ(m_driver.avail_event(), 5); // nothing in flight: notify on the next chain
+    EXPECT_EQ(m_interrupt.used.size(), 1u);
+}
+
+TEST_F(VirtioBlkTest, FlushInFlightKeepsNotificationsOn)
+{
+    start();
+    GuestAddress status = m_driver.alloc(1);
+    m_driver.add_chain({ { header(k_t_flush, 0), 16, false }, { status, 1, true } });
+    m_blk->queue_notify(0);
+    // A flush may take long: a read the driver queues behind it must not wait for it.
+    EXPECT_EQ(m_disk->pending(), 1u);
+    EXPECT_EQ(m_driver.used_flags(), 0);
+}
+
+TEST_F(VirtioBlkTest, BackstopTimerLooksAtARingWhoseNotificationsAreOff)
+{
+    start();
+    auto loop = EventLoop::create().value();
+    ASSERT_TRUE(m_blk->attach(*loop)); // the backstop timer comes with the event loop
+    GuestAddress data = m_driver.alloc(2 * 512);
+    GuestAddress status = m_driver.alloc(2);
+    m_driver.add_chain({ { header(k_t_in, 0), 16, false }, { data, 512, true }, { status, 1, true } });
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_driver.used_flags(), k_virtq_used_f_no_notify);
+
+    // A slow disk: no completion comes, but the backstop finds the new chain.
+    m_driver.add_chain({ { header(k_t_in, 1), 16, false }, { data + 512, 512, true }, { status + 1, 1, true } });
+    m_blk->poll_timeout();
+    EXPECT_EQ(m_disk->submitted.size(), 2u);
+    EXPECT_EQ(m_disk->pending(), 2u);
+
+    m_blk->process_completions();
+    EXPECT_EQ(m_driver.used_idx(), 2);
+    EXPECT_EQ(m_driver.used_flags(), 0);
+    m_blk.reset(); // before the loop it is attached to
+}
+
 TEST(VirtioBlkOptions, FromDriveAndDevice)
 {
     DriveConfig drive;

@@ -1,14 +1,19 @@
 #pragma once
 // virtio-blk (virtio 1.2 §5.2, device type 2) on a DiskImage. Requests are popped on the
-// event-loop thread, validated (blk_request.h) and submitted to the image; the image's
-// completions (also on the loop thread) write the status byte, push the chain as used and
-// raise the queue's interrupt when the driver wants one.
+// event-loop thread, validated (blk_request.h) and submitted to the image, one submission
+// batch per drained ring; the image's completions (also on the loop thread) write the status
+// byte, push the chain as used and raise the queue's interrupt when the driver wants one.
+// While reads or writes of a queue are in flight its notifications stay off and each batch
+// of completions looks at its ring instead (fewer guest exits).
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/event_loop.h"
+#include "base/timer_fd.h"
 #include "block/disk_image.h"
 #include "devices/virtio/blk/blk_request.h"
 #include "devices/virtio/blk/virtio_blk_spec.h"
@@ -38,6 +43,8 @@ public:
     [[nodiscard]] Result<void> attach(EventLoop& loop);
     // Runs finished disk requests and raises interrupts (the completion-fd handler; tests call it).
     void process_completions();
+    // Looks at the rings whose notifications are off (the backstop timer's handler; tests call it).
+    void poll_timeout();
 
     [[nodiscard]] DiskImage& disk() { return *m_disk; }
     [[nodiscard]] const virtio_blk::Config& config() const { return m_config; }
@@ -54,6 +61,11 @@ public:
     void queue_notify(uint16_t queue_index) override;
 
 private:
+    // Driver notifications stay off while at least this many reads/writes of a queue are in flight;
+    // completions look at the ring instead, and a backstop timer if none comes for this long.
+    static constexpr size_t k_poll_min_in_flight = 1;
+    static constexpr std::chrono::milliseconds k_poll_backstop { 10 };
+
     struct InFlight {
         uint64_t generation = 0;
         uint16_t queue = 0;
@@ -62,12 +74,15 @@ private:
         uint32_t data_in_length = 0;
         size_t remaining = 0;
         uint8_t status = virtio_blk::k_s_ok;
+        bool read_write = false; // counts in m_queue_rw_in_flight
     };
 
+    void drain_queue(uint16_t queue_index);
     void handle_chain(uint16_t queue_index, DescriptorChain chain);
     void on_disk_done(const std::shared_ptr<InFlight>& request, int result);
     void complete(uint16_t queue_index, const DescriptorChain& chain, uint64_t status_offset, uint32_t data_length, uint8_t status);
     void flush_notifications();
+    void poll_rings();
 
     mutable std::recursive_mutex m_lock; // completions may run inside submit() on some images
     std::unique_ptr<DiskImage> m_disk;
@@ -84,6 +99,12 @@ private:
     BlkLimits m_limits;
     UsedNotifications m_pushed; // queues with used entries since the last flush
     size_t m_in_flight = 0;
+    // Per queue: reads and writes submitted and not completed. Flushes, discards and
+    // write-zeroes may take long, so they do not keep notifications off.
+    std::vector<size_t> m_queue_rw_in_flight;
+    std::vector<bool> m_polled;            // per queue: notifications left off, completions re-check
+    std::optional<TimerFd> m_poll_timer;   // the backstop, made by attach()
+    bool m_poll_armed = false;
 };
 
 // The default number of request queues for a VM with `vcpus` vCPUs: one per vCPU, at most 4.
