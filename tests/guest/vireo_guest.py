@@ -56,10 +56,17 @@ class Guest:
                     return match
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.proc.poll() is not None and not self._more_coming():
-                    raise AssertionError(f"timed out waiting for {pattern!r}; console so far:\n"
+                    raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
                                          f"{self.output[-3000:].decode(errors='replace')}\nstderr:\n"
                                          f"{self.errors[-2000:].decode(errors='replace')}")
                 self.lock.wait(min(remaining, 0.5))
+
+    def _restart_hint(self):
+        # In the nested test host, I/O-heavy guests are sometimes corrupted by the test host
+        # itself (QEMU as the inner VMM too: see README, known problems); say so when it shows.
+        if self.output.count(b"vireo-guest: init started") > 1:
+            return " (the guest restarted on its own: it crashed or reset)"
+        return ""
 
     def _more_coming(self):
         return False
