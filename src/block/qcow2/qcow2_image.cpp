@@ -10,6 +10,8 @@ namespace vireo::qcow2 {
 
 namespace {
 int to_disk_result(int64_t result) { return result < 0 ? static_cast<int>(result) : 0; }
+constexpr uint64_t k_copier_min_bytes = 128 << 10; // smaller ones: io_uring inline is cheaper
+constexpr int k_copiers = 2;
 } // namespace
 
 Result<std::unique_ptr<Qcow2Image>> Qcow2Image::create(std::unique_ptr<Qcow2Core> core, bool discard, IoEngineKind engine)
@@ -27,6 +29,10 @@ Qcow2Image::Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine
 {
     m_core->set_io_lock(&m_mutex);
     m_thread = std::thread([this] { worker(); });
+    if (m_engine->kind() == IoEngineKind::IoUring) {
+        for (int i = 0; i < k_copiers; ++i)
+            m_copiers.emplace_back([this] { copier(); });
+    }
 }
 
 Qcow2Image::~Qcow2Image()
@@ -46,6 +52,9 @@ Qcow2Image::~Qcow2Image()
         m_engine->process_completions();
     }
     m_thread.join();
+    m_copies.stop();
+    for (auto& thread : m_copiers)
+        thread.join();
     m_engine.reset();
     if (!m_read_only) {
         std::lock_guard lock(m_mutex);
@@ -128,12 +137,25 @@ void Qcow2Image::start_mapped(DiskRequest& request, std::vector<HostExtent> exte
             iov_zero(slice);
             continue;
         }
-        m_engine->submit(IoRequest { op, e.fd, e.host, std::move(slice) }, [this, progress](int64_t r) {
+        IoRequest io { op, e.fd, e.host, std::move(slice) };
+        auto callback = [this, progress](int64_t r) {
             if (r < 0 && progress->result == 0)
                 progress->result = to_disk_result(r);
             if (--progress->remaining == 0)
                 finish_mapped(progress->done, progress->result);
-        });
+        };
+        if (!m_copiers.empty() && e.length >= k_copier_min_bytes)
+            m_copies.push({ std::move(io), std::move(callback) });
+        else
+            m_engine->submit(std::move(io), std::move(callback));
+    }
+}
+
+void Qcow2Image::copier()
+{
+    while (auto item = m_copies.pop()) {
+        int64_t result = perform_io(item->first);
+        m_engine->post(std::move(item->second), result);
     }
 }
 

@@ -6,12 +6,15 @@
 // flush) queues to one worker thread per image, which runs the synchronous Qcow2Core.
 // One mutex guards the core's metadata: submit() holds it only to map a request; the worker
 // holds it while it runs the core, which drops it around fdatasync and new-cluster data writes.
-// Completions (the engine's and the worker's) all run on the event-loop thread.
+// Large mapped transfers go to two copier threads instead: the image file is buffered, and
+// io_uring completes a page-cache hit inside the submit call, so the event-loop thread alone
+// would copy every byte. Completions (engine, copiers, worker) all run on the event-loop thread.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "block/disk_image.h"
 #include "block/io_engine.h"
@@ -41,6 +44,7 @@ private:
     void start_mapped(DiskRequest& request, std::vector<HostExtent> extents, DiskCompletion done);
     void finish_mapped(const DiskCompletion& done, int result);
     void worker();
+    void copier();
     int execute(std::unique_lock<std::mutex>& lock, const DiskRequest& request);
     void complete(DiskCompletion done, int result);
     [[nodiscard]] int check(const DiskRequest& request) const;
@@ -58,6 +62,8 @@ private:
     bool m_worker_done = false;
     WorkQueue<Item> m_queue;
     std::thread m_thread;
+    WorkQueue<std::pair<IoRequest, IoCallback>> m_copies;
+    std::vector<std::thread> m_copiers;
 };
 
 } // namespace vireo::qcow2
