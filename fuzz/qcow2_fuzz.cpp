@@ -69,6 +69,8 @@ void exercise(Access access, const uint8_t* data, size_t size)
             (*core)->readv(offset, iov);
         }
     }
+    if (access == Access::ReadWrite)
+        (*core)->flush(); // the metadata write-back too
 }
 
 } // namespace

@@ -5,6 +5,8 @@
 
 #include <climits>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -33,6 +35,25 @@ inline void iov_advance(std::vector<iovec>& iov, uint64_t bytes)
         iov[0].iov_base = static_cast<uint8_t*>(iov[0].iov_base) + bytes;
         iov[0].iov_len -= bytes;
     }
+}
+
+// The iovecs covering bytes [skip, skip + length) of iov.
+inline std::vector<iovec> iov_slice(std::span<const iovec> iov, uint64_t skip, uint64_t length)
+{
+    std::vector<iovec> out;
+    for (auto const& v : iov) {
+        if (length == 0)
+            break;
+        if (skip >= v.iov_len) {
+            skip -= v.iov_len;
+            continue;
+        }
+        uint64_t n = std::min<uint64_t>(v.iov_len - skip, length);
+        out.push_back({ static_cast<uint8_t*>(v.iov_base) + skip, n });
+        length -= n;
+        skip = 0;
+    }
+    return out;
 }
 
 inline void iov_zero(std::span<const iovec> iov)

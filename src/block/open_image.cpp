@@ -122,7 +122,8 @@ Result<std::unique_ptr<DiskImage>> open_snapshot(const DriveConfig& config, Form
     // The overlay is thrown away at exit: it never needs to be durable.
     auto core = TRY(qcow2::Qcow2Core::open(std::move(fd), std::move(header), config.file + " (snapshot overlay)",
         Access::ReadWrite, std::move(base), qcow2::MetadataSync::None));
-    return std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard)));
+    auto engine = config.aio == AioMode::Threads ? IoEngineKind::ThreadPool : IoEngineKind::IoUring;
+    return std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard, engine)));
 }
 
 } // namespace
@@ -158,7 +159,8 @@ Result<std::unique_ptr<DiskImage>> open_disk_image(const DriveConfig& config)
     TRY(enter_chain(chain, config.file, ""));
     auto flags = file_flags_for(config.cache, access);
     auto core = TRY(open_qcow2(config.file, access, flags.dsync, chain, sync));
-    return std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard)));
+    auto engine = config.aio == AioMode::Threads ? IoEngineKind::ThreadPool : IoEngineKind::IoUring;
+    return std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard, engine)));
 }
 
 } // namespace vireo

@@ -18,4 +18,14 @@ int RawSyncImage::read(uint64_t offset, std::span<uint8_t> buffer)
     return pread_full(m_fd.get(), buffer.first(inside), offset);
 }
 
+bool RawSyncImage::map_for_read(uint64_t offset, uint64_t length, std::vector<HostExtent>& out)
+{
+    uint64_t inside = offset >= m_size ? 0 : std::min(length, m_size - offset);
+    if (inside > 0)
+        append_extent(out, { m_fd.get(), offset, inside });
+    if (inside < length)
+        append_extent(out, { -1, 0, length - inside });
+    return true;
+}
+
 } // namespace vireo

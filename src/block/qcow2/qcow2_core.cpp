@@ -1,6 +1,7 @@
 // Cluster mapping, reads and writes of the qcow2 engine (qcow2.txt "Cluster mapping").
 #include "block/qcow2/qcow2_core.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,26 +17,37 @@ namespace vireo::qcow2 {
 
 namespace {
 
-// Cache budgets: about 4 MiB of L2 tables (4 at least) and 1 MiB of refcount blocks.
+// Cache budgets: L2 tables for the whole disk up to 32 MiB (64 KiB clusters: 256 GiB mapped,
+// so reads never go to the disk for metadata), 4 tables at least; 1 MiB of refcount blocks.
+size_t l2_cache_tables(const Header& h)
+{
+    uint64_t cluster_size = h.cluster_size();
+    uint64_t covered = cluster_size / 8 * cluster_size; // bytes one table maps
+    uint64_t needed = (h.size + covered - 1) / covered;
+    return std::max<uint64_t>(4, std::min<uint64_t>(needed, (32ULL << 20) / cluster_size));
+}
 size_t cache_tables(uint64_t cluster_size, uint64_t budget) { return std::max<uint64_t>(4, budget / cluster_size); }
 
-std::vector<iovec> iov_slice(const std::vector<iovec>& iov, uint64_t skip, uint64_t length)
-{
-    std::vector<iovec> out;
-    for (auto const& v : iov) {
-        if (length == 0)
-            break;
-        if (skip >= v.iov_len) {
-            skip -= v.iov_len;
-            continue;
-        }
-        uint64_t n = std::min<uint64_t>(v.iov_len - skip, length);
-        out.push_back({ static_cast<uint8_t*>(v.iov_base) + skip, n });
-        length -= n;
-        skip = 0;
+// Drops a held lock for the scope of a blocking call, then takes it again.
+class Unlocked {
+public:
+    explicit Unlocked(std::mutex* lock)
+        : m_lock(lock)
+    {
+        if (m_lock)
+            m_lock->unlock();
     }
-    return out;
-}
+    ~Unlocked()
+    {
+        if (m_lock)
+            m_lock->lock();
+    }
+    Unlocked(const Unlocked&) = delete;
+    Unlocked& operator=(const Unlocked&) = delete;
+
+private:
+    std::mutex* m_lock;
+};
 
 } // namespace
 
@@ -49,9 +61,19 @@ Qcow2Core::Qcow2Core(UniqueFd fd, Header header, std::string name, Access access
     , m_sync(sync)
     , m_cluster_size(m_header.cluster_size())
     , m_end_cluster((file_size + m_cluster_size - 1) / m_cluster_size)
-    , m_l2_cache(cache_tables(m_cluster_size, 4 << 20))
+    , m_l2_cache(l2_cache_tables(m_header))
     , m_refblock_cache(cache_tables(m_cluster_size, 1 << 20))
+    , m_file_end(file_size)
 {
+    int flags = ::fcntl(m_fd.get(), F_GETFL);
+    m_write_through = flags >= 0 && (flags & O_DSYNC) == O_DSYNC;
+}
+
+Qcow2Core::~Qcow2Core()
+{
+    m_io_lock = nullptr;
+    if (!read_only() && dirty_tables() > 0)
+        writeback(Writeback::Durable);
 }
 
 Result<std::unique_ptr<Qcow2Core>> Qcow2Core::open(UniqueFd fd, Header header, const std::string& name, Access access,
@@ -100,21 +122,53 @@ int Qcow2Core::barrier()
 {
     if (m_sync == MetadataSync::None)
         return 0;
-    return ::fdatasync(m_fd.get()) < 0 ? -errno : 0;
+    int err = 0;
+    {
+        Unlocked unlocked(m_io_lock);
+        err = ::fdatasync(m_fd.get()) < 0 ? -errno : 0;
+    }
+    if (err == 0 && m_observer)
+        m_observer->synced();
+    return err;
 }
 
 int Qcow2Core::write_at(std::span<const uint8_t> data, uint64_t offset)
 {
     if (read_only())
         return -EROFS;
-    return pwrite_full(m_fd.get(), data, offset);
+    int err = pwrite_full(m_fd.get(), data, offset);
+    if (err == 0) {
+        m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
+        if (m_observer)
+            m_observer->wrote(offset, data);
+    }
+    return err;
+}
+
+// Guest data for a cluster that no L2 entry points at yet: nothing else reads or writes it, so
+// mapped I/O may go on meanwhile.
+int Qcow2Core::write_data_unlocked(std::span<const uint8_t> data, uint64_t offset)
+{
+    if (read_only())
+        return -EROFS;
+    int err = 0;
+    {
+        Unlocked unlocked(m_io_lock);
+        err = pwrite_full(m_fd.get(), data, offset);
+    }
+    if (err == 0) {
+        m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
+        if (m_observer)
+            m_observer->wrote(offset, data);
+    }
+    return err;
 }
 
 int Qcow2Core::flush()
 {
-    if (read_only() || m_sync == MetadataSync::None)
+    if (read_only())
         return 0;
-    return ::fdatasync(m_fd.get()) < 0 ? -errno : 0;
+    return writeback(Writeback::Durable);
 }
 
 // Before the first change: clear the autoclear bits (we keep no bitmap up to date, and the
@@ -137,10 +191,23 @@ int Qcow2Core::prepare_for_write()
     return 0;
 }
 
+// A table in memory (dirty or cached), or null.
+Qcow2Core::L2Table Qcow2Core::cached_l2(uint64_t offset)
+{
+    if (auto dirty = m_dirty_l2.find(offset); dirty != m_dirty_l2.end())
+        return dirty->second;
+    return m_l2_cache.find(offset);
+}
+
 Result<Qcow2Core::L2Table> Qcow2Core::load_l2(uint64_t offset)
 {
     if (!valid_host_cluster(offset))
         return std::unexpected(Error { EIO, fmt::format("{}: L2 table offset 0x{:x} invalid", m_name, offset) });
+    if (auto dirty = m_dirty_l2.find(offset); dirty != m_dirty_l2.end()) {
+        if (m_l2_cache.find(offset) != dirty->second)
+            m_l2_cache.insert(offset, dirty->second);
+        return dirty->second;
+    }
     if (auto table = m_l2_cache.find(offset))
         return table;
     std::vector<uint8_t> raw(m_cluster_size);
@@ -164,26 +231,37 @@ Result<std::optional<Qcow2Core::L2Ref>> Qcow2Core::find_l2(uint64_t l1_index)
     return std::optional<L2Ref> { L2Ref { offset, std::move(table) } };
 }
 
-int Qcow2Core::set_l1_entry(uint64_t index, uint64_t entry)
+// Write-back: the entry reaches the file in phase 3 of the next writeback().
+void Qcow2Core::set_l1_entry(uint64_t index, uint64_t entry)
+{
+    m_l1[index] = entry;
+    m_dirty_l1.insert(index);
+    ++m_updates;
+}
+
+// Write-through, for the structural changes that order each step with fdatasync.
+int Qcow2Core::write_l1_entry(uint64_t index, uint64_t entry)
 {
     uint8_t raw[8];
     store_be64(raw, entry);
     if (int err = write_at(raw, m_header.l1_table_offset + index * 8); err < 0)
         return err;
     m_l1[index] = entry;
+    m_dirty_l1.erase(index);
     return 0;
 }
 
 int Qcow2Core::set_l2_entry(const L2Ref& l2, uint64_t index, uint64_t entry)
 {
-    uint8_t raw[8];
-    store_be64(raw, entry);
-    if (int err = write_at(raw, l2.offset + index * 8); err < 0)
-        return err;
-    (*l2.table)[index] = entry;
-    // The table may have been evicted and reloaded meanwhile: drop a copy that missed this.
-    if (auto cached = m_l2_cache.find(l2.offset); cached && cached != l2.table)
-        m_l2_cache.erase(l2.offset);
+    // The table in memory is the truth: l2.table may have been evicted and reloaded since.
+    auto table = load_l2(l2.offset);
+    if (!table)
+        return -EIO;
+    (**table)[index] = entry;
+    if (*table != l2.table)
+        (*l2.table)[index] = entry;
+    mark_l2_dirty(l2.offset, *table, false);
+    ++m_updates;
     return 0;
 }
 
@@ -204,33 +282,40 @@ Result<Qcow2Core::L2Ref> Qcow2Core::l2_for_write(uint64_t l1_index)
             return L2Ref { old_offset, table };
         uint64_t refcount = TRY(get_refcount(old_offset / m_cluster_size));
         if (refcount == 1) {
-            if (int err = set_l1_entry(l1_index, old_offset | k_copied); err < 0)
-                return fail(err);
+            set_l1_entry(l1_index, old_offset | k_copied);
             return L2Ref { old_offset, table };
         }
     }
 
-    // A new table: empty, or a copy of the shared one.
-    auto table = std::make_shared<std::vector<uint64_t>>(l2_entries(), 0);
-    if (old_offset != 0)
-        *table = *TRY(load_l2(old_offset));
+    if (old_offset == 0) {
+        // A new, empty table: written in phase 1 of the next writeback, before the L1 entry.
+        auto table = std::make_shared<std::vector<uint64_t>>(l2_entries(), 0);
+        uint64_t new_offset = TRY(allocate_clusters(1));
+        m_l2_cache.insert(new_offset, table);
+        mark_l2_dirty(new_offset, table, true);
+        set_l1_entry(l1_index, new_offset | k_copied);
+        return L2Ref { new_offset, table };
+    }
+
+    // A copy of a table shared with an internal snapshot (rare): everything durable first,
+    // then copy, fdatasync, switch the L1 entry, fdatasync, drop the old reference.
+    if (int err = writeback(Writeback::Durable); err < 0)
+        return fail(err);
+    auto table = std::make_shared<std::vector<uint64_t>>(*TRY(load_l2(old_offset)));
     uint64_t new_offset = TRY(allocate_clusters(1));
-    std::vector<uint8_t> raw(m_cluster_size);
-    for (size_t i = 0; i < table->size(); ++i)
-        store_be64(raw.data() + i * 8, (*table)[i]);
-    if (int err = write_at(raw, new_offset); err < 0)
+    if (int err = write_table(new_offset, *table); err < 0)
+        return fail(err);
+    if (int err = write_refblocks(); err < 0)
         return fail(err);
     if (int err = barrier(); err < 0)
         return fail(err);
-    if (int err = set_l1_entry(l1_index, new_offset | k_copied); err < 0)
-        return fail(err);
     m_l2_cache.insert(new_offset, table);
-    if (old_offset != 0) {
-        if (int err = barrier(); err < 0)
-            return fail(err);
-        if (int err = decrement_refcount(old_offset / m_cluster_size); err < 0)
-            return fail(err);
-    }
+    if (int err = write_l1_entry(l1_index, new_offset | k_copied); err < 0)
+        return fail(err);
+    if (int err = barrier(); err < 0)
+        return fail(err);
+    if (int err = decrement_refcount(old_offset / m_cluster_size); err < 0)
+        return fail(err);
     return L2Ref { new_offset, table };
 }
 
@@ -243,6 +328,9 @@ int Qcow2Core::grow_l1(uint64_t min_entries)
         return 0;
     if (entries * 8 > k_max_l1_bytes)
         return -EFBIG;
+    // The new table copies the L1 in memory: what it points at must be durable first.
+    if (int err = writeback(Writeback::Durable); err < 0)
+        return err;
     uint64_t clusters = (entries * 8 + m_cluster_size - 1) / m_cluster_size;
     auto allocated = allocate_clusters(clusters);
     if (!allocated)
@@ -252,6 +340,8 @@ int Qcow2Core::grow_l1(uint64_t min_entries)
     for (size_t i = 0; i < m_l1.size(); ++i)
         store_be64(raw.data() + i * 8, m_l1[i]);
     if (int err = write_at(raw, new_offset); err < 0)
+        return err;
+    if (int err = write_refblocks(); err < 0)
         return err;
     if (int err = barrier(); err < 0)
         return err;
@@ -336,6 +426,71 @@ int Qcow2Core::readv(uint64_t offset, const std::vector<iovec>& iov)
     return 0;
 }
 
+bool Qcow2Core::map_for_read(uint64_t offset, uint64_t length, std::vector<HostExtent>& out)
+{
+    uint64_t inside = offset >= size() ? 0 : std::min(length, size() - offset);
+    uint64_t done = 0;
+    while (done < inside) {
+        uint64_t guest = offset + done;
+        uint64_t cluster = guest / m_cluster_size;
+        uint64_t in_cluster = guest % m_cluster_size;
+        uint64_t chunk = std::min(inside - done, m_cluster_size - in_cluster);
+        uint64_t l1_index = cluster / l2_entries();
+        uint64_t entry = 0;
+        if (l1_index < m_l1.size() && (m_l1[l1_index] & k_offset_mask) != 0) {
+            auto table = cached_l2(m_l1[l1_index] & k_offset_mask);
+            if (!table)
+                return false;
+            entry = (*table)[cluster % l2_entries()];
+        }
+        uint64_t host = entry & k_offset_mask;
+        if (entry & k_compressed)
+            return false;
+        if (entry & k_zero)
+            append_extent(out, { -1, 0, chunk });
+        else if (host == 0 && m_backing) {
+            if (!m_backing->map_for_read(guest, chunk, out))
+                return false;
+        } else if (host == 0)
+            append_extent(out, { -1, 0, chunk });
+        else if (!valid_host_cluster(host))
+            return false; // the slow path reports -EIO
+        else
+            append_extent(out, { m_fd.get(), host + in_cluster, chunk });
+        done += chunk;
+    }
+    if (inside < length)
+        append_extent(out, { -1, 0, length - inside });
+    return true;
+}
+
+bool Qcow2Core::map_for_write(uint64_t offset, uint64_t length, std::vector<HostExtent>& out)
+{
+    if (read_only() || !m_prepared_for_write)
+        return false;
+    uint64_t done = 0;
+    while (done < length) {
+        uint64_t guest = offset + done;
+        uint64_t cluster = guest / m_cluster_size;
+        uint64_t in_cluster = guest % m_cluster_size;
+        uint64_t chunk = std::min(length - done, m_cluster_size - in_cluster);
+        uint64_t l1_index = cluster / l2_entries();
+        if (l1_index >= m_l1.size() || (m_l1[l1_index] & k_offset_mask) == 0)
+            return false;
+        auto table = cached_l2(m_l1[l1_index] & k_offset_mask);
+        if (!table)
+            return false;
+        uint64_t entry = (*table)[cluster % l2_entries()];
+        uint64_t host = entry & k_offset_mask;
+        if (!(entry & k_copied) || (entry & (k_compressed | k_zero)) || !valid_host_cluster(host)
+            || host == m_header.l1_table_offset || host == m_header.refcount_table_offset)
+            return false;
+        append_extent(out, { m_fd.get(), host + in_cluster, chunk });
+        done += chunk;
+    }
+    return true;
+}
+
 int Qcow2Core::read_cluster_part(uint64_t guest, std::vector<iovec> iov)
 {
     uint64_t cluster = guest / m_cluster_size;
@@ -396,7 +551,18 @@ int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
         }
         done += chunk;
     }
-    return commit_pending(0);
+    return end_of_request(commit_pending(0));
+}
+
+// Keeps the dirty metadata bounded and, with O_DSYNC (cache=writethrough), makes each
+// completed request durable like its data.
+int Qcow2Core::end_of_request(int status)
+{
+    if (status < 0)
+        return status;
+    if (m_write_through)
+        return writeback(Writeback::Durable);
+    return writeback_if_large();
 }
 
 // The current contents of a guest cluster, for merging a partial write into a new cluster.
@@ -441,12 +607,11 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
         }
         if (exclusive) {
             if (entry & k_zero) {
-                // Preallocated zero cluster: the rest of it must read as zeros afterwards.
+                // Preallocated zero cluster: the rest of it must read as zeros afterwards. The
+                // entry loses its zero flag at the next writeback, after an fdatasync.
                 std::vector<uint8_t> full(m_cluster_size, 0);
                 std::memcpy(full.data() + in_cluster, data.data(), data.size());
                 if (int err = write_at(full, host); err < 0)
-                    return err;
-                if (int err = barrier(); err < 0)
                     return err;
             } else if (int err = write_at(data, host + in_cluster); err < 0) {
                 return err;
@@ -459,23 +624,30 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
     }
 
     // Copy on write into a new cluster: unallocated (backing), zero, compressed or shared.
-    std::vector<uint8_t> full(m_cluster_size);
-    if (data.size() != m_cluster_size) {
-        if (int err = fill_cluster_base(cluster, entry, full); err < 0)
-            return err;
-    }
-    std::memcpy(full.data() + in_cluster, data.data(), data.size());
     auto allocated = allocate_clusters(1);
     if (!allocated)
         return -(allocated.error().code ? allocated.error().code : EIO);
-    if (int err = write_at(full, *allocated); err < 0)
-        return err;
+    bool base_is_zero = (entry & k_zero) || (host == 0 && standard && !m_backing);
+    if (base_is_zero && *allocated >= m_file_end) {
+        // Past everything ever written: the rest of the cluster is a hole and reads as zeros.
+        if (int err = write_data_unlocked(data, *allocated + in_cluster); err < 0)
+            return err;
+    } else {
+        std::vector<uint8_t> full(m_cluster_size);
+        if (data.size() != m_cluster_size) {
+            if (int err = fill_cluster_base(cluster, entry, full); err < 0)
+                return err;
+        }
+        std::memcpy(full.data() + in_cluster, data.data(), data.size());
+        if (int err = write_data_unlocked(full, *allocated); err < 0)
+            return err;
+    }
     m_pending.push_back({ *l2, index, *allocated | k_copied, entry });
     return 0;
 }
 
-// Points the L2 entries at the new clusters of this request: their data and refcounts are
-// made durable first, and what the entries pointed at before is released only after the new
+// Points the L2 entries at the new clusters of this request (in memory: writeback() orders
+// them after the data and refcounts). What they pointed at before is released once the new
 // entries are durable. Returns status, or the first error of its own.
 int Qcow2Core::commit_pending(int status)
 {
@@ -483,21 +655,31 @@ int Qcow2Core::commit_pending(int status)
         return status;
     auto pending = std::move(m_pending);
     m_pending.clear();
-    int err = barrier();
-    bool releases = false;
+    int err = 0;
     for (auto const& p : pending) {
         if (err == 0)
             err = set_l2_entry(p.l2, p.index, p.entry);
-        releases |= (p.old_entry & k_compressed) || (p.old_entry & k_offset_mask);
+        if (err == 0 && ((p.old_entry & k_compressed) || (p.old_entry & k_offset_mask)))
+            m_releases.push_back(p.old_entry);
     }
-    if (err == 0 && releases) {
-        err = barrier();
-        for (auto const& p : pending) {
-            if (err == 0 && ((p.old_entry & k_compressed) || (p.old_entry & k_offset_mask)))
-                err = release_entry(p.old_entry);
-        }
-    }
+    err = finish_releases(err);
     return status < 0 ? status : err;
+}
+
+// Drops the references that replaced or removed L2 entries held: only after those entries
+// are durable, so no crash leaves an entry pointing at a cluster counted free.
+int Qcow2Core::finish_releases(int status)
+{
+    if (m_releases.empty())
+        return status;
+    auto releases = std::move(m_releases);
+    m_releases.clear();
+    int err = status < 0 ? status : writeback(Writeback::Durable);
+    for (uint64_t entry : releases) {
+        if (err == 0)
+            err = release_entry(entry);
+    }
+    return err;
 }
 
 int Qcow2Core::zero_cluster(uint64_t guest, ZeroMode mode)
@@ -536,11 +718,8 @@ int Qcow2Core::zero_cluster(uint64_t guest, ZeroMode mode)
         return 0;
     if (int err = set_l2_entry(*l2, index, target); err < 0)
         return err;
-    if ((entry & k_compressed) || (entry & k_offset_mask)) {
-        if (int err = barrier(); err < 0)
-            return err;
-        return release_entry(entry);
-    }
+    if ((entry & k_compressed) || (entry & k_offset_mask))
+        m_releases.push_back(entry); // released by finish_releases() after a writeback
     return 0;
 }
 
@@ -555,9 +734,11 @@ int Qcow2Core::discard(uint64_t offset, uint64_t length)
         end = (size() + m_cluster_size - 1) / m_cluster_size; // the partial last cluster too
     for (uint64_t cluster = first; cluster < end; ++cluster) {
         if (int err = zero_cluster(cluster * m_cluster_size, ZeroMode::Discard); err < 0)
-            return err;
+            return finish_releases(err);
+        if (int err = writeback_if_large(); err < 0)
+            return finish_releases(err);
     }
-    return 0;
+    return end_of_request(finish_releases(0));
 }
 
 int Qcow2Core::write_zeroes(uint64_t offset, uint64_t length)
@@ -577,11 +758,13 @@ int Qcow2Core::write_zeroes(uint64_t offset, uint64_t length)
             zeros.assign(chunk, 0);
             err = commit_pending(write_cluster_part(offset, zeros));
         }
+        if (err == 0)
+            err = writeback_if_large();
         if (err < 0)
-            return err;
+            return finish_releases(err);
         offset += chunk;
     }
-    return 0;
+    return end_of_request(finish_releases(0));
 }
 
 } // namespace vireo::qcow2

@@ -1,17 +1,29 @@
 #pragma once
 // The qcow2 engine proper: synchronous, single-threaded. Maps guest clusters through L1/L2
 // tables, allocates clusters with refcounts, copies on write. Qcow2Image runs it on a worker
-// thread; a backing chain member is used directly through the SyncImage interface.
+// thread (and maps allocated clusters for its io_uring fast path under the same lock); a
+// backing chain member is used directly through the SyncImage interface.
 //
-// Crash safety (every metadata update is written through at once, in this order):
-//   new cluster:  refcount += 1, data written, [fdatasync], then the L2/L1 entry pointing at it;
-//   freed cluster: the L2/L1 entry changed, [fdatasync], then refcount -= 1;
-// so a crash at any point leaves at worst leaked clusters, never a refcount too low.
+// Crash safety. Metadata is write-back: L1/L2 entries and refcounts change in memory and are
+// marked dirty; writeback() writes them in two phases (qcow2_writeback.cpp):
+//   1. dirty refcount blocks and new L2 tables (not yet referenced from the L1 on disk);
+//   2. fdatasync (covers the data written by completed requests and phase 1);
+//   3. dirty L2 tables and L1 entries.
+// So data and refcounts reach the disk before any L2/L1 entry that points at them.
+// A freed cluster: its L2/L1 entry changed, writeback + fdatasync, then refcount -= 1 (in memory,
+// written by a later writeback). A crash at any point leaves at worst leaked clusters, never
+// a refcount too low. flush() = writeback + fdatasync: a guest flush reaches stable storage.
+// Rare structural changes (L1 growth, refcount table growth, copying a shared L2 table) first
+// make everything durable, then write through with fdatasyncs between steps as before.
 #include <sys/uio.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -25,14 +37,31 @@ namespace vireo::qcow2 {
 
 enum class MetadataSync { Barriers, None }; // None for cache=unsafe
 
+// Sees every write the engine makes to its image file and every fdatasync, in order (tests
+// check the metadata ordering with it).
+class FileObserver {
+public:
+    virtual ~FileObserver() = default;
+    virtual void wrote(uint64_t offset, std::span<const uint8_t> data) = 0;
+    virtual void synced() = 0;
+};
+
 class Qcow2Core final : public SyncImage {
 public:
     // Opens an image whose header was read with read_header(). backing may be null.
     [[nodiscard]] static Result<std::unique_ptr<Qcow2Core>> open(UniqueFd fd, Header header, const std::string& name,
         Access access, std::unique_ptr<SyncImage> backing, MetadataSync sync = MetadataSync::Barriers);
 
+    // Writes back what is still dirty (Qcow2Image flushes before; this is the backstop).
+    ~Qcow2Core() override;
+
     uint64_t size() const override { return m_header.size; }
     int read(uint64_t offset, std::span<uint8_t> buffer) override;
+    // Host extents from cached metadata only, through the backing chain.
+    bool map_for_read(uint64_t offset, uint64_t length, std::vector<HostExtent>& out) override;
+    // Host extents of a write that needs no metadata change: every cluster allocated,
+    // exclusively owned (COPIED), not compressed or zero-flagged, its L2 table cached.
+    bool map_for_write(uint64_t offset, uint64_t length, std::vector<HostExtent>& out);
 
     [[nodiscard]] bool read_only() const { return m_access == Access::ReadOnly; }
     [[nodiscard]] const Header& header() const { return m_header; }
@@ -42,7 +71,14 @@ public:
     int writev(uint64_t offset, const std::vector<iovec>& iov);
     int discard(uint64_t offset, uint64_t length);
     int write_zeroes(uint64_t offset, uint64_t length);
-    int flush();
+    int flush(); // writeback + fdatasync
+
+    // A mutex the caller holds around every call; the engine drops it while it waits for
+    // fdatasync or writes data to a cluster not yet mapped, so that mapped I/O goes on.
+    void set_io_lock(std::mutex* lock) { m_io_lock = lock; }
+    void set_observer(FileObserver* observer) { m_observer = observer; }
+    // Metadata updates not yet written (tests).
+    [[nodiscard]] size_t dirty_tables() const { return m_dirty_l2.size() + m_dirty_refblocks.size() + m_dirty_l1.size(); }
 
 private:
     Qcow2Core(UniqueFd fd, Header header, std::string name, Access access, std::unique_ptr<SyncImage> backing,
@@ -67,14 +103,28 @@ private:
     Result<L2Table> load_l2(uint64_t offset);
     Result<std::optional<L2Ref>> find_l2(uint64_t l1_index);
     Result<L2Ref> l2_for_write(uint64_t l1_index);
+    [[nodiscard]] L2Table cached_l2(uint64_t offset);
     int set_l2_entry(const L2Ref& l2, uint64_t index, uint64_t entry);
-    int set_l1_entry(uint64_t index, uint64_t entry);
+    void set_l1_entry(uint64_t index, uint64_t entry);
+    int write_l1_entry(uint64_t index, uint64_t entry);
     int grow_l1(uint64_t min_entries);
     int prepare_for_write();
     int release_entry(uint64_t entry);
     [[nodiscard]] bool valid_host_cluster(uint64_t offset) const;
     int barrier();
     int write_at(std::span<const uint8_t> data, uint64_t offset);
+    int write_data_unlocked(std::span<const uint8_t> data, uint64_t offset);
+    int finish_releases(int status);
+    int end_of_request(int status);
+
+    // Write-back of dirty metadata (qcow2_writeback.cpp).
+    enum class Writeback { Ordered, Durable }; // Durable ends with an fdatasync too
+    int writeback(Writeback mode);
+    int write_refblocks();
+    int write_table(uint64_t offset, const std::vector<uint64_t>& table);
+    void mark_l2_dirty(uint64_t offset, const L2Table& table, bool is_new);
+    void forget_cluster(uint64_t offset);
+    int writeback_if_large();
 
     // Refcounts and allocation (qcow2_refcount.cpp).
     struct Range {
@@ -115,6 +165,17 @@ private:
         uint64_t old_entry = 0;
     };
     std::vector<PendingMapping> m_pending;
+    std::vector<uint64_t> m_releases; // entries to release once their replacement is durable
+    // Dirty metadata (see the top of this file). Dirty tables stay here, whatever the LRU.
+    std::unordered_map<uint64_t, L2Table> m_dirty_l2;
+    std::set<uint64_t> m_new_l2;               // dirty L2 tables never written yet
+    std::unordered_map<uint64_t, RefBlock> m_dirty_refblocks;
+    std::set<uint64_t> m_dirty_l1;             // indices
+    uint64_t m_updates = 0;                    // entries changed since the last writeback
+    uint64_t m_file_end = 0;                   // bytes: no write reached past this
+    bool m_write_through = false;              // O_DSYNC (cache=writethrough): durable per request
+    std::mutex* m_io_lock = nullptr;
+    FileObserver* m_observer = nullptr;
     bool m_prepared_for_write = false;
     uint64_t m_compressed_entry = 0; // the descriptor whose data m_compressed_data holds
     std::vector<uint8_t> m_compressed_data;

@@ -1,15 +1,23 @@
 #pragma once
-// qcow2 as a DiskImage: requests queue to one worker thread per image, which runs the
-// synchronous Qcow2Core (metadata and data, serialised); completions are posted to a queue
-// whose eventfd is completion_fd(), so callbacks run on the event-loop thread.
+// qcow2 as a DiskImage. Reads and writes whose clusters are mapped (metadata cached, clusters
+// allocated and exclusively owned) go straight to the I/O engine (io_uring) from submit(),
+// with host-contiguous runs merged into one request, through the backing chain too.
+// Everything else (allocation, copy on write, cold metadata, compressed clusters, discard,
+// flush) queues to one worker thread per image, which runs the synchronous Qcow2Core.
+// One mutex guards the core's metadata: submit() holds it only to map a request; the worker
+// holds it while it runs the core, which drops it around fdatasync and new-cluster data writes.
+// Large mapped transfers go to two copier threads instead: the image file is buffered, and
+// io_uring completes a page-cache hit inside the submit call, so the event-loop thread alone
+// would copy every byte. Completions (engine, copiers, worker) all run on the event-loop thread.
+#include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
-#include "block/completion_queue.h"
 #include "block/disk_image.h"
+#include "block/io_engine.h"
 #include "block/work_queue.h"
 #include "block/qcow2/qcow2_core.h"
 
@@ -17,28 +25,45 @@ namespace vireo::qcow2 {
 
 class Qcow2Image final : public DiskImage {
 public:
-    [[nodiscard]] static Result<std::unique_ptr<Qcow2Image>> create(std::unique_ptr<Qcow2Core> core, bool discard);
+    [[nodiscard]] static Result<std::unique_ptr<Qcow2Image>> create(std::unique_ptr<Qcow2Core> core, bool discard,
+        IoEngineKind engine = IoEngineKind::IoUring);
     ~Qcow2Image() override;
 
     uint64_t size() const override { return m_size; }
     bool read_only() const override { return m_read_only; }
     bool supports_discard() const override { return m_discard; }
     void submit(DiskRequest request, DiskCompletion done) override;
-    int completion_fd() const override { return m_completions.fd(); }
-    void process_completions() override { m_completions.drain(); }
+    int completion_fd() const override { return m_engine->completion_fd(); }
+    void process_completions() override { m_engine->process_completions(); }
 
 private:
-    Qcow2Image(std::unique_ptr<Qcow2Core> core, CompletionQueue completions, bool discard);
+    Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine> engine, bool discard);
+    using Item = std::pair<DiskRequest, DiskCompletion>;
+    // Maps the request under the held lock and starts its host I/O; false when it needs the worker.
+    bool try_mapped(std::unique_lock<std::mutex>& lock, DiskRequest& request, DiskCompletion& done);
+    void start_mapped(DiskRequest& request, std::vector<HostExtent> extents, DiskCompletion done);
+    void finish_mapped(const DiskCompletion& done, int result);
     void worker();
-    int execute(const DiskRequest& request);
+    void copier();
+    int execute(std::unique_lock<std::mutex>& lock, const DiskRequest& request);
+    void complete(DiskCompletion done, int result);
+    [[nodiscard]] int check(const DiskRequest& request) const;
 
     std::unique_ptr<Qcow2Core> m_core;
-    CompletionQueue m_completions;
+    std::unique_ptr<IoEngine> m_engine;
     uint64_t m_size;
     bool m_read_only;
     bool m_discard;
-    WorkQueue<std::pair<DiskRequest, DiskCompletion>> m_queue;
+    std::mutex m_mutex;             // the core's metadata, m_mapped_in_flight, m_mapped_blocked
+    std::condition_variable m_idle; // m_mapped_in_flight fell to 0
+    unsigned m_mapped_in_flight = 0;
+    bool m_mapped_blocked = false;  // a discard is freeing clusters: everything goes to the worker
+    std::atomic<bool> m_closing = false; // the destructor runs: completions are dropped
+    bool m_worker_done = false;
+    WorkQueue<Item> m_queue;
     std::thread m_thread;
+    WorkQueue<std::pair<IoRequest, IoCallback>> m_copies;
+    std::vector<std::thread> m_copiers;
 };
 
 } // namespace vireo::qcow2

@@ -44,6 +44,8 @@ Result<Qcow2Core::RefBlock> Qcow2Core::load_refblock(uint64_t offset)
 {
     if (!valid_host_cluster(offset))
         return io_error(EIO, "refcount block offset invalid");
+    if (auto dirty = m_dirty_refblocks.find(offset); dirty != m_dirty_refblocks.end())
+        return dirty->second;
     if (auto block = m_refblock_cache.find(offset))
         return block;
     auto block = std::make_shared<std::vector<uint8_t>>(m_cluster_size);
@@ -83,13 +85,10 @@ int Qcow2Core::set_refcount(uint64_t cluster, uint64_t value, Range reserved)
     auto block = load_refblock(block_offset);
     if (!block)
         return -EIO;
-    uint64_t index = cluster % entries;
-    store_refcount_entry(**block, index, value);
-    // Write through the bytes holding this entry.
-    uint64_t bits = 1ULL << m_header.refcount_order;
-    uint64_t first = index * bits / 8;
-    uint64_t count = std::max<uint64_t>(1, bits / 8);
-    return write_at(std::span<const uint8_t>((*block)->data() + first, count), block_offset + first);
+    store_refcount_entry(**block, cluster % entries, value);
+    // Written back in phase 1 of writeback(), before any L2 entry that depends on it.
+    m_dirty_refblocks[block_offset] = *block;
+    return 0;
 }
 
 int Qcow2Core::decrement_refcount(uint64_t cluster)
@@ -103,7 +102,7 @@ int Qcow2Core::decrement_refcount(uint64_t cluster)
         return err;
     if (*refcount == 1) {
         m_free_hint = std::min(m_free_hint, cluster);
-        m_l2_cache.erase(cluster * m_cluster_size);
+        forget_cluster(cluster * m_cluster_size);
     }
     return 0;
 }
@@ -224,7 +223,8 @@ Result<uint64_t> Qcow2Core::allocate_clusters(uint64_t count)
             return io_error(err, "set refcount");
     }
     m_end_cluster = std::max(m_end_cluster, first + count);
-    m_l2_cache.erase(first * m_cluster_size);
+    for (uint64_t cluster = first; cluster < first + count; ++cluster)
+        forget_cluster(cluster * m_cluster_size);
     return first * m_cluster_size;
 }
 
