@@ -199,6 +199,19 @@ Qcow2Core::L2Table Qcow2Core::cached_l2(uint64_t offset)
     return m_l2_cache.find(offset);
 }
 
+// The L2 entry of a guest cluster from memory: 0 when its L1 slot is empty, nullopt when its
+// table would have to be read from the file.
+std::optional<uint64_t> Qcow2Core::cached_l2_entry(uint64_t cluster)
+{
+    uint64_t l1_index = cluster / l2_entries();
+    if (l1_index >= m_l1.size() || (m_l1[l1_index] & k_offset_mask) == 0)
+        return 0;
+    auto table = cached_l2(m_l1[l1_index] & k_offset_mask);
+    if (!table)
+        return std::nullopt;
+    return (*table)[cluster % l2_entries()];
+}
+
 Result<Qcow2Core::L2Table> Qcow2Core::load_l2(uint64_t offset)
 {
     if (!valid_host_cluster(offset))
@@ -435,14 +448,10 @@ bool Qcow2Core::map_for_read(uint64_t offset, uint64_t length, std::vector<HostE
         uint64_t cluster = guest / m_cluster_size;
         uint64_t in_cluster = guest % m_cluster_size;
         uint64_t chunk = std::min(inside - done, m_cluster_size - in_cluster);
-        uint64_t l1_index = cluster / l2_entries();
-        uint64_t entry = 0;
-        if (l1_index < m_l1.size() && (m_l1[l1_index] & k_offset_mask) != 0) {
-            auto table = cached_l2(m_l1[l1_index] & k_offset_mask);
-            if (!table)
-                return false;
-            entry = (*table)[cluster % l2_entries()];
-        }
+        auto cached = cached_l2_entry(cluster);
+        if (!cached)
+            return false;
+        uint64_t entry = *cached;
         uint64_t host = entry & k_offset_mask;
         if (entry & k_compressed)
             return false;
@@ -474,13 +483,10 @@ bool Qcow2Core::map_for_write(uint64_t offset, uint64_t length, std::vector<Host
         uint64_t cluster = guest / m_cluster_size;
         uint64_t in_cluster = guest % m_cluster_size;
         uint64_t chunk = std::min(length - done, m_cluster_size - in_cluster);
-        uint64_t l1_index = cluster / l2_entries();
-        if (l1_index >= m_l1.size() || (m_l1[l1_index] & k_offset_mask) == 0)
+        auto cached = cached_l2_entry(cluster);
+        if (!cached)
             return false;
-        auto table = cached_l2(m_l1[l1_index] & k_offset_mask);
-        if (!table)
-            return false;
-        uint64_t entry = (*table)[cluster % l2_entries()];
+        uint64_t entry = *cached; // 0 (no L2 table) fails the COPIED test below
         uint64_t host = entry & k_offset_mask;
         if (!(entry & k_copied) || (entry & (k_compressed | k_zero)) || !valid_host_cluster(host)
             || host == m_header.l1_table_offset || host == m_header.refcount_table_offset)

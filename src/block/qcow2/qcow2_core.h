@@ -104,6 +104,7 @@ private:
     Result<std::optional<L2Ref>> find_l2(uint64_t l1_index);
     Result<L2Ref> l2_for_write(uint64_t l1_index);
     [[nodiscard]] L2Table cached_l2(uint64_t offset);
+    [[nodiscard]] std::optional<uint64_t> cached_l2_entry(uint64_t cluster);
     int set_l2_entry(const L2Ref& l2, uint64_t index, uint64_t entry);
     void set_l1_entry(uint64_t index, uint64_t entry);
     int write_l1_entry(uint64_t index, uint64_t entry);
