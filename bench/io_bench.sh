@@ -14,16 +14,9 @@ vireo=${VIREO_BIN:-$repo/build/vireo}
 out=${BENCH_OUT:-$cache/bench/results-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(blk net)
-run() {
-  if "$repo/scripts/kvm-is-hardware.sh"; then
-    env "$@"
-  else
-    "$repo/scripts/testhost-run.sh" env "$@"
-  fi
-}
 for part in "${parts[@]}"; do
   echo "== $part ($(date -u +%H:%M:%S)) -> $out/$part.log" >&2
-  run VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
+  "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
     BENCH_KVM_STATS="${BENCH_KVM_STATS:-}" BENCH_VERBOSE="${BENCH_VERBOSE:-}" BENCH_PERF="${BENCH_PERF:-}" \
     python3 "$repo/bench/io_bench.py" "$part" --runs "${BENCH_RUNS:-3}" --runtime "${BENCH_RUNTIME:-5}" \
     ${BENCH_ARGS:-} 2>&1 | tee "$out/$part.log"

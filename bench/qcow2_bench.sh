@@ -14,16 +14,9 @@ vireo=${VIREO_BIN:-$repo/build/vireo}
 out=${BENCH_OUT:-$cache/bench/qcow2-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=(fresh filled overlay)
-run() {
-  if "$repo/scripts/kvm-is-hardware.sh"; then
-    env "$@"
-  else
-    "$repo/scripts/testhost-run.sh" env "$@"
-  fi
-}
 for scenario in "${scenarios[@]}"; do
   echo "== $scenario ($(date -u +%H:%M:%S)) -> $out/$scenario.log" >&2
-  run VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
+  "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
     python3 "$repo/bench/qcow2_bench.py" run "$scenario" --runs "${BENCH_RUNS:-3}" --runtime "${BENCH_RUNTIME:-4}" \
     ${BENCH_ARGS:-} 2>&1 | tee "$out/$scenario.log"
 done

@@ -4,15 +4,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-export VIREO_BIN=$1 PYTHONDONTWRITEBYTECODE=1
 cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
-export VIREO_CACHE=$cache
-if "$repo/scripts/kvm-is-hardware.sh"; then
-  exec python3 "$2"
-fi
 # The opt-in switches of the skipped guest tests go in too (the test host starts with a clean environment).
 optins=()
 for name in VIREO_TEST_QCOW2 VIREO_TEST_TAP VIREO_DEBUG; do
   [ -n "${!name:-}" ] && optins+=("$name=${!name}")
 done
-exec "$repo/scripts/testhost-run.sh" env VIREO_BIN="$VIREO_BIN" VIREO_CACHE="$cache" PYTHONDONTWRITEBYTECODE=1 "${optins[@]}" python3 "$2"
+exec "$repo/scripts/with-kvm.sh" env VIREO_BIN="$1" VIREO_CACHE="$cache" PYTHONDONTWRITEBYTECODE=1 "${optins[@]}" \
+  python3 "$2"
