@@ -33,6 +33,37 @@ protected:
         test::wait_for(engine.completion_fd(), [&] { engine.process_completions(); }, &finished);
         return result;
     }
+
+    // count 4 KiB blocks of distinct patterns (the first one filled from first_seed).
+    static std::vector<std::vector<uint8_t>> patterned_blocks(int count, int first_seed)
+    {
+        std::vector<std::vector<uint8_t>> blocks;
+        for (int i = 0; i < count; ++i)
+            blocks.push_back(test::pattern(4096, static_cast<uint8_t>(first_seed + i)));
+        return blocks;
+    }
+
+    // Submits block i as a write at i * 4 KiB; each completion checks its size and counts in done.
+    static void submit_block_writes(IoEngine& engine, int fd, std::vector<std::vector<uint8_t>>& blocks, int& done)
+    {
+        for (size_t i = 0; i < blocks.size(); ++i)
+            engine.submit(IoRequest { IoOp::Write, fd, i * 4096, { { blocks[i].data(), 4096 } } },
+                [&done](int64_t r) { EXPECT_EQ(r, 4096); ++done; });
+    }
+
+    static void wait_until_done(IoEngine& engine, const int& done, int count)
+    {
+        bool all = false;
+        test::wait_for(engine.completion_fd(), [&] { engine.process_completions(); all = done == count; }, &all);
+    }
+
+    static void expect_file_holds(const std::string& path, const std::vector<std::vector<uint8_t>>& blocks)
+    {
+        auto contents = test::read_file(path);
+        ASSERT_EQ(contents.size(), blocks.size() * 4096);
+        for (size_t i = 0; i < blocks.size(); ++i)
+            EXPECT_TRUE(std::equal(blocks[i].begin(), blocks[i].end(), contents.begin() + static_cast<ptrdiff_t>(i * 4096)));
+    }
 };
 
 TEST_P(IoEngineTest, VectoredWriteThenReadBack)
@@ -83,20 +114,12 @@ TEST_P(IoEngineTest, ManyRequestsBeyondQueueDepth)
     if (!engine)
         GTEST_SKIP() << "engine unavailable";
     UniqueFd fd(::open(dir.file("f").c_str(), O_RDWR | O_CREAT, 0600));
-    std::vector<std::vector<uint8_t>> blocks;
-    for (int i = 0; i < 64; ++i)
-        blocks.push_back(test::pattern(4096, static_cast<uint8_t>(i)));
+    auto blocks = patterned_blocks(64, 0);
     int done = 0;
-    for (int i = 0; i < 64; ++i)
-        engine->submit(IoRequest { IoOp::Write, fd.get(), static_cast<uint64_t>(i) * 4096, { { blocks[i].data(), 4096 } } },
-            [&](int64_t r) { EXPECT_EQ(r, 4096); ++done; });
-    bool all = false;
-    test::wait_for(engine->completion_fd(), [&] { engine->process_completions(); all = done == 64; }, &all);
+    submit_block_writes(*engine, fd.get(), blocks, done);
+    wait_until_done(*engine, done, 64);
     ASSERT_EQ(done, 64);
-    auto contents = test::read_file(dir.file("f"));
-    ASSERT_EQ(contents.size(), 64u * 4096);
-    for (int i = 0; i < 64; ++i)
-        EXPECT_TRUE(std::equal(blocks[i].begin(), blocks[i].end(), contents.begin() + i * 4096));
+    expect_file_holds(dir.file("f"), blocks);
 }
 
 // True if fd becomes readable within timeout_ms.
@@ -113,29 +136,21 @@ TEST_P(IoEngineTest, BatchIsSubmittedAtItsEnd)
     if (!engine)
         GTEST_SKIP() << "engine unavailable";
     UniqueFd fd(::open(dir.file("f").c_str(), O_RDWR | O_CREAT, 0600));
-    std::vector<std::vector<uint8_t>> blocks;
-    for (int i = 0; i < 3; ++i)
-        blocks.push_back(test::pattern(4096, static_cast<uint8_t>(i + 1)));
+    auto blocks = patterned_blocks(3, 1);
     int done = 0;
 
     engine->begin_batch();
     engine->begin_batch(); // batches nest: only the outermost end submits
-    for (int i = 0; i < 3; ++i)
-        engine->submit(IoRequest { IoOp::Write, fd.get(), static_cast<uint64_t>(i) * 4096, { { blocks[i].data(), 4096 } } },
-            [&](int64_t r) { EXPECT_EQ(r, 4096); ++done; });
+    submit_block_writes(*engine, fd.get(), blocks, done);
     engine->end_batch();
     if (GetParam() == IoEngineKind::IoUring) {
         EXPECT_FALSE(readable_within(engine->completion_fd(), 100)); // the kernel has not seen them
     }
     engine->end_batch();
 
-    bool all = false;
-    test::wait_for(engine->completion_fd(), [&] { engine->process_completions(); all = done == 3; }, &all);
+    wait_until_done(*engine, done, 3);
     EXPECT_EQ(done, 3);
-    auto contents = test::read_file(dir.file("f"));
-    ASSERT_EQ(contents.size(), 3u * 4096);
-    for (int i = 0; i < 3; ++i)
-        EXPECT_TRUE(std::equal(blocks[i].begin(), blocks[i].end(), contents.begin() + i * 4096));
+    expect_file_holds(dir.file("f"), blocks);
 }
 
 // Requests beyond the ring's depth wait in a backlog that process_completions() submits; if
