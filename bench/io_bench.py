@@ -204,8 +204,9 @@ def parse_iperf(text):
             "server_cpu": end["cpu_utilization_percent"]["remote_total"]}
 
 
-def measure(results, jobs, vmm, run, extra):
-    rows = []
+def parsed_jobs(results, jobs, vmm, run):
+    """Yields (job, its result from the guest, its parsed figures) for each job that ran and parsed;
+    logs the others."""
     for job in jobs:
         r = results.get(job)
         if not r or r["rc"] != 0 or "output" not in r:
@@ -216,6 +217,12 @@ def measure(results, jobs, vmm, run, extra):
         except (ValueError, KeyError) as e:
             log(f"{vmm} run {run}: {job}: cannot parse output ({e}): {r['output'][-500:]}")
             continue
+        yield job, r, m
+
+
+def measure(results, jobs, vmm, run, extra):
+    rows = []
+    for job, r, m in parsed_jobs(results, jobs, vmm, run):
         gb = m["bytes"] / 1e9
         row = {"vmm": vmm, "job": job, "run": run, **m, **extra,
                "vmm_cpu_s": r["vmm_cpu"], "vmm_cpu_per_gb": r["vmm_cpu"] / gb if gb else None,

@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import io_bench  # noqa: E402  (the benchmark guest's runner, shared with the virtio-blk/net benchmark)
-from io_bench import log, parse_fio, run_guest, sh, vmm_command  # noqa: E402
+from io_bench import log, parsed_jobs, run_guest, sh, vmm_command  # noqa: E402
 
 SCENARIOS = {
     "fresh": ["fio-randwrite"],
@@ -86,16 +86,7 @@ def bench(args, vmms):
                 check = subprocess.run(["qemu-img", "check", "-q", disk], capture_output=True, text=True)
                 if check.returncode != 0:
                     log(f"{vmm} run {run}: qemu-img check exit {check.returncode}: {check.stdout}{check.stderr}")
-                for job in jobs:
-                    r = results.get(job)
-                    if not r or r["rc"] != 0 or "output" not in r:
-                        log(f"{vmm} run {run}: {job} failed" + (f": {r.get('output', '')[-500:]}" if r else ""))
-                        continue
-                    try:
-                        m = parse_fio(r["output"])
-                    except (ValueError, KeyError) as e:
-                        log(f"{vmm} run {run}: {job}: cannot parse fio output ({e})")
-                        continue
+                for job, _, m in parsed_jobs(results, jobs, vmm, run):
                     row = {"scenario": args.scenario, "job": job, "vmm": vmm, "run": run, "cache": cache,
                            "bw": m["bw"], "iops": m["iops"], "check": check.returncode}
                     print("QCOW2BENCH-JSON " + json.dumps(row), flush=True)
