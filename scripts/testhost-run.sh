@@ -3,6 +3,9 @@
 # kernel with kvm-amd, this machine's root shared read-only over 9p. Inside, /dev/kvm is real KVM.
 # The command runs chrooted into the shared root, in the current directory, on the test host's console.
 # Exit status: the command's; 125 when the test host died without reporting one (retried once).
+# A test host that locks up (it has, in its own KVM: see FACTS.md) is killed: its kernel panics on a
+# soft lockup, and a non-interactive run that reports nothing within VIREO_TESTHOST_TIMEOUT seconds
+# (default 600) is stopped; both count as "died".
 # Usage: scripts/testhost-run.sh [-i] COMMAND...   (-i: interactive, the terminal is the console)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +13,7 @@ interactive=0
 [ "${1:-}" = "-i" ] && { interactive=1; shift; }
 cache=$("$repo/scripts/fetch-guest.sh" 2>/dev/null | tail -n1) || { echo "testhost: cannot fetch the test host's kernel" >&2; exit 125; }
 mem=${VIREO_TESTHOST_MEM:-6144}
+limit=${VIREO_TESTHOST_TIMEOUT:-600}
 
 run_once() {
   local work; work=$(mktemp -d /tmp/vireo-testhost.XXXXXX)
@@ -19,7 +23,7 @@ run_once() {
     printf '%q ' "$@"; echo; } > "$work/cmd.sh"
   local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
-    -append "console=ttyS0 quiet loglevel=1 panic=-1 mitigations=off"
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
     -virtfs "local,path=$work,mount_tag=work,security_model=none"
     -display none -monitor none -no-reboot -nic none)
@@ -27,7 +31,9 @@ run_once() {
   if [ $interactive = 1 ]; then
     "${qemu[@]}" -serial stdio
   else
-    "${qemu[@]}" -serial stdio </dev/null | sed -u -e '/^VIREO-TESTHOST-EXIT rc=/d' -e '/reboot: Power down/d'
+    timeout -k 10 "$limit" "${qemu[@]}" -serial stdio </dev/null |
+      sed -u -e '/^VIREO-TESTHOST-EXIT rc=/d' -e '/reboot: Power down/d'
+    [ "${PIPESTATUS[0]}" -ge 124 ] && echo "testhost: no result after ${limit} s; the test host was stopped" >&2
   fi
   if [ -s "$work/rc" ]; then rc=$(cat "$work/rc"); else rc=125; fi
   rm -rf "$work"

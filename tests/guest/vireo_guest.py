@@ -100,7 +100,11 @@ class Guest:
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                # Only a process stuck in the kernel survives SIGKILL: the test host's KVM hung.
+                raise AssertionError("vireo survived SIGKILL for 30 s (stuck in the test host's kernel)")
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 stream.close()
