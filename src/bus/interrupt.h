@@ -2,6 +2,7 @@
 // Interrupt interfaces that devices use; the VM (src/kvm) implements them with KVM_IRQ_LINE,
 // GSI routing and irqfd. Tests implement them with fakes.
 #include <cstdint>
+#include <optional>
 
 #include "base/result.h"
 
@@ -32,12 +33,15 @@ public:
 };
 
 // Registers ioeventfds: a guest write to address makes KVM signal event_fd without exiting to us.
+// With a datamatch, only writes of that value do (several eventfds can share one address).
 class IoEventRegistrar {
 public:
     enum class Space { Pio, Mmio };
     virtual ~IoEventRegistrar() = default;
-    [[nodiscard]] virtual Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) = 0;
-    virtual void remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) = 0;
+    [[nodiscard]] virtual Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+        std::optional<uint64_t> datamatch = {}) = 0;
+    virtual void remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+        std::optional<uint64_t> datamatch = {}) = 0;
 };
 
 } // namespace vireo

@@ -171,25 +171,39 @@ void Vm::detach_irqfd(uint32_t gsi, int event_fd)
     ::ioctl(m_fd.get(), KVM_IRQFD, &irqfd);
 }
 
-Result<void> Vm::add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd)
+namespace {
+
+kvm_ioeventfd ioeventfd_for(IoEventRegistrar::Space space, uint64_t address, uint32_t length, int event_fd,
+    std::optional<uint64_t> datamatch)
 {
     kvm_ioeventfd ioeventfd {};
     ioeventfd.addr = address;
     ioeventfd.len = length;
     ioeventfd.fd = event_fd;
-    ioeventfd.flags = space == Space::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    ioeventfd.flags = space == IoEventRegistrar::Space::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    if (datamatch) {
+        ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+        ioeventfd.datamatch = *datamatch;
+    }
+    return ioeventfd;
+}
+
+} // namespace
+
+Result<void> Vm::add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+    std::optional<uint64_t> datamatch)
+{
+    kvm_ioeventfd ioeventfd = ioeventfd_for(space, address, length, event_fd, datamatch);
     if (::ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd) < 0)
         return errno_error("KVM_IOEVENTFD at {:#x}", address);
     return {};
 }
 
-void Vm::remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd)
+void Vm::remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+    std::optional<uint64_t> datamatch)
 {
-    kvm_ioeventfd ioeventfd {};
-    ioeventfd.addr = address;
-    ioeventfd.len = length;
-    ioeventfd.fd = event_fd;
-    ioeventfd.flags = KVM_IOEVENTFD_FLAG_DEASSIGN | (space == Space::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0);
+    kvm_ioeventfd ioeventfd = ioeventfd_for(space, address, length, event_fd, datamatch);
+    ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
     ::ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd);
 }
 

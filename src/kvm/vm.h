@@ -37,8 +37,10 @@ public:
     void detach_irqfd(uint32_t gsi, int event_fd) override;
 
     // IoEventRegistrar
-    [[nodiscard]] Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) override;
-    void remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) override;
+    [[nodiscard]] Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+        std::optional<uint64_t> datamatch) override;
+    void remove_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+        std::optional<uint64_t> datamatch) override;
 
 private:
     explicit Vm(UniqueFd fd)

@@ -66,6 +66,9 @@ private:
     VirtioInterrupt* m_interrupt = nullptr;
 };
 
+constexpr PciWindows test_windows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000, .io_start = 0xc000,
+    .io_end = 0x10000 };
+
 struct VirtioPciFixture : ::testing::Test {
     GuestMemory memory = test::make_guest_memory();
     Bus mmio { "mmio" };
@@ -73,26 +76,29 @@ struct VirtioPciFixture : ::testing::Test {
     test::FakeMsiRouter router;
     test::FakeIoEventRegistrar ioevents;
     std::shared_ptr<test::FakeInterruptLine> line = std::make_shared<test::FakeInterruptLine>();
-    PciRoot root { mmio, pio, PciWindows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000 }, {},
+    PciRoot root { mmio, pio, test_windows, {},
         [this](uint8_t) { return IntxRoute { line, 10 }; } };
     std::shared_ptr<UpperDevice> device = std::make_shared<UpperDevice>();
     std::shared_ptr<VirtioPciDevice> transport;
     uint8_t slot = 0;
-    // BAR offsets found by walking the capability list, as a driver does.
+    // BARs and offsets found by walking the capability list, as a driver does.
     std::map<uint8_t, uint32_t> cap_offset;
-    uint32_t notify_multiplier = 0;
+    std::map<uint8_t, int> cap_bar;
+    uint32_t notify_multiplier = 0xff;
     uint64_t bar = 0;
+    uint64_t notify_port = 0;
 
     void SetUp() override
     {
         transport = VirtioPciDevice::create(device, memory, router, &ioevents, nullptr).value();
         slot = root.add_device(transport).value();
         bar = *transport->bar_mapping(0);
+        notify_port = *transport->bar_mapping(k_notify_bar);
         uint8_t pointer = cfg8(pci::k_capabilities_pointer);
         while (pointer) {
             if (cfg8(pointer) == pci::k_cap_vendor) {
                 uint8_t type = cfg8(static_cast<uint16_t>(pointer + 3));
-                EXPECT_EQ(cfg8(static_cast<uint16_t>(pointer + 4)), 0); // BAR 0
+                cap_bar[type] = cfg8(static_cast<uint16_t>(pointer + 4));
                 cap_offset[type] = cfg32(static_cast<uint16_t>(pointer + 8));
                 if (type == k_cap_notify_cfg)
                     notify_multiplier = cfg32(static_cast<uint16_t>(pointer + 16));
@@ -123,6 +129,13 @@ struct VirtioPciFixture : ::testing::Test {
     void write(uint8_t cap, uint32_t offset, T value)
     {
         mmio.write(bar + cap_offset.at(cap) + offset, std::span(reinterpret_cast<uint8_t*>(&value), sizeof(T)));
+    }
+    // A queue notify as the driver does it: the queue's index written to the notify port.
+    template<typename T = uint16_t>
+    void notify(T index, uint32_t offset = 0)
+    {
+        pio.write(notify_port + cap_offset.at(k_cap_notify_cfg) + offset,
+            std::span(reinterpret_cast<uint8_t*>(&index), sizeof(T)));
     }
     uint64_t device_features()
     {
@@ -192,7 +205,12 @@ TEST_F(VirtioPciFixture, IdentifiesAsModernVirtio)
     EXPECT_TRUE(cap_offset.contains(k_cap_notify_cfg));
     EXPECT_TRUE(cap_offset.contains(k_cap_isr_cfg));
     EXPECT_TRUE(cap_offset.contains(k_cap_device_cfg));
-    EXPECT_EQ(notify_multiplier, 4u);
+    // Notify in the I/O BAR, every queue on one port; the rest in memory BAR 0.
+    EXPECT_EQ(cap_bar[k_cap_notify_cfg], k_notify_bar);
+    EXPECT_EQ(transport->bar_info(k_notify_bar).kind, BarKind::Io);
+    EXPECT_EQ(notify_multiplier, 0u);
+    for (uint8_t type : { k_cap_common_cfg, k_cap_isr_cfg, k_cap_device_cfg })
+        EXPECT_EQ(cap_bar[type], 0) << int(type);
     EXPECT_EQ(read<uint16_t>(k_cap_common_cfg, k_num_queues), 2);
     EXPECT_EQ(read<uint32_t>(k_cap_device_cfg, 0), 0xa3a2'a1a0u);
 }
@@ -237,13 +255,17 @@ TEST_F(VirtioPciFixture, QueueSetupDriverOkNotifyAndMsix)
     auto in = ring.alloc_with(std::string("vireo"));
     auto out = ring.alloc(5);
     uint16_t head = ring.add_chain({ { in, 5, false }, { out, 5, true } });
-    // One ioeventfd per queue at its notify address.
+    // One ioeventfd per queue on the notify port, told apart by the value written.
     ASSERT_EQ(ioevents.registrations.size(), 2u);
-    EXPECT_EQ(ioevents.registrations[0].address, bar + cap_offset[k_cap_notify_cfg]);
-    EXPECT_EQ(ioevents.registrations[1].address, bar + cap_offset[k_cap_notify_cfg] + 4);
-    EXPECT_EQ(ioevents.registrations[0].fd, transport->notify_event(0).fd());
-    // No ioeventfd in this test: the MMIO write reaches the handler directly.
-    write<uint16_t>(k_cap_notify_cfg, 0, 0);
+    for (uint16_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(ioevents.registrations[i].space, IoEventRegistrar::Space::Pio);
+        EXPECT_EQ(ioevents.registrations[i].address, notify_port);
+        EXPECT_EQ(ioevents.registrations[i].length, 2u);
+        EXPECT_EQ(ioevents.registrations[i].datamatch, std::optional<uint64_t>(i));
+        EXPECT_EQ(ioevents.registrations[i].fd, transport->notify_event(i).fd());
+    }
+    // No ioeventfd in this test: the port write reaches the handler directly.
+    notify(uint16_t(0));
     EXPECT_EQ(ring.used_idx(), 1);
     EXPECT_EQ(ring.used(0).id, head);
     EXPECT_EQ(ring.used(0).length, 5u);
@@ -259,7 +281,7 @@ TEST_F(VirtioPciFixture, IntxAndIsrWithoutMsix)
     setup_queue(1, ring, k_no_vector);
     driver_ok();
     ring.add_chain({ { ring.alloc_with(std::string("x")), 1, false } });
-    write<uint16_t>(k_cap_notify_cfg, 4, 1);
+    notify(uint16_t(1));
     EXPECT_EQ(ring.used_idx(), 1);
     EXPECT_TRUE(line->level);
     EXPECT_EQ(read<uint8_t>(k_cap_isr_cfg, 0), k_isr_queue);
@@ -276,7 +298,7 @@ TEST_F(VirtioPciFixture, MalformedChainSetsNeedsResetAndConfigInterrupt)
     enable_msix_vector(0);
     driver_ok();
     ring.publish(200); // head index out of range
-    write<uint16_t>(k_cap_notify_cfg, 0, 0);
+    notify(uint16_t(0));
     EXPECT_TRUE(status() & virtio::k_status_needs_reset);
     EXPECT_EQ(transport->msix()->event(0).consume(), 1u);
     EXPECT_EQ(ring.used_idx(), 0);
@@ -306,14 +328,34 @@ TEST_F(VirtioPciFixture, InvalidVectorReadsBackNoVector)
     EXPECT_EQ(read<uint16_t>(k_cap_common_cfg, k_queue_size), 0);
 }
 
-TEST_F(VirtioPciFixture, IoeventfdsMoveWithTheBar)
+TEST_F(VirtioPciFixture, IoeventfdsMoveWithTheNotifyBar)
 {
-    uint64_t new_bar = 0xd000'0000;
-    uint32_t low = static_cast<uint32_t>(new_bar);
-    root.config_write(slot, 0, pci::k_bar0, std::span(reinterpret_cast<uint8_t*>(&low), 4));
+    uint32_t new_port = 0xd000;
+    root.config_write(slot, 0, static_cast<uint16_t>(pci::k_bar0 + 4 * k_notify_bar),
+        std::span(reinterpret_cast<uint8_t*>(&new_port), 4));
     ASSERT_EQ(ioevents.registrations.size(), 2u);
-    EXPECT_EQ(ioevents.registrations[0].address, new_bar + k_notify_offset);
-    EXPECT_EQ(ioevents.registrations[1].address, new_bar + k_notify_offset + 4);
+    EXPECT_EQ(ioevents.registrations[0].address, new_port);
+    EXPECT_EQ(ioevents.registrations[1].address, new_port);
+    // Moving the memory BAR leaves them alone.
+    uint32_t new_bar = 0xd000'0000;
+    root.config_write(slot, 0, pci::k_bar0, std::span(reinterpret_cast<uint8_t*>(&new_bar), 4));
+    EXPECT_EQ(ioevents.registrations[0].address, new_port);
+}
+
+TEST_F(VirtioPciFixture, NotifyOfAnotherWidthOrQueueIsIgnored)
+{
+    negotiate();
+    test::MockDriverQueue ring(memory, 16);
+    setup_queue(0, ring, k_no_vector);
+    driver_ok();
+    ring.add_chain({ { ring.alloc_with(std::string("x")), 1, false } });
+    notify(uint8_t(0));   // a byte, not the 16 bits of §4.1.5.2
+    notify(uint32_t(0));  // a dword
+    notify(uint16_t(7));  // no such queue
+    notify(uint16_t(0), 2); // past the notify structure
+    EXPECT_EQ(ring.used_idx(), 0);
+    notify(uint16_t(0));
+    EXPECT_EQ(ring.used_idx(), 1);
 }
 
 TEST(VirtioPciEventLoop, NotifyRunsOnTheEventLoopThread)
@@ -323,11 +365,12 @@ TEST(VirtioPciEventLoop, NotifyRunsOnTheEventLoopThread)
     Bus pio { "pio" };
     test::FakeMsiRouter router;
     auto loop = EventLoop::create().value(); // outlives the devices (they unregister from it)
-    PciRoot root { mmio, pio, PciWindows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000 }, {} };
+    PciRoot root { mmio, pio, test_windows, {} };
     auto device = std::make_shared<UpperDevice>();
     auto transport = VirtioPciDevice::create(device, memory, router, nullptr, loop.get()).value();
     ASSERT_TRUE(root.add_device(transport));
     uint64_t bar = *transport->bar_mapping(0);
+    uint64_t notify_port = *transport->bar_mapping(k_notify_bar);
     auto write8 = [&](uint32_t offset, uint8_t value) { mmio.write(bar + offset, std::span(&value, 1)); };
     auto write16 = [&](uint32_t offset, uint16_t value) {
         mmio.write(bar + offset, std::span(reinterpret_cast<uint8_t*>(&value), 2));
@@ -358,7 +401,8 @@ TEST(VirtioPciEventLoop, NotifyRunsOnTheEventLoopThread)
     std::thread loop_thread([&] { loop->run(); });
     auto out = ring.alloc(2);
     ring.add_chain({ { ring.alloc_with(std::string("ok")), 2, false }, { out, 2, true } });
-    write16(k_notify_offset, 0);
+    uint16_t queue = 0;
+    pio.write(notify_port, std::span(reinterpret_cast<uint8_t*>(&queue), 2));
     for (int i = 0; i < 2000 && ring.used_idx() == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     loop->stop();

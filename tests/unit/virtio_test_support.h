@@ -256,16 +256,18 @@ public:
         uint64_t address;
         uint32_t length;
         int fd;
+        std::optional<uint64_t> datamatch;
     };
-    Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd) override
+    Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
+        std::optional<uint64_t> datamatch) override
     {
-        registrations.push_back({ space, address, length, event_fd });
+        registrations.push_back({ space, address, length, event_fd, datamatch });
         return {};
     }
-    void remove_ioeventfd(Space space, uint64_t address, uint32_t, int event_fd) override
+    void remove_ioeventfd(Space space, uint64_t address, uint32_t, int event_fd, std::optional<uint64_t> datamatch) override
     {
         std::erase_if(registrations, [&](const Registration& r) {
-            return r.space == space && r.address == address && r.fd == event_fd;
+            return r.space == space && r.address == address && r.fd == event_fd && r.datamatch == datamatch;
         });
     }
     std::vector<Registration> registrations;

@@ -45,12 +45,13 @@ uint32_t class_code_for(virtio::DeviceType type)
 }
 
 // The body of a virtio_pci_cap after cap_vndr and cap_next (§4.1.4).
-std::vector<uint8_t> virtio_cap(uint8_t cfg_type, uint32_t offset, uint32_t length, std::optional<uint32_t> multiplier = {})
+std::vector<uint8_t> virtio_cap(uint8_t cfg_type, int bar, uint32_t offset, uint32_t length,
+    std::optional<uint32_t> multiplier = {})
 {
     std::vector<uint8_t> body(multiplier ? 18 : 14, 0);
     body[0] = static_cast<uint8_t>(body.size() + 2); // cap_len
     body[1] = cfg_type;
-    body[2] = k_bar;
+    body[2] = static_cast<uint8_t>(bar);
     std::memcpy(&body[6], &offset, 4);
     std::memcpy(&body[10], &length, 4);
     if (multiplier)
@@ -107,15 +108,15 @@ Result<std::shared_ptr<VirtioPciDevice>> VirtioPciDevice::create(std::shared_ptr
     }
 
     self.add_bar(k_bar, BarKind::Memory32, k_bar_size);
-    auto common = virtio_cap(k_cap_common_cfg, k_common_offset, k_common_cfg_size);
+    self.add_bar(k_notify_bar, BarKind::Io, k_notify_bar_size);
+    auto common = virtio_cap(k_cap_common_cfg, k_bar, k_common_offset, k_common_cfg_size);
     self.add_capability(pci::k_cap_vendor, common);
-    auto notify = virtio_cap(k_cap_notify_cfg, k_notify_offset, k_notify_off_multiplier * queue_count,
-        k_notify_off_multiplier);
+    auto notify = virtio_cap(k_cap_notify_cfg, k_notify_bar, 0, k_notify_length, 0);
     self.add_capability(pci::k_cap_vendor, notify);
-    auto isr = virtio_cap(k_cap_isr_cfg, k_isr_offset, 1);
+    auto isr = virtio_cap(k_cap_isr_cfg, k_bar, k_isr_offset, 1);
     self.add_capability(pci::k_cap_vendor, isr);
     if (uint32_t size = self.m_device->config_size(); size > 0) {
-        auto device_cfg = virtio_cap(k_cap_device_cfg, k_device_cfg_offset, size);
+        auto device_cfg = virtio_cap(k_cap_device_cfg, k_bar, k_device_cfg_offset, size);
         self.add_capability(pci::k_cap_vendor, device_cfg);
     }
     TRY(self.add_msix(static_cast<uint16_t>(queue_count + 1), k_bar, k_msix_table_offset, k_msix_pba_offset, msi));
@@ -144,8 +145,8 @@ VirtioPciDevice::~VirtioPciDevice()
     }
     if (m_ioevents && m_ioevent_base) {
         for (size_t i = 0; i < m_notify_events.size(); ++i)
-            m_ioevents->remove_ioeventfd(IoEventRegistrar::Space::Mmio,
-                *m_ioevent_base + k_notify_offset + k_notify_off_multiplier * i, 2, m_notify_events[i].fd());
+            m_ioevents->remove_ioeventfd(IoEventRegistrar::Space::Pio, *m_ioevent_base, k_notify_length,
+                m_notify_events[i].fd(), i);
     }
 }
 
@@ -155,9 +156,11 @@ uint64_t VirtioPciDevice::offered_features() const
         | virtio::k_f_ring_event_idx;
 }
 
-void VirtioPciDevice::bar_read(int, uint64_t offset, std::span<uint8_t> data)
+void VirtioPciDevice::bar_read(int bar, uint64_t offset, std::span<uint8_t> data)
 {
     std::ranges::fill(data, 0);
+    if (bar == k_notify_bar) // write-only: reads as zero
+        return;
     if (offset >= k_common_offset && offset < k_common_offset + k_common_cfg_size) {
         common_read(offset - k_common_offset, data);
     } else if (offset == k_isr_offset && data.size() == 1) {
@@ -170,12 +173,16 @@ void VirtioPciDevice::bar_read(int, uint64_t offset, std::span<uint8_t> data)
     }
 }
 
-void VirtioPciDevice::bar_write(int, uint64_t offset, std::span<const uint8_t> data)
+void VirtioPciDevice::bar_write(int bar, uint64_t offset, std::span<const uint8_t> data)
 {
-    if (offset >= k_common_offset && offset < k_common_offset + k_common_cfg_size) {
+    if (bar == k_notify_bar) {
+        // The driver writes the queue index, 16 bits (§4.1.5.2; no VIRTIO_F_NOTIFICATION_DATA).
+        if (offset == 0 && data.size() == k_notify_length)
+            notify_write(uint16_t(data[0] | data[1] << 8));
+        else
+            VIREO_GUEST_WARN("virtio-pci: notify write of {} bytes at offset {} ignored", data.size(), offset);
+    } else if (offset >= k_common_offset && offset < k_common_offset + k_common_cfg_size) {
         common_write(offset - k_common_offset, data);
-    } else if (offset >= k_notify_offset && offset < k_notify_offset + k_notify_max) {
-        notify_write(offset - k_notify_offset);
     } else if (offset >= k_device_cfg_offset && offset < k_device_cfg_offset + k_device_cfg_max) {
         uint64_t at = offset - k_device_cfg_offset;
         std::lock_guard guard(m_lock);
@@ -360,15 +367,14 @@ void VirtioPciDevice::reset_locked()
         set_intx_level(false);
 }
 
-void VirtioPciDevice::notify_write(uint64_t offset)
+void VirtioPciDevice::notify_write(uint16_t index)
 {
-    uint64_t index = offset / k_notify_off_multiplier;
     if (index >= m_queues.size())
         return;
     if (m_loop)
         m_notify_events[index].signal(); // handled on the event-loop thread
     else
-        handle_notify(static_cast<uint16_t>(index));
+        handle_notify(index);
 }
 
 void VirtioPciDevice::handle_notify(uint16_t index)
@@ -416,25 +422,21 @@ void VirtioPciDevice::set_needs_reset()
 
 void VirtioPciDevice::bar_remapped(int bar, std::optional<uint64_t> old_address, std::optional<uint64_t> new_address)
 {
-    if (bar != k_bar || !m_ioevents)
+    if (bar != k_notify_bar || !m_ioevents)
         return;
-    auto each = [&](auto&& action) {
-        for (size_t i = 0; i < m_notify_events.size(); ++i)
-            action(k_notify_offset + k_notify_off_multiplier * i, m_notify_events[i].fd());
-    };
+    constexpr auto space = IoEventRegistrar::Space::Pio;
     if (old_address && m_ioevent_base) {
-        each([&](uint64_t offset, int fd) {
-            m_ioevents->remove_ioeventfd(IoEventRegistrar::Space::Mmio, *m_ioevent_base + offset, 2, fd);
-        });
+        for (size_t i = 0; i < m_notify_events.size(); ++i)
+            m_ioevents->remove_ioeventfd(space, *m_ioevent_base, k_notify_length, m_notify_events[i].fd(), i);
         m_ioevent_base.reset();
     }
     if (new_address) {
-        // A failed registration is not fatal: that queue's notifies still arrive as MMIO exits.
-        each([&](uint64_t offset, int fd) {
-            if (auto result = m_ioevents->add_ioeventfd(IoEventRegistrar::Space::Mmio, *new_address + offset, 2, fd);
-                !result)
+        // A failed registration is not fatal: that queue's notifies still arrive as port exits.
+        for (size_t i = 0; i < m_notify_events.size(); ++i) {
+            auto result = m_ioevents->add_ioeventfd(space, *new_address, k_notify_length, m_notify_events[i].fd(), i);
+            if (!result)
                 log_error("virtio-pci: ioeventfd: {}", result.error().describe());
-        });
+        }
         m_ioevent_base = new_address;
     }
 }

@@ -1,12 +1,13 @@
 #pragma once
 // The virtio-pci modern transport (virtio 1.2 §4.1): exposes a VirtioDevice as a PCI function
-// (1af4:1040+type) with the common, notify, ISR and device configuration structures in BAR 0,
-// MSI-X (one vector per queue plus one for configuration changes) and INTx fallback.
+// (1af4:1040+type) with the common, ISR and device configuration structures and MSI-X (one vector
+// per queue plus one for configuration changes) in memory BAR 0, INTx as fallback, and the notify
+// structure in I/O BAR 2 (virtio_pci_regs.h says why).
 //
 // Notifications: each queue has an eventfd. With an IoEventRegistrar, the eventfd is registered
-// as an ioeventfd at the queue's notify address (and moved with the BAR), so a guest kick never
-// exits to user space; with an EventLoop the eventfd is watched and the device's queue_notify()
-// runs on the loop thread. A plain MMIO write to the notify region (no ioeventfd) signals the same
+// as an ioeventfd on the notify port matching the queue's index (and moved with the BAR), so a
+// guest kick never exits to user space; with an EventLoop the eventfd is watched and the device's
+// queue_notify() runs on the loop thread. A plain port write (no ioeventfd) signals the same
 // eventfd, or, without an event loop (unit tests), calls queue_notify() directly.
 #include <atomic>
 #include <memory>
@@ -55,7 +56,7 @@ private:
     void write_status_locked(uint8_t status);
     void reset_locked();
     void activate_locked();
-    void notify_write(uint64_t offset);
+    void notify_write(uint16_t index);
     uint8_t read_isr();
 
     // Interrupt delivery (any thread).
@@ -82,7 +83,7 @@ private:
     uint64_t m_driver_features = 0;
     uint16_t m_queue_select = 0;
     bool m_activated = false;
-    std::optional<uint64_t> m_ioevent_base; // BAR address the ioeventfds are registered at
+    std::optional<uint64_t> m_ioevent_base; // notify port the ioeventfds are registered at
 };
 
 } // namespace vireo

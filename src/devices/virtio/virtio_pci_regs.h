@@ -49,11 +49,16 @@ constexpr uint32_t k_common_offset = 0x0000;
 constexpr uint32_t k_isr_offset = 0x1000;
 constexpr uint32_t k_device_cfg_offset = 0x2000;
 constexpr uint32_t k_device_cfg_max = 0x1000;
-constexpr uint32_t k_notify_offset = 0x3000;
-constexpr uint32_t k_notify_off_multiplier = 4; // queue i notifies at k_notify_offset + 4 * i
-constexpr uint32_t k_notify_max = 0x1000;
 constexpr uint32_t k_msix_table_offset = 0x4000;
 constexpr uint32_t k_msix_pba_offset = 0x6000;
+// Queue notifications go to an I/O BAR instead (§4.1.4.4 allows any BAR): a port write exits with
+// the port, size and next RIP in the exit information, while an MMIO write has to be decoded by
+// the hypervisor's instruction emulator, which is slow, or missing (without decode assists, as in
+// nested KVM). notify_off_multiplier 0: every queue writes its index to port 0 of the BAR, and
+// the ioeventfds tell queues apart by the value (datamatch).
+constexpr int k_notify_bar = 2;
+constexpr uint64_t k_notify_bar_size = 4;
+constexpr uint32_t k_notify_length = 2;
 constexpr uint16_t k_max_queues = 256; // MSI-X vectors: one per queue plus config must fit the table
 
 } // namespace vireo::virtio_pci
