@@ -58,7 +58,8 @@ class Guest:
                 if remaining <= 0 or self.proc.poll() is not None and not self._more_coming():
                     raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
                                          f"{self.output[-3000:].decode(errors='replace')}\nstderr:\n"
-                                         f"{self.errors[-2000:].decode(errors='replace')}")
+                                         f"{self.errors[-2000:].decode(errors='replace')}\n"
+                                         f"vireo's threads:\n{self._thread_states()}")
                 self.lock.wait(min(remaining, 0.5))
 
     def _restart_hint(self):
@@ -67,6 +68,26 @@ class Guest:
         if self.output.count(b"vireo-guest: init started") > 1:
             return " (the guest restarted on its own: it crashed or reset)"
         return ""
+
+    def _thread_states(self):
+        """What each vireo thread is doing (state, kernel wait channel, CPU ticks over one second):
+        tells a guest that stopped (vCPU thread asleep or in KVM_RUN) from a busy or stuck VMM."""
+        def sample():
+            states = {}
+            try:
+                for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                    base = f"/proc/{self.proc.pid}/task/{tid}"
+                    fields = open(f"{base}/stat").read().rsplit(")", 1)[1].split()
+                    states[tid] = (open(f"{base}/comm").read().strip(), fields[0],
+                                   int(fields[11]) + int(fields[12]), open(f"{base}/wchan").read().strip())
+            except OSError:
+                pass
+            return states
+        before = sample()
+        time.sleep(1)
+        after = sample()
+        return "\n".join(f"  {tid} {comm} {state} wchan={wchan} cpu_ticks/s={ticks - before.get(tid, (0, 0, ticks))[2]}"
+                         for tid, (comm, state, ticks, wchan) in sorted(after.items())) or "  (gone)"
 
     def _more_coming(self):
         return False
