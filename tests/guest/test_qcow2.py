@@ -61,10 +61,6 @@ def disks_by_size(guest):
     return disks
 
 
-# Skipped unless VIREO_TEST_QCOW2=1 (issue 4 stays open): in the last runs the guest console
-# stopped answering mid-test (the same serial stall seen once in a tap test), so these
-# cannot yet guard CI; the qcow2 format itself is covered by the unit tests.
-@unittest.skipUnless(os.environ.get("VIREO_TEST_QCOW2"), "guest console stalls in long qcow2 runs (known bug)")
 class Qcow2(GuestTestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
