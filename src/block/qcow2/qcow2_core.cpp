@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "base/log.h"
+#include "block/aligned_io.h"
 #include "block/io_engine.h"
 #include "block/iov_util.h"
 #include "block/qcow2/qcow2_compress.h"
@@ -64,6 +65,7 @@ Qcow2Core::Qcow2Core(UniqueFd fd, Header header, std::string name, Access access
     , m_l2_cache(l2_cache_tables(m_header))
     , m_refblock_cache(cache_tables(m_cluster_size, 1 << 20))
     , m_file_end(file_size)
+    , m_alignment(direct_io_alignment(m_fd.get()))
 {
     int flags = ::fcntl(m_fd.get(), F_GETFL);
     m_write_through = flags >= 0 && (flags & O_DSYNC) == O_DSYNC;
@@ -94,7 +96,7 @@ Result<std::unique_ptr<Qcow2Core>> Qcow2Core::open(UniqueFd fd, Header header, c
     core->m_l1.resize(h.l1_size);
     if (h.l1_size > 0) {
         std::vector<uint8_t> raw(uint64_t(h.l1_size) * 8);
-        if (int err = pread_full(core->m_fd.get(), raw, h.l1_table_offset); err < 0) {
+        if (int err = pread_aligned(core->m_fd.get(), core->m_alignment, raw, h.l1_table_offset); err < 0) {
             errno = -err;
             return errno_error("{}: cannot read the L1 table", name);
         }
@@ -103,7 +105,7 @@ Result<std::unique_ptr<Qcow2Core>> Qcow2Core::open(UniqueFd fd, Header header, c
     }
     uint64_t table_bytes = uint64_t(h.refcount_table_clusters) * core->m_cluster_size;
     std::vector<uint8_t> raw(table_bytes);
-    if (int err = pread_full(core->m_fd.get(), raw, h.refcount_table_offset); err < 0) {
+    if (int err = pread_aligned(core->m_fd.get(), core->m_alignment, raw, h.refcount_table_offset); err < 0) {
         errno = -err;
         return errno_error("{}: cannot read the refcount table", name);
     }
@@ -136,7 +138,7 @@ int Qcow2Core::write_at(std::span<const uint8_t> data, uint64_t offset)
 {
     if (read_only())
         return -EROFS;
-    int err = pwrite_full(m_fd.get(), data, offset);
+    int err = pwrite_aligned(m_fd.get(), m_alignment, data, offset);
     if (err == 0) {
         m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
         if (m_observer)
@@ -154,7 +156,7 @@ int Qcow2Core::write_data_unlocked(std::span<const uint8_t> data, uint64_t offse
     int err = 0;
     {
         Unlocked unlocked(m_io_lock);
-        err = pwrite_full(m_fd.get(), data, offset);
+        err = pwrite_aligned(m_fd.get(), m_alignment, data, offset);
     }
     if (err == 0) {
         m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
@@ -224,7 +226,7 @@ Result<Qcow2Core::L2Table> Qcow2Core::load_l2(uint64_t offset)
     if (auto table = m_l2_cache.find(offset))
         return table;
     std::vector<uint8_t> raw(m_cluster_size);
-    if (int err = pread_full(m_fd.get(), raw, offset); err < 0)
+    if (int err = pread_aligned(m_fd.get(), m_alignment, raw, offset); err < 0)
         return std::unexpected(Error { -err, "read L2 table" });
     auto table = std::make_shared<std::vector<uint64_t>>(l2_entries());
     for (size_t i = 0; i < table->size(); ++i)
@@ -406,7 +408,7 @@ int Qcow2Core::read_compressed(uint64_t entry, std::span<uint8_t> out)
     if (offset == 0 || offset / m_cluster_size >= m_end_cluster)
         return -EIO;
     std::vector<uint8_t> in(length);
-    if (int err = pread_full(m_fd.get(), in, offset); err < 0)
+    if (int err = pread_aligned(m_fd.get(), m_alignment, in, offset); err < 0)
         return err;
     if (int err = decompress_cluster(m_header.compression_type, in, out); err < 0)
         return err;
@@ -465,7 +467,7 @@ bool Qcow2Core::map_for_read(uint64_t offset, uint64_t length, std::vector<HostE
         else if (!valid_host_cluster(host))
             return false; // the slow path reports -EIO
         else
-            append_extent(out, { m_fd.get(), host + in_cluster, chunk });
+            append_extent(out, { m_fd.get(), host + in_cluster, chunk, m_alignment });
         done += chunk;
     }
     if (inside < length)
@@ -491,7 +493,7 @@ bool Qcow2Core::map_for_write(uint64_t offset, uint64_t length, std::vector<Host
         if (!(entry & k_copied) || (entry & (k_compressed | k_zero)) || !valid_host_cluster(host)
             || host == m_header.l1_table_offset || host == m_header.refcount_table_offset)
             return false;
-        append_extent(out, { m_fd.get(), host + in_cluster, chunk });
+        append_extent(out, { m_fd.get(), host + in_cluster, chunk, m_alignment });
         done += chunk;
     }
     return true;
@@ -533,8 +535,7 @@ int Qcow2Core::read_cluster_part(uint64_t guest, std::vector<iovec> iov)
     }
     if (host % m_cluster_size != 0)
         return -EIO;
-    int64_t n = perform_io(IoRequest { IoOp::Read, m_fd.get(), host + in_cluster, std::move(iov) });
-    return n < 0 ? static_cast<int>(n) : 0;
+    return readv_aligned(m_fd.get(), m_alignment, iov, host + in_cluster);
 }
 
 int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
@@ -542,12 +543,12 @@ int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
     if (int err = prepare_for_write(); err < 0)
         return err;
     uint64_t length = iov_length(iov);
-    std::vector<uint8_t> data;
+    AlignedBuffer buffer(std::min(length, m_cluster_size)); // aligned: O_DIRECT takes it as it is
     uint64_t done = 0;
     while (done < length) {
         uint64_t guest = offset + done;
         uint64_t chunk = std::min(length - done, m_cluster_size - guest % m_cluster_size);
-        data.resize(chunk);
+        auto data = buffer.span().first(chunk);
         iov_to_buffer(iov, done, data);
         if (int err = write_cluster_part(guest, data); err < 0)
             return commit_pending(err);
@@ -582,7 +583,7 @@ int Qcow2Core::fill_cluster_base(uint64_t guest_cluster, uint64_t entry, std::sp
     }
     uint64_t host = entry & k_offset_mask;
     if (host != 0)
-        return pread_full(m_fd.get(), out, host);
+        return pread_aligned(m_fd.get(), m_alignment, out, host);
     if (m_backing)
         return m_backing->read(guest_cluster * m_cluster_size, out);
     std::memset(out.data(), 0, out.size());
@@ -615,9 +616,10 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
             if (entry & k_zero) {
                 // Preallocated zero cluster: the rest of it must read as zeros afterwards. The
                 // entry loses its zero flag at the next writeback, after an fdatasync.
-                std::vector<uint8_t> full(m_cluster_size, 0);
+                AlignedBuffer full(m_cluster_size);
+                std::memset(full.data(), 0, m_cluster_size);
                 std::memcpy(full.data() + in_cluster, data.data(), data.size());
-                if (int err = write_at(full, host); err < 0)
+                if (int err = write_at(full.span(), host); err < 0)
                     return err;
             } else if (int err = write_at(data, host + in_cluster); err < 0) {
                 return err;
@@ -639,13 +641,13 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
         if (int err = write_data_unlocked(data, *allocated + in_cluster); err < 0)
             return err;
     } else {
-        std::vector<uint8_t> full(m_cluster_size);
+        AlignedBuffer full(m_cluster_size);
         if (data.size() != m_cluster_size) {
-            if (int err = fill_cluster_base(cluster, entry, full); err < 0)
+            if (int err = fill_cluster_base(cluster, entry, full.span()); err < 0)
                 return err;
         }
         std::memcpy(full.data() + in_cluster, data.data(), data.size());
-        if (int err = write_data_unlocked(full, *allocated); err < 0)
+        if (int err = write_data_unlocked(full.span(), *allocated); err < 0)
             return err;
     }
     m_pending.push_back({ *l2, index, *allocated | k_copied, entry });

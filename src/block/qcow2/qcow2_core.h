@@ -174,6 +174,7 @@ private:
     std::set<uint64_t> m_dirty_l1;             // indices
     uint64_t m_updates = 0;                    // entries changed since the last writeback
     uint64_t m_file_end = 0;                   // bytes: no write reached past this
+    uint64_t m_alignment = 1;                  // O_DIRECT (cache=none): direct_io_alignment()
     bool m_write_through = false;              // O_DSYNC (cache=writethrough): durable per request
     std::mutex* m_io_lock = nullptr;
     FileObserver* m_observer = nullptr;

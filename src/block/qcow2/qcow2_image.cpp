@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "block/aligned_io.h"
 #include "block/iov_util.h"
 
 namespace vireo::qcow2 {
@@ -144,7 +145,9 @@ void Qcow2Image::start_mapped(DiskRequest& request, std::vector<HostExtent> exte
             if (--progress->remaining == 0)
                 finish_mapped(progress->done, progress->result);
         };
-        if (!m_copiers.empty() && e.length >= k_copier_min_bytes)
+        if (e.alignment > 1)
+            submit_aligned(*m_engine, e.alignment, std::move(io), std::move(callback));
+        else if (!m_copiers.empty() && e.length >= k_copier_min_bytes)
             m_copies.push({ std::move(io), std::move(callback) });
         else
             m_engine->submit(std::move(io), std::move(callback));

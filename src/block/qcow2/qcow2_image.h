@@ -6,9 +6,9 @@
 // flush) queues to one worker thread per image, which runs the synchronous Qcow2Core.
 // One mutex guards the core's metadata: submit() holds it only to map a request; the worker
 // holds it while it runs the core, which drops it around fdatasync and new-cluster data writes.
-// Large mapped transfers go to two copier threads instead: the image file is buffered, and
-// io_uring completes a page-cache hit inside the submit call, so the event-loop thread alone
-// would copy every byte. Completions (engine, copiers, worker) all run on the event-loop thread.
+// With cache=none the files are O_DIRECT (unaligned transfers bounce, aligned_io.h). On a
+// buffered file, large mapped transfers go to two copier threads instead: io_uring completes
+// a page-cache hit inside the submit call, so the event-loop thread alone would copy every byte. Completions (engine, copiers, worker) all run on the event-loop thread.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
