@@ -12,7 +12,9 @@
 #include "block/io_engine.h"
 #include "block/iov_util.h"
 #include "block/qcow2/qcow2_compress.h"
+#include "block/qcow2/qcow2_copy.h"
 #include "block/qcow2/qcow2_header.h"
+#include "block/qcow2/qcow2_unlocked.h"
 
 namespace vireo::qcow2 {
 
@@ -28,27 +30,6 @@ size_t l2_cache_tables(const Header& h)
     return std::max<uint64_t>(4, std::min<uint64_t>(needed, (32ULL << 20) / cluster_size));
 }
 size_t cache_tables(uint64_t cluster_size, uint64_t budget) { return std::max<uint64_t>(4, budget / cluster_size); }
-
-// Drops a held lock for the scope of a blocking call, then takes it again.
-class Unlocked {
-public:
-    explicit Unlocked(std::mutex* lock)
-        : m_lock(lock)
-    {
-        if (m_lock)
-            m_lock->unlock();
-    }
-    ~Unlocked()
-    {
-        if (m_lock)
-            m_lock->lock();
-    }
-    Unlocked(const Unlocked&) = delete;
-    Unlocked& operator=(const Unlocked&) = delete;
-
-private:
-    std::mutex* m_lock;
-};
 
 } // namespace
 
@@ -139,25 +120,6 @@ int Qcow2Core::write_at(std::span<const uint8_t> data, uint64_t offset)
     if (read_only())
         return -EROFS;
     int err = pwrite_aligned(m_fd.get(), m_alignment, data, offset);
-    if (err == 0) {
-        m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
-        if (m_observer)
-            m_observer->wrote(offset, data);
-    }
-    return err;
-}
-
-// Guest data for a cluster that no L2 entry points at yet: nothing else reads or writes it, so
-// mapped I/O may go on meanwhile.
-int Qcow2Core::write_data_unlocked(std::span<const uint8_t> data, uint64_t offset)
-{
-    if (read_only())
-        return -EROFS;
-    int err = 0;
-    {
-        Unlocked unlocked(m_io_lock);
-        err = pwrite_aligned(m_fd.get(), m_alignment, data, offset);
-    }
     if (err == 0) {
         m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
         if (m_observer)
@@ -540,8 +502,30 @@ int Qcow2Core::read_cluster_part(uint64_t guest, std::vector<iovec> iov)
 
 int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
 {
-    if (int err = prepare_for_write(); err < 0)
-        return err;
+    WriteRequest request { offset, &iov };
+    int result = 0;
+    writev_batch({ &request, 1 }, { &result, 1 });
+    return result;
+}
+
+void Qcow2Core::writev_batch(std::span<const WriteRequest> requests, std::span<int> results)
+{
+    int prepared = prepare_for_write();
+    m_request_errors.assign(requests.size(), 0);
+    for (size_t i = 0; i < requests.size(); ++i)
+        results[i] = prepared < 0 ? prepared : write_parts(requests[i].offset, *requests[i].iov, i);
+    // The copies of all requests run here, together; then one decision on the metadata.
+    int err = end_of_request(commit_pending(0));
+    for (size_t i = 0; i < requests.size(); ++i) {
+        if (results[i] == 0)
+            results[i] = err < 0 ? err : m_request_errors[i];
+    }
+    m_request_errors.clear();
+}
+
+// Maps or allocates the clusters of one request; new clusters are only planned (m_copies).
+int Qcow2Core::write_parts(uint64_t offset, const std::vector<iovec>& iov, size_t request)
+{
     uint64_t length = iov_length(iov);
     AlignedBuffer buffer(std::min(length, m_cluster_size)); // aligned: O_DIRECT takes it as it is
     uint64_t done = 0;
@@ -550,15 +534,16 @@ int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
         uint64_t chunk = std::min(length - done, m_cluster_size - guest % m_cluster_size);
         auto data = buffer.span().first(chunk);
         iov_to_buffer(iov, done, data);
-        if (int err = write_cluster_part(guest, data); err < 0)
-            return commit_pending(err);
-        if (m_pending.size() >= 256) {
+        // A cluster of this batch still being allocated: finish that first, then write into it.
+        if (m_pending_clusters.contains(guest / m_cluster_size) || m_pending.size() >= 256) {
             if (int err = commit_pending(0); err < 0)
                 return err;
         }
+        if (int err = write_cluster_part(guest, data, request); err < 0)
+            return err;
         done += chunk;
     }
-    return end_of_request(commit_pending(0));
+    return 0;
 }
 
 // Keeps the dirty metadata bounded and, with O_DSYNC (cache=writethrough), makes each
@@ -590,7 +575,7 @@ int Qcow2Core::fill_cluster_base(uint64_t guest_cluster, uint64_t entry, std::sp
     return 0;
 }
 
-int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
+int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data, size_t request)
 {
     uint64_t cluster = guest / m_cluster_size;
     uint64_t in_cluster = guest % m_cluster_size;
@@ -635,22 +620,31 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
     auto allocated = allocate_clusters(1);
     if (!allocated)
         return -(allocated.error().code ? allocated.error().code : EIO);
+    // The data goes out later, with the other copies of the batch (run_copies).
+    auto job = std::make_unique<CopyJob>();
     bool base_is_zero = (entry & k_zero) || (host == 0 && standard && !m_backing);
     if (base_is_zero && *allocated >= m_file_end) {
         // Past everything ever written: the rest of the cluster is a hole and reads as zeros.
-        if (int err = write_data_unlocked(data, *allocated + in_cluster); err < 0)
-            return err;
+        job->buffer = AlignedBuffer(data.size());
+        job->write_offset = *allocated + in_cluster;
+        std::memcpy(job->buffer.data(), data.data(), data.size());
     } else {
-        AlignedBuffer full(m_cluster_size);
-        if (data.size() != m_cluster_size) {
-            if (int err = fill_cluster_base(cluster, entry, full.span()); err < 0)
+        job->buffer = AlignedBuffer(m_cluster_size);
+        job->write_offset = *allocated;
+        if (data.size() != m_cluster_size && !plan_base_read(cluster, entry, *job)) {
+            if (int err = fill_cluster_base(cluster, entry, job->buffer.span()); err < 0)
                 return err;
         }
-        std::memcpy(full.data() + in_cluster, data.data(), data.size());
-        if (int err = write_data_unlocked(full.span(), *allocated); err < 0)
-            return err;
+        if (job->reads.empty())
+            std::memcpy(job->buffer.data() + in_cluster, data.data(), data.size());
+        else {
+            job->data.assign(data.begin(), data.end());
+            job->data_position = in_cluster;
+        }
     }
-    m_pending.push_back({ *l2, index, *allocated | k_copied, entry });
+    m_pending.push_back({ *l2, index, *allocated | k_copied, entry, request, job.get() });
+    m_pending_clusters.insert(cluster);
+    m_copies.push_back(std::move(job));
     return 0;
 }
 
@@ -661,10 +655,20 @@ int Qcow2Core::commit_pending(int status)
 {
     if (m_pending.empty())
         return status;
+    auto copies = run_copies();
     auto pending = std::move(m_pending);
     m_pending.clear();
+    m_pending_clusters.clear();
     int err = 0;
     for (auto const& p : pending) {
+        if (p.job && p.job->result < 0) {
+            // The new cluster stays unreferenced (leaked, like after a crash); the request fails.
+            if (p.request < m_request_errors.size() && m_request_errors[p.request] == 0)
+                m_request_errors[p.request] = p.job->result;
+            else if (m_request_errors.empty() && status == 0)
+                status = p.job->result;
+            continue;
+        }
         if (err == 0)
             err = set_l2_entry(p.l2, p.index, p.entry);
         if (err == 0 && ((p.old_entry & k_compressed) || (p.old_entry & k_offset_mask)))
