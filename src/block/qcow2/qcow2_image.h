@@ -35,6 +35,9 @@ public:
     bool read_only() const override { return m_read_only; }
     bool supports_discard() const override { return m_discard; }
     void submit(DiskRequest request, DiskCompletion done) override;
+    // A queue kick's mapped requests reach the kernel in one io_uring_enter.
+    void begin_batch() override { m_engine->begin_batch(); }
+    void end_batch() override { m_engine->end_batch(); }
     int completion_fd() const override { return m_engine->completion_fd(); }
     void process_completions() override { m_engine->process_completions(); }
 
