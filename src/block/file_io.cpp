@@ -77,7 +77,9 @@ int pread_full(int fd, std::span<uint8_t> buffer, uint64_t offset)
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
-            return -errno;
+            if (!short_direct_read_at_eof(errno, done))
+                return -errno;
+            n = 0;
         }
         if (n == 0) {
             std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(done), buffer.end(), 0);

@@ -1,9 +1,11 @@
 #pragma once
 // Plain file helpers for the block layer: opening an image file with the flags a cache mode
 // asks for, OFD locking, whole-range synchronous pread/pwrite, aligned buffers, temp files.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 
@@ -34,6 +36,10 @@ struct FileOpenFlags {
 // Size of a regular file or block device.
 [[nodiscard]] Result<uint64_t> file_size(int fd);
 
+// An O_DIRECT read that came back short mid-sector hit an end of file that is not block
+// aligned; going on from there is refused with EINVAL. That is the end of file too.
+[[nodiscard]] inline bool short_direct_read_at_eof(int error, uint64_t done) { return error == EINVAL && done % 512 != 0; }
+
 // Reads all of buffer at offset; bytes past end-of-file read as zeros. 0 or -errno.
 int pread_full(int fd, std::span<uint8_t> buffer, uint64_t offset);
 // Writes all of buffer at offset. 0 or -errno.
@@ -42,22 +48,27 @@ int pwrite_full(int fd, std::span<const uint8_t> buffer, uint64_t offset);
 // An anonymous file that disappears when closed (O_TMPFILE in $TMPDIR or /var/tmp).
 [[nodiscard]] Result<UniqueFd> create_temp_file();
 
-// A heap buffer aligned for O_DIRECT.
+// A heap buffer aligned for O_DIRECT (to 4096, or more when asked).
 class AlignedBuffer {
 public:
     static constexpr size_t k_alignment = 4096;
     AlignedBuffer() = default;
-    explicit AlignedBuffer(size_t size)
-        : m_data(static_cast<uint8_t*>(std::aligned_alloc(k_alignment, round_up(size))))
+    explicit AlignedBuffer(size_t size, size_t alignment = k_alignment)
+        : m_data(static_cast<uint8_t*>(std::aligned_alloc(alignment, round_up(size, alignment))))
         , m_size(size)
     {
+        if (!m_data)
+            throw std::bad_alloc();
     }
     [[nodiscard]] uint8_t* data() const { return m_data.get(); }
     [[nodiscard]] size_t size() const { return m_size; }
     [[nodiscard]] std::span<uint8_t> span() const { return { m_data.get(), m_size }; }
 
 private:
-    static size_t round_up(size_t size) { return (size + k_alignment - 1) / k_alignment * k_alignment; }
+    static size_t round_up(size_t size, size_t alignment)
+    {
+        return std::max<size_t>(1, (size + alignment - 1) / alignment) * alignment;
+    }
     struct Free {
         void operator()(uint8_t* p) const { std::free(p); }
     };

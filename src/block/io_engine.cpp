@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "block/file_io.h"
 #include "block/iov_util.h"
 #include "base/log.h"
 
@@ -42,7 +43,9 @@ int64_t perform_io(const IoRequest& request)
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
-            return -errno;
+            if (request.op == IoOp::Write || !short_direct_read_at_eof(errno, done))
+                return -errno;
+            n = 0;
         }
         if (n == 0) {
             if (request.op == IoOp::Write)

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "block/completion_queue.h"
+#include "block/file_io.h"
 #include "block/io_engine.h"
 #include "block/iov_util.h"
 
@@ -120,6 +121,8 @@ private:
     {
         if (res == -EAGAIN || res == -EINTR)
             return std::nullopt;
+        if (res < 0 && op->request.op == IoOp::Read && short_direct_read_at_eof(-res, op->done))
+            res = 0;
         if (res < 0)
             return res;
         if (op->request.op != IoOp::Read && op->request.op != IoOp::Write)

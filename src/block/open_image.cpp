@@ -72,13 +72,20 @@ std::string resolve_backing(const std::string& image, const std::string& backing
     return dir.empty() ? backing : (dir / backing).string();
 }
 
+// How the files of one drive are opened: O_DIRECT for cache=none/directsync (the whole backing
+// chain, as QEMU does), the metadata barriers (none for cache=unsafe).
+struct ChainOptions {
+    bool direct = false;
+    qcow2::MetadataSync sync = qcow2::MetadataSync::Barriers;
+};
+
 Result<std::unique_ptr<SyncImage>> open_member(const std::string& path, std::optional<Format> format, const std::string& child,
-    Chain& chain, qcow2::MetadataSync sync);
+    Chain& chain, ChainOptions options);
 
 Result<std::unique_ptr<qcow2::Qcow2Core>> open_qcow2(const std::string& path, Access access, bool dsync, Chain& chain,
-    qcow2::MetadataSync sync)
+    ChainOptions options)
 {
-    FileOpenFlags flags { access, false, dsync };
+    FileOpenFlags flags { access, options.direct, dsync };
     auto fd = TRY(open_image_file(path, flags));
     TRY(lock_image_file(fd.get(), path, access));
     auto size = TRY(file_size(fd.get()));
@@ -89,21 +96,21 @@ Result<std::unique_ptr<qcow2::Qcow2Core>> open_qcow2(const std::string& path, Ac
         std::optional<Format> backing_format;
         if (!header.backing_format.empty())
             backing_format = TRY(parse_format(header.backing_format, backing_path));
-        backing = TRY(open_member(backing_path, backing_format, path, chain, sync));
+        backing = TRY(open_member(backing_path, backing_format, path, chain, options));
     }
-    return qcow2::Qcow2Core::open(std::move(fd), std::move(header), path, access, std::move(backing), sync);
+    return qcow2::Qcow2Core::open(std::move(fd), std::move(header), path, access, std::move(backing), options.sync);
 }
 
 // A read-only member of a backing chain (or the base of a snapshot=on overlay).
 Result<std::unique_ptr<SyncImage>> open_member(const std::string& path, std::optional<Format> format, const std::string& child,
-    Chain& chain, qcow2::MetadataSync sync)
+    Chain& chain, ChainOptions options)
 {
     TRY(enter_chain(chain, path, child));
     if (!format)
         format = TRY(probe_format(path));
     if (*format == Format::Qcow2)
-        return std::unique_ptr<SyncImage>(TRY(open_qcow2(path, Access::ReadOnly, false, chain, sync)));
-    FileOpenFlags flags { Access::ReadOnly };
+        return std::unique_ptr<SyncImage>(TRY(open_qcow2(path, Access::ReadOnly, false, chain, options)));
+    FileOpenFlags flags { Access::ReadOnly, options.direct };
     auto fd = TRY(open_image_file(path, flags));
     TRY(lock_image_file(fd.get(), path, Access::ReadOnly));
     auto size = TRY(file_size(fd.get()));
@@ -111,10 +118,10 @@ Result<std::unique_ptr<SyncImage>> open_member(const std::string& path, std::opt
 }
 
 // snapshot=on: a qcow2 overlay in an anonymous temporary file over the read-only image.
-Result<std::unique_ptr<DiskImage>> open_snapshot(const DriveConfig& config, Format format, qcow2::MetadataSync sync)
+Result<std::unique_ptr<DiskImage>> open_snapshot(const DriveConfig& config, Format format, ChainOptions options)
 {
     Chain chain;
-    auto base = TRY(open_member(config.file, format, "", chain, sync));
+    auto base = TRY(open_member(config.file, format, "", chain, options));
     auto fd = TRY(create_temp_file());
     TRY(qcow2::create_image(fd.get(), qcow2::CreateOptions { base->size() }));
     auto size = TRY(file_size(fd.get()));
@@ -141,10 +148,12 @@ Result<std::unique_ptr<DiskImage>> open_disk_image(const DriveConfig& config)
             config.file);
     }
     Access access = config.read_only ? Access::ReadOnly : Access::ReadWrite;
-    auto sync = config.cache == CacheMode::Unsafe ? qcow2::MetadataSync::None : qcow2::MetadataSync::Barriers;
+    auto flags = file_flags_for(config.cache, access);
+    ChainOptions chain_options { flags.direct,
+        config.cache == CacheMode::Unsafe ? qcow2::MetadataSync::None : qcow2::MetadataSync::Barriers };
 
     if (config.snapshot && access == Access::ReadWrite)
-        return open_snapshot(config, format, sync);
+        return open_snapshot(config, format, chain_options);
 
     if (format == Format::Raw) {
         RawOptions options;
@@ -157,8 +166,7 @@ Result<std::unique_ptr<DiskImage>> open_disk_image(const DriveConfig& config)
     }
     Chain chain;
     TRY(enter_chain(chain, config.file, ""));
-    auto flags = file_flags_for(config.cache, access);
-    auto core = TRY(open_qcow2(config.file, access, flags.dsync, chain, sync));
+    auto core = TRY(open_qcow2(config.file, access, flags.dsync, chain, chain_options));
     auto engine = config.aio == AioMode::Threads ? IoEngineKind::ThreadPool : IoEngineKind::IoUring;
     return std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard, engine)));
 }

@@ -7,24 +7,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "block/aligned_io.h"
 #include "block/iov_util.h"
 
 namespace vireo {
 
 namespace {
-
-constexpr uint64_t k_align = AlignedBuffer::k_alignment;
-
-bool aligned(uint64_t value) { return value % k_align == 0; }
-
-bool iov_aligned(const std::vector<iovec>& iov)
-{
-    for (auto const& v : iov) {
-        if (!aligned(reinterpret_cast<uintptr_t>(v.iov_base)) || !aligned(v.iov_len))
-            return false;
-    }
-    return true;
-}
 
 int to_disk_result(int64_t result) { return result < 0 ? static_cast<int>(result) : 0; }
 
@@ -37,7 +25,8 @@ Result<std::unique_ptr<RawImage>> RawImage::open(const std::string& path, const 
     TRY(lock_image_file(fd.get(), path, options.access));
     auto size = TRY(file_size(fd.get()));
     auto engine = TRY(create_io_engine(options.engine));
-    auto image = std::unique_ptr<RawImage>(new RawImage(std::move(fd), size, flags.direct, options, std::move(engine)));
+    uint64_t alignment = direct_io_alignment(fd.get());
+    auto image = std::unique_ptr<RawImage>(new RawImage(std::move(fd), size, alignment, options, std::move(engine)));
     if (options.access == Access::ReadWrite) {
         // Made here, not on first use: submit() may run on several threads.
         image->m_zeros = std::make_shared<AlignedBuffer>(k_zero_buffer_size);
@@ -113,46 +102,11 @@ void RawImage::submit_rw(DiskRequest& request, DiskCompletion done)
             return fail(std::move(done), -EPERM);
     }
 
+    // O_DIRECT (cache=none): unaligned requests bounce. A partial-block write is a
+    // read-modify-write; guests write whole 512-byte sectors in practice.
     IoOp op = is_write ? IoOp::Write : IoOp::Read;
-    if (!m_direct || (aligned(request.offset) && aligned(length) && iov_aligned(request.iov))) {
-        m_engine->submit(IoRequest { op, m_fd.get(), request.offset, std::move(request.iov) },
-            [done = std::move(done)](int64_t r) { done(to_disk_result(r)); });
-        return;
-    }
-
-    // O_DIRECT wants aligned buffers, offsets and lengths: bounce through an aligned buffer
-    // covering the request rounded out to alignment.
-    uint64_t start = request.offset / k_align * k_align;
-    uint64_t end = (request.offset + length + k_align - 1) / k_align * k_align;
-    auto bounce = std::make_shared<AlignedBuffer>(end - start);
-    uint64_t skip = request.offset - start;
-    std::vector<iovec> bounce_iov { { bounce->data(), bounce->size() } };
-
-    if (!is_write) {
-        m_engine->submit(IoRequest { IoOp::Read, m_fd.get(), start, bounce_iov },
-            [bounce, iov = std::move(request.iov), skip, length, done = std::move(done)](int64_t r) {
-                if (r >= 0)
-                    buffer_to_iov(bounce->span().subspan(skip, length), iov, 0);
-                done(to_disk_result(r));
-            });
-        return;
-    }
-
-    auto write_bounce = [this, bounce, bounce_iov, start, done](std::vector<iovec> const& iov, uint64_t at) mutable {
-        iov_to_buffer(iov, 0, bounce->span().subspan(at, iov_length(iov)));
-        m_engine->submit(IoRequest { IoOp::Write, m_fd.get(), start, bounce_iov },
-            [bounce, done = std::move(done)](int64_t r) { done(to_disk_result(r)); });
-    };
-    if (start == request.offset && end == request.offset + length)
-        return write_bounce(request.iov, 0);
-    // Read-modify-write of the partial edge blocks. Overlapping unaligned writes in flight at
-    // once could race; guests issue block-aligned I/O to a 512-byte-sector disk in practice.
-    m_engine->submit(IoRequest { IoOp::Read, m_fd.get(), start, bounce_iov },
-        [write_bounce, iov = std::move(request.iov), skip, done](int64_t r) mutable {
-            if (r < 0)
-                return done(to_disk_result(r));
-            write_bounce(iov, skip);
-        });
+    submit_aligned(*m_engine, m_alignment, IoRequest { op, m_fd.get(), request.offset, std::move(request.iov) },
+        [done = std::move(done)](int64_t r) { done(to_disk_result(r)); });
 }
 
 void RawImage::submit_write_zeroes(const DiskRequest& request, DiskCompletion done)
@@ -177,7 +131,7 @@ void RawImage::write_zeros(uint64_t offset, uint64_t length, DiskCompletion done
     std::vector<iovec> iov;
     for (uint64_t done_bytes = 0; done_bytes < piece; done_bytes += k_chunk)
         iov.push_back({ m_zeros->data(), std::min(k_chunk, piece - done_bytes) });
-    bool unaligned = m_direct && (!aligned(offset) || !aligned(piece));
+    bool unaligned = offset % m_alignment != 0 || piece % m_alignment != 0;
     if (unaligned) {
         // Let the bounce path handle alignment.
         DiskRequest request { DiskOp::Write, offset, std::move(iov) };

@@ -33,10 +33,10 @@ public:
     void process_completions() override { m_engine->process_completions(); }
 
 private:
-    RawImage(UniqueFd fd, uint64_t size, bool direct, RawOptions options, std::unique_ptr<IoEngine> engine)
+    RawImage(UniqueFd fd, uint64_t size, uint64_t alignment, RawOptions options, std::unique_ptr<IoEngine> engine)
         : m_fd(std::move(fd))
         , m_size(size)
-        , m_direct(direct)
+        , m_alignment(alignment)
         , m_options(options)
         , m_engine(std::move(engine))
     {
@@ -49,7 +49,7 @@ private:
     static constexpr uint64_t k_zero_buffer_size = 1 << 20;
     UniqueFd m_fd;
     uint64_t m_size;
-    bool m_direct;
+    uint64_t m_alignment; // what O_DIRECT demands (direct_io_alignment); 1: buffered
     RawOptions m_options;
     std::unique_ptr<IoEngine> m_engine;
     std::shared_ptr<AlignedBuffer> m_zeros;

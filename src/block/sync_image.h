@@ -16,6 +16,7 @@ struct HostExtent {
     int fd = -1;
     uint64_t host = 0;
     uint64_t length = 0;
+    uint64_t alignment = 1; // what fd's O_DIRECT demands (direct_io_alignment); 1: buffered
 };
 
 // Appends e to out, merging it into the last extent when it continues it.
@@ -53,11 +54,7 @@ public:
 // A raw file as a backing image.
 class RawSyncImage final : public SyncImage {
 public:
-    RawSyncImage(UniqueFd fd, uint64_t size)
-        : m_fd(std::move(fd))
-        , m_size(size)
-    {
-    }
+    RawSyncImage(UniqueFd fd, uint64_t size);
     uint64_t size() const override { return m_size; }
     int read(uint64_t offset, std::span<uint8_t> buffer) override;
     bool map_for_read(uint64_t offset, uint64_t length, std::vector<HostExtent>& out) override;
@@ -65,6 +62,7 @@ public:
 private:
     UniqueFd m_fd;
     uint64_t m_size;
+    uint64_t m_alignment; // O_DIRECT (cache=none): reads bounce unless aligned
 };
 
 } // namespace vireo

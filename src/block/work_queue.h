@@ -33,6 +33,18 @@ public:
         return item;
     }
 
+    // The front item if pred(front) holds, without blocking.
+    template<typename Pred>
+    std::optional<Item> try_pop_if(Pred pred)
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_queue.empty() || !pred(m_queue.front()))
+            return std::nullopt;
+        Item item = std::move(m_queue.front());
+        m_queue.pop_front();
+        return item;
+    }
+
     void stop()
     {
         {

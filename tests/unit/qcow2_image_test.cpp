@@ -19,12 +19,14 @@ using test::TempDir;
 
 constexpr uint64_t k_size = 32ULL << 20;
 
-std::unique_ptr<DiskImage> open_image(const std::string& path, const std::string& format = "qcow2", bool read_only = false)
+std::unique_ptr<DiskImage> open_image(const std::string& path, const std::string& format = "qcow2", bool read_only = false,
+    CacheMode cache = CacheMode::Writeback)
 {
     DriveConfig config;
     config.file = path;
     config.format = format;
     config.read_only = read_only;
+    config.cache = cache; // None: O_DIRECT, so every unaligned transfer must bounce
     config.discard = true;
     auto image = open_disk_image(config);
     EXPECT_TRUE(image) << (image ? "" : image.error().describe());
@@ -111,6 +113,7 @@ struct Variant {
     const char* name;
     const char* options;
     uint64_t cluster_size;
+    CacheMode cache = CacheMode::Writeback;
 };
 
 class Qcow2QemuImgTest : public ::testing::TestWithParam<Variant> { };
@@ -125,7 +128,7 @@ TEST_P(Qcow2QemuImgTest, WritesPassCheckAndCompare)
     ASSERT_EQ(test::run_command("qemu-img create -q -f qcow2 " + (options.empty() ? "" : "-o " + options + " ") + path + " 32M"), 0);
     std::vector<uint8_t> model(k_size, 0);
     {
-        auto image = open_image(path);
+        auto image = open_image(path, "qcow2", false, GetParam().cache);
         ASSERT_TRUE(image);
         EXPECT_EQ(image->size(), k_size);
         exercise(*image, model, GetParam().cluster_size);
@@ -146,7 +149,12 @@ INSTANTIATE_TEST_SUITE_P(Variants, Qcow2QemuImgTest,
         Variant { "refcount1small", "refcount_bits=1,cluster_size=4k", 4096 },
         Variant { "lazy", "lazy_refcounts=on", 65536 }, Variant { "zstd", "compression_type=zstd", 65536 },
         Variant { "v2", "compat=0.10", 65536 }, Variant { "prealloc", "preallocation=metadata", 65536 },
-        Variant { "v2small", "compat=0.10,cluster_size=4k", 4096 }),
+        Variant { "v2small", "compat=0.10,cluster_size=4k", 4096 },
+        // O_DIRECT: metadata smaller than a block (512-byte clusters, short L1), unaligned writes.
+        Variant { "direct", "", 65536, CacheMode::None }, Variant { "direct512", "cluster_size=512", 512, CacheMode::None },
+        Variant { "direct4k", "cluster_size=4k", 4096, CacheMode::DirectSync },
+        Variant { "directrefcount1", "refcount_bits=1,cluster_size=4k", 4096, CacheMode::None },
+        Variant { "directv2", "compat=0.10", 65536, CacheMode::None }),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Qcow2Image, OwnCreatorPassesCheck)
@@ -173,7 +181,7 @@ TEST(Qcow2Image, OwnCreatorPassesCheck)
     expect_same(path, dir.file("expected.raw"));
 }
 
-class Qcow2CompressedTest : public ::testing::TestWithParam<const char*> { };
+class Qcow2CompressedTest : public ::testing::TestWithParam<std::pair<const char*, CacheMode>> { };
 
 TEST_P(Qcow2CompressedTest, ReadsAndRewritesCompressedClusters)
 {
@@ -187,9 +195,9 @@ TEST_P(Qcow2CompressedTest, ReadsAndRewritesCompressedClusters)
     }
     test::write_file(dir.file("source.raw"), model);
     auto path = dir.file("packed.qcow2");
-    ASSERT_EQ(test::run_command(std::string("qemu-img convert -c -f raw -O qcow2 ") + GetParam() + " " + dir.file("source.raw") + " " + path), 0);
+    ASSERT_EQ(test::run_command(std::string("qemu-img convert -c -f raw -O qcow2 ") + GetParam().first + " " + dir.file("source.raw") + " " + path), 0);
     {
-        auto image = open_image(path);
+        auto image = open_image(path, "qcow2", false, GetParam().second);
         ASSERT_TRUE(image);
         expect_contents(*image, model);
         Writer w(*image, model);
@@ -204,9 +212,14 @@ TEST_P(Qcow2CompressedTest, ReadsAndRewritesCompressedClusters)
     expect_same(path, dir.file("expected.raw"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Qcow2CompressedTest, ::testing::Values("", "-o compression_type=zstd"));
+// Compressed data starts and ends anywhere in a sector: O_DIRECT reads of it must bounce.
+INSTANTIATE_TEST_SUITE_P(Types, Qcow2CompressedTest,
+    ::testing::Values(std::pair { "", CacheMode::Writeback }, std::pair { "-o compression_type=zstd", CacheMode::Writeback },
+        std::pair { "", CacheMode::None }));
 
-TEST(Qcow2Image, BackingChainQcow2OverQcow2OverRaw)
+class Qcow2BackingChainTest : public ::testing::TestWithParam<CacheMode> { };
+
+TEST_P(Qcow2BackingChainTest, Qcow2OverQcow2OverRaw)
 {
     if (!test::have_qemu_img())
         GTEST_SKIP() << "qemu-img missing";
@@ -221,7 +234,7 @@ TEST(Qcow2Image, BackingChainQcow2OverQcow2OverRaw)
     ASSERT_EQ(test::run_command("cd " + dir.path() + " && qemu-img create -q -f qcow2 -F qcow2 -b mid.qcow2 top.qcow2"), 0);
     auto path = dir.file("top.qcow2");
     {
-        auto image = open_image(path);
+        auto image = open_image(path, "qcow2", false, GetParam());
         ASSERT_TRUE(image);
         expect_contents(*image, model);
         Writer w(*image, model);
@@ -237,6 +250,8 @@ TEST(Qcow2Image, BackingChainQcow2OverQcow2OverRaw)
     test::write_file(dir.file("expected.raw"), model);
     expect_same(path, dir.file("expected.raw"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Cache, Qcow2BackingChainTest, ::testing::Values(CacheMode::Writeback, CacheMode::None));
 
 TEST(Qcow2Image, InternalSnapshotStaysIntact)
 {

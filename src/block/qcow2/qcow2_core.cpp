@@ -8,10 +8,13 @@
 #include <cerrno>
 
 #include "base/log.h"
+#include "block/aligned_io.h"
 #include "block/io_engine.h"
 #include "block/iov_util.h"
 #include "block/qcow2/qcow2_compress.h"
+#include "block/qcow2/qcow2_copy.h"
 #include "block/qcow2/qcow2_header.h"
+#include "block/qcow2/qcow2_unlocked.h"
 
 namespace vireo::qcow2 {
 
@@ -28,27 +31,6 @@ size_t l2_cache_tables(const Header& h)
 }
 size_t cache_tables(uint64_t cluster_size, uint64_t budget) { return std::max<uint64_t>(4, budget / cluster_size); }
 
-// Drops a held lock for the scope of a blocking call, then takes it again.
-class Unlocked {
-public:
-    explicit Unlocked(std::mutex* lock)
-        : m_lock(lock)
-    {
-        if (m_lock)
-            m_lock->unlock();
-    }
-    ~Unlocked()
-    {
-        if (m_lock)
-            m_lock->lock();
-    }
-    Unlocked(const Unlocked&) = delete;
-    Unlocked& operator=(const Unlocked&) = delete;
-
-private:
-    std::mutex* m_lock;
-};
-
 } // namespace
 
 Qcow2Core::Qcow2Core(UniqueFd fd, Header header, std::string name, Access access, std::unique_ptr<SyncImage> backing,
@@ -64,6 +46,7 @@ Qcow2Core::Qcow2Core(UniqueFd fd, Header header, std::string name, Access access
     , m_l2_cache(l2_cache_tables(m_header))
     , m_refblock_cache(cache_tables(m_cluster_size, 1 << 20))
     , m_file_end(file_size)
+    , m_alignment(direct_io_alignment(m_fd.get()))
 {
     int flags = ::fcntl(m_fd.get(), F_GETFL);
     m_write_through = flags >= 0 && (flags & O_DSYNC) == O_DSYNC;
@@ -94,7 +77,7 @@ Result<std::unique_ptr<Qcow2Core>> Qcow2Core::open(UniqueFd fd, Header header, c
     core->m_l1.resize(h.l1_size);
     if (h.l1_size > 0) {
         std::vector<uint8_t> raw(uint64_t(h.l1_size) * 8);
-        if (int err = pread_full(core->m_fd.get(), raw, h.l1_table_offset); err < 0) {
+        if (int err = pread_aligned(core->m_fd.get(), core->m_alignment, raw, h.l1_table_offset); err < 0) {
             errno = -err;
             return errno_error("{}: cannot read the L1 table", name);
         }
@@ -103,7 +86,7 @@ Result<std::unique_ptr<Qcow2Core>> Qcow2Core::open(UniqueFd fd, Header header, c
     }
     uint64_t table_bytes = uint64_t(h.refcount_table_clusters) * core->m_cluster_size;
     std::vector<uint8_t> raw(table_bytes);
-    if (int err = pread_full(core->m_fd.get(), raw, h.refcount_table_offset); err < 0) {
+    if (int err = pread_aligned(core->m_fd.get(), core->m_alignment, raw, h.refcount_table_offset); err < 0) {
         errno = -err;
         return errno_error("{}: cannot read the refcount table", name);
     }
@@ -136,26 +119,7 @@ int Qcow2Core::write_at(std::span<const uint8_t> data, uint64_t offset)
 {
     if (read_only())
         return -EROFS;
-    int err = pwrite_full(m_fd.get(), data, offset);
-    if (err == 0) {
-        m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
-        if (m_observer)
-            m_observer->wrote(offset, data);
-    }
-    return err;
-}
-
-// Guest data for a cluster that no L2 entry points at yet: nothing else reads or writes it, so
-// mapped I/O may go on meanwhile.
-int Qcow2Core::write_data_unlocked(std::span<const uint8_t> data, uint64_t offset)
-{
-    if (read_only())
-        return -EROFS;
-    int err = 0;
-    {
-        Unlocked unlocked(m_io_lock);
-        err = pwrite_full(m_fd.get(), data, offset);
-    }
+    int err = pwrite_aligned(m_fd.get(), m_alignment, data, offset);
     if (err == 0) {
         m_file_end = std::max<uint64_t>(m_file_end, offset + data.size());
         if (m_observer)
@@ -224,7 +188,7 @@ Result<Qcow2Core::L2Table> Qcow2Core::load_l2(uint64_t offset)
     if (auto table = m_l2_cache.find(offset))
         return table;
     std::vector<uint8_t> raw(m_cluster_size);
-    if (int err = pread_full(m_fd.get(), raw, offset); err < 0)
+    if (int err = pread_aligned(m_fd.get(), m_alignment, raw, offset); err < 0)
         return std::unexpected(Error { -err, "read L2 table" });
     auto table = std::make_shared<std::vector<uint64_t>>(l2_entries());
     for (size_t i = 0; i < table->size(); ++i)
@@ -406,7 +370,7 @@ int Qcow2Core::read_compressed(uint64_t entry, std::span<uint8_t> out)
     if (offset == 0 || offset / m_cluster_size >= m_end_cluster)
         return -EIO;
     std::vector<uint8_t> in(length);
-    if (int err = pread_full(m_fd.get(), in, offset); err < 0)
+    if (int err = pread_aligned(m_fd.get(), m_alignment, in, offset); err < 0)
         return err;
     if (int err = decompress_cluster(m_header.compression_type, in, out); err < 0)
         return err;
@@ -465,7 +429,7 @@ bool Qcow2Core::map_for_read(uint64_t offset, uint64_t length, std::vector<HostE
         else if (!valid_host_cluster(host))
             return false; // the slow path reports -EIO
         else
-            append_extent(out, { m_fd.get(), host + in_cluster, chunk });
+            append_extent(out, { m_fd.get(), host + in_cluster, chunk, m_alignment });
         done += chunk;
     }
     if (inside < length)
@@ -491,7 +455,7 @@ bool Qcow2Core::map_for_write(uint64_t offset, uint64_t length, std::vector<Host
         if (!(entry & k_copied) || (entry & (k_compressed | k_zero)) || !valid_host_cluster(host)
             || host == m_header.l1_table_offset || host == m_header.refcount_table_offset)
             return false;
-        append_extent(out, { m_fd.get(), host + in_cluster, chunk });
+        append_extent(out, { m_fd.get(), host + in_cluster, chunk, m_alignment });
         done += chunk;
     }
     return true;
@@ -533,31 +497,53 @@ int Qcow2Core::read_cluster_part(uint64_t guest, std::vector<iovec> iov)
     }
     if (host % m_cluster_size != 0)
         return -EIO;
-    int64_t n = perform_io(IoRequest { IoOp::Read, m_fd.get(), host + in_cluster, std::move(iov) });
-    return n < 0 ? static_cast<int>(n) : 0;
+    return readv_aligned(m_fd.get(), m_alignment, iov, host + in_cluster);
 }
 
 int Qcow2Core::writev(uint64_t offset, const std::vector<iovec>& iov)
 {
-    if (int err = prepare_for_write(); err < 0)
-        return err;
+    WriteRequest request { offset, &iov };
+    int result = 0;
+    writev_batch({ &request, 1 }, { &result, 1 });
+    return result;
+}
+
+void Qcow2Core::writev_batch(std::span<const WriteRequest> requests, std::span<int> results)
+{
+    int prepared = prepare_for_write();
+    m_request_errors.assign(requests.size(), 0);
+    for (size_t i = 0; i < requests.size(); ++i)
+        results[i] = prepared < 0 ? prepared : write_parts(requests[i].offset, *requests[i].iov, i);
+    // The copies of all requests run here, together; then one decision on the metadata.
+    int err = end_of_request(commit_pending(0));
+    for (size_t i = 0; i < requests.size(); ++i) {
+        if (results[i] == 0)
+            results[i] = err < 0 ? err : m_request_errors[i];
+    }
+    m_request_errors.clear();
+}
+
+// Maps or allocates the clusters of one request; new clusters are only planned (m_copies).
+int Qcow2Core::write_parts(uint64_t offset, const std::vector<iovec>& iov, size_t request)
+{
     uint64_t length = iov_length(iov);
-    std::vector<uint8_t> data;
+    AlignedBuffer buffer(std::min(length, m_cluster_size)); // aligned: O_DIRECT takes it as it is
     uint64_t done = 0;
     while (done < length) {
         uint64_t guest = offset + done;
         uint64_t chunk = std::min(length - done, m_cluster_size - guest % m_cluster_size);
-        data.resize(chunk);
+        auto data = buffer.span().first(chunk);
         iov_to_buffer(iov, done, data);
-        if (int err = write_cluster_part(guest, data); err < 0)
-            return commit_pending(err);
-        if (m_pending.size() >= 256) {
+        // A cluster of this batch still being allocated: finish that first, then write into it.
+        if (m_pending_clusters.contains(guest / m_cluster_size) || m_pending.size() >= 256) {
             if (int err = commit_pending(0); err < 0)
                 return err;
         }
+        if (int err = write_cluster_part(guest, data, request); err < 0)
+            return err;
         done += chunk;
     }
-    return end_of_request(commit_pending(0));
+    return 0;
 }
 
 // Keeps the dirty metadata bounded and, with O_DSYNC (cache=writethrough), makes each
@@ -582,14 +568,14 @@ int Qcow2Core::fill_cluster_base(uint64_t guest_cluster, uint64_t entry, std::sp
     }
     uint64_t host = entry & k_offset_mask;
     if (host != 0)
-        return pread_full(m_fd.get(), out, host);
+        return pread_aligned(m_fd.get(), m_alignment, out, host);
     if (m_backing)
         return m_backing->read(guest_cluster * m_cluster_size, out);
     std::memset(out.data(), 0, out.size());
     return 0;
 }
 
-int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
+int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data, size_t request)
 {
     uint64_t cluster = guest / m_cluster_size;
     uint64_t in_cluster = guest % m_cluster_size;
@@ -615,9 +601,10 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
             if (entry & k_zero) {
                 // Preallocated zero cluster: the rest of it must read as zeros afterwards. The
                 // entry loses its zero flag at the next writeback, after an fdatasync.
-                std::vector<uint8_t> full(m_cluster_size, 0);
+                AlignedBuffer full(m_cluster_size);
+                std::memset(full.data(), 0, m_cluster_size);
                 std::memcpy(full.data() + in_cluster, data.data(), data.size());
-                if (int err = write_at(full, host); err < 0)
+                if (int err = write_at(full.span(), host); err < 0)
                     return err;
             } else if (int err = write_at(data, host + in_cluster); err < 0) {
                 return err;
@@ -633,22 +620,31 @@ int Qcow2Core::write_cluster_part(uint64_t guest, std::span<const uint8_t> data)
     auto allocated = allocate_clusters(1);
     if (!allocated)
         return -(allocated.error().code ? allocated.error().code : EIO);
+    // The data goes out later, with the other copies of the batch (run_copies).
+    auto job = std::make_unique<CopyJob>();
     bool base_is_zero = (entry & k_zero) || (host == 0 && standard && !m_backing);
     if (base_is_zero && *allocated >= m_file_end) {
         // Past everything ever written: the rest of the cluster is a hole and reads as zeros.
-        if (int err = write_data_unlocked(data, *allocated + in_cluster); err < 0)
-            return err;
+        job->buffer = AlignedBuffer(data.size());
+        job->write_offset = *allocated + in_cluster;
+        std::memcpy(job->buffer.data(), data.data(), data.size());
     } else {
-        std::vector<uint8_t> full(m_cluster_size);
-        if (data.size() != m_cluster_size) {
-            if (int err = fill_cluster_base(cluster, entry, full); err < 0)
+        job->buffer = AlignedBuffer(m_cluster_size);
+        job->write_offset = *allocated;
+        if (data.size() != m_cluster_size && !plan_base_read(cluster, entry, *job)) {
+            if (int err = fill_cluster_base(cluster, entry, job->buffer.span()); err < 0)
                 return err;
         }
-        std::memcpy(full.data() + in_cluster, data.data(), data.size());
-        if (int err = write_data_unlocked(full, *allocated); err < 0)
-            return err;
+        if (job->reads.empty())
+            std::memcpy(job->buffer.data() + in_cluster, data.data(), data.size());
+        else {
+            job->data.assign(data.begin(), data.end());
+            job->data_position = in_cluster;
+        }
     }
-    m_pending.push_back({ *l2, index, *allocated | k_copied, entry });
+    m_pending.push_back({ *l2, index, *allocated | k_copied, entry, request, job.get() });
+    m_pending_clusters.insert(cluster);
+    m_copies.push_back(std::move(job));
     return 0;
 }
 
@@ -659,10 +655,20 @@ int Qcow2Core::commit_pending(int status)
 {
     if (m_pending.empty())
         return status;
+    auto copies = run_copies();
     auto pending = std::move(m_pending);
     m_pending.clear();
+    m_pending_clusters.clear();
     int err = 0;
     for (auto const& p : pending) {
+        if (p.job && p.job->result < 0) {
+            // The new cluster stays unreferenced (leaked, like after a crash); the request fails.
+            if (p.request < m_request_errors.size() && m_request_errors[p.request] == 0)
+                m_request_errors[p.request] = p.job->result;
+            else if (m_request_errors.empty() && status == 0)
+                status = p.job->result;
+            continue;
+        }
         if (err == 0)
             err = set_l2_entry(p.l2, p.index, p.entry);
         if (err == 0 && ((p.old_entry & k_compressed) || (p.old_entry & k_offset_mask)))

@@ -29,6 +29,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "block/file_io.h"
+#include "block/io_engine.h"
 #include "block/qcow2/qcow2_cache.h"
 #include "block/qcow2/qcow2_format.h"
 #include "block/sync_image.h"
@@ -69,6 +70,14 @@ public:
     // Each returns 0 or -errno. Ranges must lie inside size() (the caller checks).
     int readv(uint64_t offset, const std::vector<iovec>& iov);
     int writev(uint64_t offset, const std::vector<iovec>& iov);
+    // Several writes at once: the new clusters they need are filled (backing read, then the
+    // cluster written) all in parallel on the copy engine, then their L2 entries set together.
+    // results[i] gets request i's 0 or -errno.
+    struct WriteRequest {
+        uint64_t offset = 0;
+        const std::vector<iovec>* iov = nullptr;
+    };
+    void writev_batch(std::span<const WriteRequest> requests, std::span<int> results);
     int discard(uint64_t offset, uint64_t length);
     int write_zeroes(uint64_t offset, uint64_t length);
     int flush(); // writeback + fdatasync
@@ -77,6 +86,9 @@ public:
     // fdatasync or writes data to a cluster not yet mapped, so that mapped I/O goes on.
     void set_io_lock(std::mutex* lock) { m_io_lock = lock; }
     void set_observer(FileObserver* observer) { m_observer = observer; }
+    // An engine whose completions the calling thread reaps itself (inside the calls above): new
+    // clusters are copied through it in parallel. Without one they are copied one at a time.
+    void set_copy_engine(IoEngine* engine) { m_copy_engine = engine; }
     // Metadata updates not yet written (tests).
     [[nodiscard]] size_t dirty_tables() const { return m_dirty_l2.size() + m_dirty_refblocks.size() + m_dirty_l1.size(); }
 
@@ -95,7 +107,8 @@ private:
     // Mapping (qcow2_core.cpp).
     [[nodiscard]] uint64_t l2_entries() const { return m_cluster_size / 8; }
     int read_cluster_part(uint64_t guest_offset, std::vector<iovec> iov);
-    int write_cluster_part(uint64_t guest_offset, std::span<const uint8_t> data);
+    int write_parts(uint64_t offset, const std::vector<iovec>& iov, size_t request);
+    int write_cluster_part(uint64_t guest_offset, std::span<const uint8_t> data, size_t request = 0);
     int commit_pending(int status);
     int zero_cluster(uint64_t guest_offset, ZeroMode mode);
     int fill_cluster_base(uint64_t guest_cluster, uint64_t entry, std::span<uint8_t> out);
@@ -114,9 +127,14 @@ private:
     [[nodiscard]] bool valid_host_cluster(uint64_t offset) const;
     int barrier();
     int write_at(std::span<const uint8_t> data, uint64_t offset);
-    int write_data_unlocked(std::span<const uint8_t> data, uint64_t offset);
     int finish_releases(int status);
     int end_of_request(int status);
+
+    // Filling new clusters (qcow2_copy.cpp): planned under the lock, run without it.
+    struct CopyJob;
+    [[nodiscard]] bool plan_base_read(uint64_t guest_cluster, uint64_t entry, CopyJob& job);
+    std::vector<std::unique_ptr<CopyJob>> run_copies(); // returns the jobs run, with results
+    void run_copies_parallel(std::vector<std::unique_ptr<CopyJob>>& jobs);
 
     // Write-back of dirty metadata (qcow2_writeback.cpp).
     enum class Writeback { Ordered, Durable }; // Durable ends with an fdatasync too
@@ -164,8 +182,14 @@ private:
         uint64_t index = 0;
         uint64_t entry = 0;
         uint64_t old_entry = 0;
+        size_t request = 0;        // index in the batch (writev_batch)
+        CopyJob* job = nullptr;    // fills the new cluster; its entry is set only if that succeeded
     };
     std::vector<PendingMapping> m_pending;
+    std::set<uint64_t> m_pending_clusters;           // guest clusters of m_pending
+    std::vector<std::unique_ptr<CopyJob>> m_copies;  // not yet run
+    std::vector<int> m_request_errors;               // per request of the batch, set by commit_pending
+    IoEngine* m_copy_engine = nullptr;
     std::vector<uint64_t> m_releases; // entries to release once their replacement is durable
     // Dirty metadata (see the top of this file). Dirty tables stay here, whatever the LRU.
     std::unordered_map<uint64_t, L2Table> m_dirty_l2;
@@ -174,6 +198,7 @@ private:
     std::set<uint64_t> m_dirty_l1;             // indices
     uint64_t m_updates = 0;                    // entries changed since the last writeback
     uint64_t m_file_end = 0;                   // bytes: no write reached past this
+    uint64_t m_alignment = 1;                  // O_DIRECT (cache=none): direct_io_alignment()
     bool m_write_through = false;              // O_DSYNC (cache=writethrough): durable per request
     std::mutex* m_io_lock = nullptr;
     FileObserver* m_observer = nullptr;

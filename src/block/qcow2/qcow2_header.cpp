@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "block/aligned_io.h"
 #include "block/file_io.h"
 
 namespace vireo::qcow2 {
@@ -23,8 +24,9 @@ Result<Header> read_header(int fd, uint64_t file_size, const std::string& name)
 {
     if (file_size < k_header_v2_length)
         return make_error("{}: image is truncated (no complete qcow2 header)", name);
+    uint64_t alignment = direct_io_alignment(fd); // cache=none opens it O_DIRECT
     uint8_t fixed[k_header_v2_length];
-    if (int err = pread_full(fd, fixed, 0); err < 0) {
+    if (int err = pread_aligned(fd, alignment, fixed, 0); err < 0) {
         errno = -err;
         return errno_error("{}: cannot read the header", name);
     }
@@ -34,7 +36,7 @@ Result<Header> read_header(int fd, uint64_t file_size, const std::string& name)
     if (cluster_bits < 9 || cluster_bits > 21)
         return make_error("{}: unsupported cluster size (cluster_bits {}, must be 9..21)", name, cluster_bits);
     std::vector<uint8_t> cluster(1ULL << cluster_bits);
-    if (int err = pread_full(fd, cluster, 0); err < 0) {
+    if (int err = pread_aligned(fd, alignment, cluster, 0); err < 0) {
         errno = -err;
         return errno_error("{}: cannot read the header", name);
     }

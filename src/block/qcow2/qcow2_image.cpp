@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "block/aligned_io.h"
 #include "block/iov_util.h"
 
 namespace vireo::qcow2 {
@@ -12,22 +13,28 @@ namespace {
 int to_disk_result(int64_t result) { return result < 0 ? static_cast<int>(result) : 0; }
 constexpr uint64_t k_copier_min_bytes = 128 << 10; // smaller ones: io_uring inline is cheaper
 constexpr int k_copiers = 2;
+constexpr size_t k_max_batch = 64; // queued writes the worker takes on at once
+bool is_write(const std::pair<DiskRequest, DiskCompletion>& item) { return item.first.op == DiskOp::Write; }
 } // namespace
 
 Result<std::unique_ptr<Qcow2Image>> Qcow2Image::create(std::unique_ptr<Qcow2Core> core, bool discard, IoEngineKind engine)
 {
     auto io = TRY(create_io_engine(engine));
-    return std::unique_ptr<Qcow2Image>(new Qcow2Image(std::move(core), std::move(io), discard));
+    auto copy = TRY(create_io_engine(engine));
+    return std::unique_ptr<Qcow2Image>(new Qcow2Image(std::move(core), std::move(io), std::move(copy), discard));
 }
 
-Qcow2Image::Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine> engine, bool discard)
+Qcow2Image::Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine> engine,
+    std::unique_ptr<IoEngine> copy_engine, bool discard)
     : m_core(std::move(core))
     , m_engine(std::move(engine))
+    , m_copy_engine(std::move(copy_engine))
     , m_size(m_core->size())
     , m_read_only(m_core->read_only())
     , m_discard(discard)
 {
     m_core->set_io_lock(&m_mutex);
+    m_core->set_copy_engine(m_copy_engine.get()); // the worker reaps it
     m_thread = std::thread([this] { worker(); });
     if (m_engine->kind() == IoEngineKind::IoUring) {
         for (int i = 0; i < k_copiers; ++i)
@@ -56,6 +63,8 @@ Qcow2Image::~Qcow2Image()
     for (auto& thread : m_copiers)
         thread.join();
     m_engine.reset();
+    m_core->set_copy_engine(nullptr);
+    m_copy_engine.reset();
     if (!m_read_only) {
         std::lock_guard lock(m_mutex);
         m_core->set_io_lock(nullptr);
@@ -144,7 +153,9 @@ void Qcow2Image::start_mapped(DiskRequest& request, std::vector<HostExtent> exte
             if (--progress->remaining == 0)
                 finish_mapped(progress->done, progress->result);
         };
-        if (!m_copiers.empty() && e.length >= k_copier_min_bytes)
+        if (e.alignment > 1)
+            submit_aligned(*m_engine, e.alignment, std::move(io), std::move(callback));
+        else if (!m_copiers.empty() && e.length >= k_copier_min_bytes)
             m_copies.push({ std::move(io), std::move(callback) });
         else
             m_engine->submit(std::move(io), std::move(callback));
@@ -174,6 +185,10 @@ void Qcow2Image::finish_mapped(const DiskCompletion& done, int result)
 void Qcow2Image::worker()
 {
     while (auto item = m_queue.pop()) {
+        if (is_write(*item)) {
+            write_batch(std::move(*item));
+            continue;
+        }
         auto& [request, done] = *item;
         std::unique_lock lock(m_mutex);
         // Metadata another request loaded meanwhile may have made this one mappable.
@@ -185,6 +200,37 @@ void Qcow2Image::worker()
     }
     std::lock_guard lock(m_mutex);
     m_worker_done = true;
+}
+
+// The writes at the head of the queue, together: their new clusters are filled in parallel
+// (Qcow2Core::writev_batch) instead of one copy on write after another.
+void Qcow2Image::write_batch(Item first)
+{
+    std::vector<Item> batch;
+    batch.push_back(std::move(first));
+    while (batch.size() < k_max_batch) {
+        auto next = m_queue.try_pop_if(is_write);
+        if (!next)
+            break;
+        batch.push_back(std::move(*next));
+    }
+    std::unique_lock lock(m_mutex);
+    std::vector<Item> slow;
+    for (auto& item : batch) {
+        // Metadata another request loaded meanwhile may have made this one mappable.
+        if (try_mapped(lock, item.first, item.second))
+            lock.lock(); // it unlocked to start the I/O
+        else
+            slow.push_back(std::move(item));
+    }
+    std::vector<Qcow2Core::WriteRequest> requests;
+    for (auto const& item : slow)
+        requests.push_back({ item.first.offset, &item.first.iov });
+    std::vector<int> results(slow.size(), 0);
+    m_core->writev_batch(requests, results);
+    lock.unlock();
+    for (size_t i = 0; i < slow.size(); ++i)
+        complete(std::move(slow[i].second), results[i]);
 }
 
 int Qcow2Image::execute(std::unique_lock<std::mutex>& lock, const DiskRequest& request)

@@ -3,12 +3,14 @@
 // allocated and exclusively owned) go straight to the I/O engine (io_uring) from submit(),
 // with host-contiguous runs merged into one request, through the backing chain too.
 // Everything else (allocation, copy on write, cold metadata, compressed clusters, discard,
-// flush) queues to one worker thread per image, which runs the synchronous Qcow2Core.
+// flush) queues to one worker thread per image, which runs the synchronous Qcow2Core; it takes
+// the writes queued together, so their new clusters are filled in parallel on its own engine.
 // One mutex guards the core's metadata: submit() holds it only to map a request; the worker
-// holds it while it runs the core, which drops it around fdatasync and new-cluster data writes.
-// Large mapped transfers go to two copier threads instead: the image file is buffered, and
-// io_uring completes a page-cache hit inside the submit call, so the event-loop thread alone
-// would copy every byte. Completions (engine, copiers, worker) all run on the event-loop thread.
+// holds it while it runs the core, which drops it around fdatasync and new-cluster fills.
+// With cache=none the files are O_DIRECT (unaligned transfers bounce, aligned_io.h). On a
+// buffered file, large mapped transfers go to two copier threads instead: io_uring completes
+// a page-cache hit inside the submit call, so the event-loop thread alone would copy every
+// byte. Completions (engine, copiers, worker) all run on the event-loop thread.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -33,17 +35,22 @@ public:
     bool read_only() const override { return m_read_only; }
     bool supports_discard() const override { return m_discard; }
     void submit(DiskRequest request, DiskCompletion done) override;
+    // A queue kick's mapped requests reach the kernel in one io_uring_enter.
+    void begin_batch() override { m_engine->begin_batch(); }
+    void end_batch() override { m_engine->end_batch(); }
     int completion_fd() const override { return m_engine->completion_fd(); }
     void process_completions() override { m_engine->process_completions(); }
 
 private:
-    Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine> engine, bool discard);
+    Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine> engine, std::unique_ptr<IoEngine> copy_engine,
+        bool discard);
     using Item = std::pair<DiskRequest, DiskCompletion>;
     // Maps the request under the held lock and starts its host I/O; false when it needs the worker.
     bool try_mapped(std::unique_lock<std::mutex>& lock, DiskRequest& request, DiskCompletion& done);
     void start_mapped(DiskRequest& request, std::vector<HostExtent> extents, DiskCompletion done);
     void finish_mapped(const DiskCompletion& done, int result);
     void worker();
+    void write_batch(Item first);
     void copier();
     int execute(std::unique_lock<std::mutex>& lock, const DiskRequest& request);
     void complete(DiskCompletion done, int result);
@@ -51,6 +58,7 @@ private:
 
     std::unique_ptr<Qcow2Core> m_core;
     std::unique_ptr<IoEngine> m_engine;
+    std::unique_ptr<IoEngine> m_copy_engine; // the worker's own: new clusters filled in parallel
     uint64_t m_size;
     bool m_read_only;
     bool m_discard;

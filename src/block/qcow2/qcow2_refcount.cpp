@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "block/aligned_io.h"
 #include "block/qcow2/qcow2_core.h"
 
 namespace vireo::qcow2 {
@@ -49,7 +50,7 @@ Result<Qcow2Core::RefBlock> Qcow2Core::load_refblock(uint64_t offset)
     if (auto block = m_refblock_cache.find(offset))
         return block;
     auto block = std::make_shared<std::vector<uint8_t>>(m_cluster_size);
-    if (int err = pread_full(m_fd.get(), *block, offset); err < 0)
+    if (int err = pread_aligned(m_fd.get(), m_alignment, *block, offset); err < 0)
         return io_error(err, "read refcount block");
     m_refblock_cache.insert(offset, block);
     return block;
