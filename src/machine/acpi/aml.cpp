@@ -224,7 +224,11 @@ Bytes method(std::string_view path, uint8_t arg_count, const Bytes& body)
 
 Bytes return_value(const Bytes& value)
 {
-    Bytes out { k_return_op };
+    // Built by reserve + push_back: GCC 12 at -O3 misreads insert() after a one-element
+    // initializer list as an out-of-bounds memcpy (-Warray-bounds).
+    Bytes out;
+    out.reserve(1 + value.size());
+    out.push_back(k_return_op);
     append(out, value);
     return out;
 }
