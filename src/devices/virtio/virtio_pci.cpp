@@ -143,11 +143,18 @@ VirtioPciDevice::~VirtioPciDevice()
         for (auto& event : m_notify_events)
             m_loop->remove(event.fd());
     }
-    if (m_ioevents && m_ioevent_base) {
-        for (size_t i = 0; i < m_notify_events.size(); ++i)
-            m_ioevents->remove_ioeventfd(IoEventRegistrar::Space::Pio, *m_ioevent_base, k_notify_length,
-                m_notify_events[i].fd(), i);
-    }
+    if (m_ioevents)
+        unregister_notify_ioeventfds();
+}
+
+void VirtioPciDevice::unregister_notify_ioeventfds()
+{
+    if (!m_ioevent_base)
+        return;
+    for (size_t i = 0; i < m_notify_events.size(); ++i)
+        m_ioevents->remove_ioeventfd(IoEventRegistrar::Space::Pio, *m_ioevent_base, k_notify_length,
+            m_notify_events[i].fd(), i);
+    m_ioevent_base.reset();
 }
 
 uint64_t VirtioPciDevice::offered_features() const
@@ -424,16 +431,13 @@ void VirtioPciDevice::bar_remapped(int bar, std::optional<uint64_t> old_address,
 {
     if (bar != k_notify_bar || !m_ioevents)
         return;
-    constexpr auto space = IoEventRegistrar::Space::Pio;
-    if (old_address && m_ioevent_base) {
-        for (size_t i = 0; i < m_notify_events.size(); ++i)
-            m_ioevents->remove_ioeventfd(space, *m_ioevent_base, k_notify_length, m_notify_events[i].fd(), i);
-        m_ioevent_base.reset();
-    }
+    if (old_address)
+        unregister_notify_ioeventfds();
     if (new_address) {
         // A failed registration is not fatal: that queue's notifies still arrive as port exits.
         for (size_t i = 0; i < m_notify_events.size(); ++i) {
-            auto result = m_ioevents->add_ioeventfd(space, *new_address, k_notify_length, m_notify_events[i].fd(), i);
+            auto result = m_ioevents->add_ioeventfd(IoEventRegistrar::Space::Pio, *new_address, k_notify_length,
+                m_notify_events[i].fd(), i);
             if (!result)
                 log_error("virtio-pci: ioeventfd: {}", result.error().describe());
         }

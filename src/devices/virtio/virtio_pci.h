@@ -57,6 +57,7 @@ private:
     void reset_locked();
     void activate_locked();
     void notify_write(uint16_t index);
+    void unregister_notify_ioeventfds(); // m_ioevents must be set
     uint8_t read_isr();
 
     // Interrupt delivery (any thread).
