@@ -69,13 +69,7 @@ int pread_aligned(int fd, uint64_t alignment, std::span<uint8_t> buffer, uint64_
     iovec iov { buffer.data(), buffer.size() };
     if (alignment <= 1 || io_aligned(alignment, offset, { &iov, 1 }))
         return pread_full(fd, buffer, offset);
-    Span span = aligned_span(alignment, offset, buffer.size());
-    auto bounce = bounce_buffer(alignment, span);
-    int64_t n = perform_io(IoRequest { IoOp::Read, fd, span.start, { { bounce->data(), bounce->size() } } });
-    if (n < 0)
-        return static_cast<int>(n);
-    std::memcpy(buffer.data(), bounce->data() + (offset - span.start), buffer.size());
-    return 0;
+    return readv_aligned(fd, alignment, { iov }, offset); // bounces
 }
 
 int pwrite_aligned(int fd, uint64_t alignment, std::span<const uint8_t> data, uint64_t offset)
