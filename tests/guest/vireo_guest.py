@@ -77,9 +77,11 @@ class Guest:
             try:
                 for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
                     base = f"/proc/{self.proc.pid}/task/{tid}"
-                    fields = open(f"{base}/stat").read().rsplit(")", 1)[1].split()
-                    states[tid] = (open(f"{base}/comm").read().strip(), fields[0],
-                                   int(fields[11]) + int(fields[12]), open(f"{base}/wchan").read().strip())
+                    def read(name):
+                        with open(f"{base}/{name}") as file:
+                            return file.read().strip()
+                    fields = read("stat").rsplit(")", 1)[1].split()
+                    states[tid] = (read("comm"), fields[0], int(fields[11]) + int(fields[12]), read("wchan"))
             except OSError:
                 pass
             return states
