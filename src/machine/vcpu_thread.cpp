@@ -57,6 +57,23 @@ void VcpuThread::handle_io_out(const exit::IoOut& io)
         m_pio.write(io.port, m_vcpu.io_data(i));
 }
 
+std::string VcpuThread::describe_triple_fault() const
+{
+    // Where the guest was when it gave up: enough to find the faulting code in System.map. AMD's
+    // KVM has already put the vCPU in its reset state (the VMCB is undefined after a shutdown
+    // intercept), so there is nothing to say on those hosts.
+    auto regs = m_vcpu.get_regs();
+    auto sregs = m_vcpu.get_sregs();
+    constexpr uint64_t k_reset_rip = 0xfff0;
+    constexpr uint16_t k_reset_cs = 0xf000;
+    if (!regs || !sregs || (regs->rip == k_reset_rip && sregs->cs.selector == k_reset_cs))
+        return fmt::format("triple fault on vCPU {}", m_vcpu.apic_id());
+    return fmt::format("triple fault on vCPU {} at rip {:#x} rsp {:#x} (cs {:#x}, cr0 {:#x}, cr2 {:#x}, cr3 {:#x}, "
+                       "cr4 {:#x}, efer {:#x}, idt {:#x}/{:#x})",
+        m_vcpu.apic_id(), regs->rip, regs->rsp, sregs->cs.selector, sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4,
+        sregs->efer, sregs->idt.base, sregs->idt.limit);
+}
+
 void VcpuThread::run_loop()
 {
     // Only this thread takes the kick signal; everything else (SIGINT, SIGTERM) stays blocked
@@ -84,7 +101,7 @@ void VcpuThread::run_loop()
                     // With the in-kernel LAPIC, HLT is handled by KVM; a user-space HLT exit
                     // only happens without it. Nothing to do.
                 } else if constexpr (std::is_same_v<T, exit::Shutdown>) {
-                    m_control.request_stop(StopReason::Reset, "triple fault");
+                    m_control.request_stop(StopReason::Reset, describe_triple_fault());
                     return false;
                 } else if constexpr (std::is_same_v<T, exit::SystemEvent>) {
                     if (event.type == KVM_SYSTEM_EVENT_SHUTDOWN)

@@ -2,6 +2,7 @@
 // One thread per vCPU: KVM_RUN in a loop, PIO/MMIO exits served synchronously on the buses.
 // The thread is kicked out of KVM_RUN with immediate_exit plus a signal (SIGUSR1).
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "bus/bus.h"
@@ -36,6 +37,7 @@ private:
     void run_loop();
     void handle_io_in(const exit::IoIn& io);
     void handle_io_out(const exit::IoOut& io);
+    std::string describe_triple_fault() const;
 
     Vcpu m_vcpu;
     const Bus& m_pio;

@@ -62,7 +62,10 @@ int run_vm(const VmConfig& config)
         MachineExit result = (*machine)->run();
         switch (result.reason) {
         case StopReason::Reset:
-            if (debug_enabled())
+            // A crash (triple fault) is always worth a line; a reset the guest asked for is not.
+            if (result.detail.starts_with("triple fault"))
+                log_warn("guest reset after a {}", result.detail);
+            else if (debug_enabled())
                 log_warn("guest reset ({})", result.detail.empty() ? "requested by the guest" : result.detail);
             if (!config.no_reboot)
                 continue;
