@@ -41,14 +41,19 @@ public:
                 sink = sink + static_cast<const uint8_t*>(v.iov_base)[i];
         return {};
     }
-    Result<size_t> receive(std::span<uint8_t> buffer) override
+    Result<size_t> receive_into(std::span<const iovec> iov) override
     {
         if (frames.empty())
             return size_t { 0 };
-        size_t length = std::min(frames.front(), buffer.size());
+        size_t length = frames.front();
         frames.pop_front();
-        std::memset(buffer.data(), 0x5a, length);
-        return length;
+        size_t written = 0;
+        for (const iovec& part : iov) {
+            size_t chunk = std::min(part.iov_len, length - written);
+            std::memset(part.iov_base, 0x5a, chunk);
+            written += chunk;
+        }
+        return written;
     }
     void set_receive_handler(std::function<void()>) override { }
     void set_receive_enabled(bool) override { }

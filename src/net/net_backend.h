@@ -47,9 +47,17 @@ public:
     // A back end that cannot take it now drops it (the guest's TCP retransmits).
     [[nodiscard]] virtual Result<void> send(std::span<const iovec> iov) = 0;
 
-    // Reads one frame into buffer; returns its length, 0 when none is pending.
-    // A frame longer than buffer is truncated (buffers are sized for the largest frame).
-    [[nodiscard]] virtual Result<size_t> receive(std::span<uint8_t> buffer) = 0;
+    // Reads one frame, scattered over iov in order; returns its length, 0 when none is pending.
+    // A frame longer than iov is truncated (callers offer room for the largest frame). Lets
+    // virtio-net read a frame straight into the guest's receive buffers.
+    [[nodiscard]] virtual Result<size_t> receive_into(std::span<const iovec> iov) = 0;
+
+    // The same into one buffer.
+    [[nodiscard]] Result<size_t> receive(std::span<uint8_t> buffer)
+    {
+        iovec one { buffer.data(), buffer.size() };
+        return receive_into(std::span(&one, 1));
+    }
 
     // handler runs on the event-loop thread when receive() may return a frame.
     virtual void set_receive_handler(std::function<void()> handler) = 0;

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <climits>
+#include <cstring>
 #include <ctime>
 
 #include <slirp/libslirp.h>
@@ -291,16 +292,20 @@ Result<void> SlirpBackend::send(std::span<const iovec> iov)
     return {};
 }
 
-Result<size_t> SlirpBackend::receive(std::span<uint8_t> buffer)
+Result<size_t> SlirpBackend::receive_into(std::span<const iovec> iov)
 {
     if (m_rx.empty())
         return size_t { 0 };
     auto frame = std::move(m_rx.front());
     m_rx.pop_front();
     m_rx_bytes -= frame.size();
-    size_t length = std::min(frame.size(), buffer.size());
-    std::copy_n(frame.begin(), length, buffer.begin());
-    return length;
+    size_t copied = 0;
+    for (const iovec& part : iov) {
+        size_t n = std::min(part.iov_len, frame.size() - copied);
+        std::memcpy(part.iov_base, frame.data() + copied, n);
+        copied += n;
+    }
+    return copied;
 }
 
 void SlirpBackend::set_receive_enabled(bool enabled)

@@ -65,7 +65,7 @@ public:
     [[nodiscard]] bool has_vnet_header() const override { return false; }
     [[nodiscard]] Result<void> set_offloads(const NetOffloads&) override { return {}; }
     [[nodiscard]] Result<void> send(std::span<const iovec> iov) override;
-    [[nodiscard]] Result<size_t> receive(std::span<uint8_t> buffer) override;
+    [[nodiscard]] Result<size_t> receive_into(std::span<const iovec> iov) override;
     void set_receive_handler(std::function<void()> handler) override { m_handler = std::move(handler); }
     void set_receive_enabled(bool enabled) override;
 

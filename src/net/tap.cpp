@@ -155,10 +155,10 @@ Result<void> TapBackend::send(std::span<const iovec> iov)
     return {};
 }
 
-Result<size_t> TapBackend::receive(std::span<uint8_t> buffer)
+Result<size_t> TapBackend::receive_into(std::span<const iovec> iov)
 {
     while (true) {
-        ssize_t n = ::read(m_fd.get(), buffer.data(), buffer.size());
+        ssize_t n = ::readv(m_fd.get(), iov.data(), static_cast<int>(iov.size()));
         if (n >= 0)
             return static_cast<size_t>(n);
         if (errno == EINTR)

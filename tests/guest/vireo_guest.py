@@ -62,7 +62,8 @@ class Guest:
                     self.cursor = match.end()
                     return match
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self.proc.poll() is not None and not self._more_coming():
+                if remaining <= 0 or self.proc.poll() is not None and not self._more_coming() \
+                        or b"triple fault" in self.errors:
                     raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
                                          f"{self.output[-3000:].decode(errors='replace')}\nstderr:\n"
                                          f"{self.errors[-2000:].decode(errors='replace')}\n"

@@ -36,15 +36,20 @@ public:
         sent.push_back(std::move(frame));
         return {};
     }
-    [[nodiscard]] Result<size_t> receive(std::span<uint8_t> buffer) override
+    [[nodiscard]] Result<size_t> receive_into(std::span<const iovec> iov) override
     {
         ++receive_calls;
+        largest_iov = std::max(largest_iov, iov.size());
         if (incoming.empty())
             return size_t { 0 };
         auto frame = std::move(incoming.front());
         incoming.pop_front();
-        size_t n = std::min(frame.size(), buffer.size());
-        std::memcpy(buffer.data(), frame.data(), n);
+        size_t n = 0;
+        for (const iovec& part : iov) {
+            size_t chunk = std::min(part.iov_len, frame.size() - n);
+            std::memcpy(part.iov_base, frame.data() + n, chunk);
+            n += chunk;
+        }
         return n;
     }
     void set_receive_handler(std::function<void()> h) override { handler = std::move(h); }
@@ -65,6 +70,7 @@ public:
     std::function<void()> handler;
     bool receiving = false;
     int receive_calls = 0;
+    size_t largest_iov = 0; // more than 1: a frame was offered the guest's buffers directly
 };
 
 std::vector<uint8_t> pattern(size_t length, uint8_t seed)
@@ -77,7 +83,7 @@ std::vector<uint8_t> pattern(size_t length, uint8_t seed)
 
 class VirtioNetTest : public ::testing::Test {
 protected:
-    void start(bool vnet, uint64_t features, size_t pairs = 1)
+    void start(bool vnet, uint64_t features, size_t pairs = 1, uint16_t ring_size = 8)
     {
         std::vector<std::unique_ptr<NetBackend>> backends;
         for (size_t i = 0; i < pairs; ++i) {
@@ -90,7 +96,7 @@ protected:
         m_net = std::move(*net);
         size_t count = m_net->num_queues();
         for (size_t i = 0; i < count; ++i) {
-            m_drivers.push_back(std::make_unique<MockDriverQueue>(m_memory, 8, 0x1000 + i * 0x1000));
+            m_drivers.push_back(std::make_unique<MockDriverQueue>(m_memory, ring_size, 0x1000 + i * 0x1000));
             m_queues.emplace_back(static_cast<uint16_t>(i), 256);
         }
         for (size_t i = 0; i < count; ++i) {
@@ -239,14 +245,13 @@ TEST_F(VirtioNetTest, RxPassesTapHeaderThrough)
     EXPECT_EQ(rx().read_bytes(buffer + 12, 80), payload);
 }
 
-TEST_F(VirtioNetTest, RxStallsWithoutBuffersAndResumes)
+TEST_F(VirtioNetTest, RxFramesWaitInTheBackEndWithoutBuffers)
 {
     start(false, virtio::k_f_version_1 | k_f_mrg_rxbuf);
-    EXPECT_TRUE(m_backends[0]->receiving); // enabled by activation
+    EXPECT_FALSE(m_backends[0]->receiving); // no buffers yet: the back end is not read
     m_backends[0]->arrive(pattern(100, 1));
-    m_backends[0]->arrive(pattern(100, 2)); // not read: the back end was paused
-    EXPECT_FALSE(m_backends[0]->receiving);
-    EXPECT_EQ(m_backends[0]->incoming.size(), 1u);
+    m_backends[0]->arrive(pattern(100, 2));
+    EXPECT_EQ(m_backends[0]->incoming.size(), 2u);
     EXPECT_EQ(rx().used_idx(), 0);
 
     GuestAddress b1 = alloc(1514);
@@ -254,15 +259,83 @@ TEST_F(VirtioNetTest, RxStallsWithoutBuffersAndResumes)
     m_net->queue_notify(0); // the guest added a buffer
     EXPECT_EQ(rx().used_idx(), 1);
     EXPECT_EQ(rx().read_bytes(b1 + 12, 100), pattern(100, 1));
-    EXPECT_FALSE(m_backends[0]->receiving); // the second frame is waiting for another buffer
-    EXPECT_TRUE(m_backends[0]->incoming.empty());
+    EXPECT_FALSE(m_backends[0]->receiving); // the second frame waits for another buffer
+    EXPECT_EQ(m_backends[0]->incoming.size(), 1u);
 
     GuestAddress b2 = alloc(1514);
     rx().add_chain({ { b2, 1514, true } });
     m_net->queue_notify(0);
     EXPECT_EQ(rx().used_idx(), 2);
     EXPECT_EQ(rx().read_bytes(b2 + 12, 100), pattern(100, 2));
-    EXPECT_TRUE(m_backends[0]->receiving);
+    EXPECT_TRUE(m_backends[0]->incoming.empty());
+}
+
+// With room for a largest frame posted, frames go from the back end straight into the guest's
+// buffers; the device fills in the header's num_buffers.
+TEST_F(VirtioNetTest, RxReadsStraightIntoMergeableBuffers)
+{
+    start(false, virtio::k_f_version_1 | k_f_mrg_rxbuf, 1, 64);
+    std::vector<GuestAddress> buffers;
+    for (int i = 0; i < 40; ++i) { // 80 KiB: more than a 64 KiB frame
+        buffers.push_back(alloc(2048));
+        rx().add_chain({ { buffers.back(), 2048, true } });
+    }
+    m_net->queue_notify(0);
+    ASSERT_TRUE(m_backends[0]->receiving);
+    auto frame = pattern(5000, 4); // 12 + 5000 bytes: 2048 + 2048 + 916
+    m_backends[0]->arrive(frame);
+
+    EXPECT_GT(m_backends[0]->largest_iov, 1u);
+    ASSERT_EQ(rx().used_idx(), 3);
+    EXPECT_EQ(rx().used(0).length, 2048u);
+    EXPECT_EQ(rx().used(1).length, 2048u);
+    EXPECT_EQ(rx().used(2).length, 916u);
+    auto header = m_memory.read_obj<VirtioNetHeader>(buffers[0]).value();
+    EXPECT_EQ(header.num_buffers, 3);
+    EXPECT_EQ(header.flags, 0);
+    std::vector<uint8_t> got = rx().read_bytes(buffers[0] + 12, 2036);
+    for (int i = 1; i < 3; ++i) {
+        auto part = rx().read_bytes(buffers[i], i == 2 ? 916 : 2048);
+        got.insert(got.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(got, frame);
+
+    // The next frame starts in the next unused buffer.
+    m_backends[0]->arrive(pattern(60, 8));
+    ASSERT_EQ(rx().used_idx(), 4);
+    EXPECT_EQ(rx().used(3).id, rx().used(2).id + 1);
+    EXPECT_EQ(rx().read_bytes(buffers[3] + 12, 60), pattern(60, 8));
+}
+
+TEST_F(VirtioNetTest, RxDirectFromTapFixesNumBuffers)
+{
+    start(true, virtio::k_f_version_1 | k_f_mrg_rxbuf | k_f_guest_csum | k_f_guest_tso4, 1, 64);
+    std::vector<GuestAddress> buffers;
+    for (int i = 0; i < 40; ++i) {
+        buffers.push_back(alloc(2048));
+        rx().add_chain({ { buffers.back(), 2048, true } });
+    }
+    m_net->queue_notify(0);
+    // A 64 KiB GSO frame as tap hands it over; tap does not write num_buffers.
+    VirtioNetHeader header { .flags = 1, .gso_type = 1, .hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16, .num_buffers = 0x7777 };
+    std::vector<uint8_t> bytes(sizeof(header));
+    std::memcpy(bytes.data(), &header, sizeof(header));
+    auto payload = pattern(65000, 2);
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+    m_backends[0]->arrive(bytes);
+
+    EXPECT_GT(m_backends[0]->largest_iov, 1u);
+    uint16_t expected_buffers = (65012 + 2047) / 2048; // 32
+    ASSERT_EQ(rx().used_idx(), expected_buffers);
+    EXPECT_EQ(rx().used(expected_buffers - 1).length, 65012u - (expected_buffers - 1) * 2048u);
+    auto got = m_memory.read_obj<VirtioNetHeader>(buffers[0]).value();
+    EXPECT_EQ(got.num_buffers, expected_buffers);
+    EXPECT_EQ(got.gso_type, 1);
+    EXPECT_EQ(got.gso_size, 1448);
+    EXPECT_EQ(rx().read_bytes(buffers[0] + 12, 100), std::vector<uint8_t>(payload.begin(), payload.begin() + 100));
+    EXPECT_EQ(rx().read_bytes(buffers[31], 100),
+        std::vector<uint8_t>(payload.begin() + 31 * 2048 - 12, payload.begin() + 31 * 2048 - 12 + 100));
+    EXPECT_EQ(m_interrupt.used, std::vector<uint16_t> { 0 });
 }
 
 TEST_F(VirtioNetTest, RxWithoutMergeableNeedsOneLargeBuffer)

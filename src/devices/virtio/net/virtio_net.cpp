@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
+#include <cstddef>
 #include <cstring>
 
 #include "base/log.h"
@@ -266,6 +268,21 @@ void VirtioNet::process_rx(uint16_t pair)
     }
     Pair& state = m_pairs[pair];
     while (true) {
+        if (state.frame_length == 0 && receives_direct()) {
+            Direct outcome = receive_direct(pair);
+            if (outcome == Direct::Delivered)
+                continue;
+            if (outcome == Direct::Empty)
+                break;
+            if (outcome == Direct::Starved) {
+                // Stop reading the back end until the guest adds buffers (pop() on the empty
+                // ring armed the notification).
+                set_receiving(pair, false);
+                return;
+            }
+            // Direct::Unsuitable: the guest's buffers cannot take a largest frame now; read this
+            // frame aside and deliver it if it fits.
+        }
         if (state.frame_length == 0) {
             auto received = state.backend->receive(state.frame);
             if (!received) {
@@ -281,18 +298,123 @@ void VirtioNet::process_rx(uint16_t pair)
             }
         }
         if (!deliver(pair)) {
-            // No room: keep the frame, stop reading the back end until the guest adds buffers
-            // (pop() on the empty ring armed the notification).
-            set_receiving(pair, false);
+            set_receiving(pair, false); // as above: the frame stays pending
             return;
         }
     }
     set_receiving(pair, true);
 }
 
-bool VirtioNet::deliver(uint16_t pair)
+VirtioNet::Reserve VirtioNet::reserve_buffers(uint16_t pair, uint64_t needed)
 {
     VirtQueue& rx = m_queues[2 * pair];
+    Pair& state = m_pairs[pair];
+    bool mergeable = m_negotiated & k_f_mrg_rxbuf;
+    // One chain, or as many as it takes with MRG_RXBUF (virtio 1.2 §5.1.6.3.1).
+    while (state.reserved.empty() || (mergeable && state.reserved_bytes < needed)) {
+        auto chain = rx.pop();
+        if (!chain)
+            return state.reserved.size() >= rx.size() ? Reserve::RingTooSmall : Reserve::Starved;
+        if (chain->writable_length() == 0) {
+            VIREO_GUEST_WARN("virtio-net: receive chain without a writable buffer");
+            rx.push(*chain, 0);
+            m_pushed.mark(2 * pair);
+            continue;
+        }
+        state.reserved_bytes += chain->writable_length();
+        state.reserved.push_back(std::move(*chain));
+    }
+    return Reserve::Enough;
+}
+
+bool VirtioNet::receives_direct() const
+{
+    // Straight into the guest's buffers when they are mergeable (so that a largest frame can
+    // always be covered) and the back end's header, if any, is the guest's header.
+    return (m_negotiated & k_f_mrg_rxbuf) && (!m_vnet_backend || m_header_size == sizeof(VirtioNetHeader));
+}
+
+VirtioNet::Direct VirtioNet::receive_direct(uint16_t pair)
+{
+    Pair& state = m_pairs[pair];
+    // Room for the largest frame first: the back end truncates what does not fit, and a frame
+    // cannot be put back.
+    uint64_t payload_room = k_max_net_frame - sizeof(VirtioNetHeader);
+    switch (reserve_buffers(pair, m_header_size + payload_room)) {
+    case Reserve::Enough:
+        break;
+    case Reserve::Starved:
+        // Some buffers but not that many (a driver that posts a few at a time, or one that is
+        // behind): the frame may still fit them, so read it and see.
+        return state.reserved.empty() ? Direct::Starved : Direct::Unsuitable;
+    case Reserve::RingTooSmall:
+        return Direct::Unsuitable;
+    }
+    // A back end without a vnet header fills the buffers after the guest's header, which the
+    // device writes below.
+    uint64_t header_skip = m_vnet_backend ? 0 : m_header_size;
+    if (state.reserved.front().writable_length() < m_header_size)
+        return Direct::Unsuitable; // §5.1.6.3.1 asks for room for the header in each buffer
+    std::vector<iovec> iov;
+    for (const auto& chain : state.reserved) {
+        auto parts = chain.writable_iovecs(&chain == &state.reserved.front() ? header_skip : 0);
+        iov.insert(iov.end(), parts.begin(), parts.end());
+    }
+    if (iov.size() > IOV_MAX)
+        return Direct::Unsuitable;
+
+    auto received = state.backend->receive_into(iov);
+    if (!received) {
+        log_warn("virtio-net: receive: {}", received.error().describe());
+        return Direct::Empty;
+    }
+    if (*received == 0)
+        return Direct::Empty;
+    if (m_vnet_backend && *received < sizeof(VirtioNetHeader))
+        return Direct::Delivered; // nothing to deliver; the buffers stay reserved
+    uint64_t length = header_skip + *received;
+    uint16_t buffers = buffers_for(pair, length);
+    if (m_vnet_backend) {
+        // tap leaves num_buffers alone (it is not part of its header): fill it in.
+        uint8_t count[2] = { static_cast<uint8_t>(buffers), static_cast<uint8_t>(buffers >> 8) };
+        (void)state.reserved.front().write_to(offsetof(VirtioNetHeader, num_buffers), count);
+    } else {
+        VirtioNetHeader header { .num_buffers = buffers };
+        (void)state.reserved.front().write_to(0, std::span(reinterpret_cast<const uint8_t*>(&header), m_header_size));
+    }
+    publish_frame(pair, length, buffers);
+    return Direct::Delivered;
+}
+
+uint16_t VirtioNet::buffers_for(uint16_t pair, uint64_t length) const
+{
+    const auto& reserved = m_pairs[pair].reserved;
+    size_t used = 0;
+    for (uint64_t covered = 0; covered < length && used < reserved.size(); ++used)
+        covered += reserved[used].writable_length();
+    return static_cast<uint16_t>(used);
+}
+
+void VirtioNet::publish_frame(uint16_t pair, uint64_t length, uint16_t buffers)
+{
+    VirtQueue& rx = m_queues[2 * pair];
+    Pair& state = m_pairs[pair];
+    // All buffers of the frame become visible to the driver at once: a driver that saw the
+    // first (with num_buffers) before the rest would take the rest for new frames.
+    for (size_t i = 0; i < buffers; ++i) {
+        uint64_t capacity = state.reserved[i].writable_length();
+        auto written = static_cast<uint32_t>(std::min(capacity, length));
+        length -= written;
+        state.reserved_bytes -= capacity;
+        rx.add_used(state.reserved[i], written);
+    }
+    rx.publish_used();
+    state.reserved.erase(state.reserved.begin(), state.reserved.begin() + buffers);
+    m_pushed.mark(2 * pair);
+}
+
+bool VirtioNet::deliver(uint16_t pair)
+{
     Pair& state = m_pairs[pair];
     bool mergeable = m_negotiated & k_f_mrg_rxbuf;
 
@@ -305,48 +427,32 @@ bool VirtioNet::deliver(uint16_t pair)
     }
     uint64_t needed = m_header_size + payload.size();
 
-    // Gather enough buffers: one chain, or as many as it takes with MRG_RXBUF (§5.1.6.3.1).
-    while (state.reserved.empty() || (mergeable && state.reserved_bytes < needed)) {
-        auto chain = rx.pop();
-        if (!chain) {
-            if (state.reserved.size() >= rx.size()) {
-                VIREO_GUEST_WARN("virtio-net: dropping a {}-byte frame larger than the receive queue", needed);
-                state.frame_length = 0;
-                return true;
-            }
-            return false;
-        }
-        if (chain->writable_length() == 0) {
-            VIREO_GUEST_WARN("virtio-net: receive chain without a writable buffer");
-            rx.push(*chain, 0);
-            m_pushed.mark(2 * pair);
-            continue;
-        }
-        state.reserved_bytes += chain->writable_length();
-        state.reserved.push_back(std::move(*chain));
+    switch (reserve_buffers(pair, needed)) {
+    case Reserve::Enough:
+        break;
+    case Reserve::Starved:
+        return false;
+    case Reserve::RingTooSmall:
+        VIREO_GUEST_WARN("virtio-net: dropping a {}-byte frame larger than the receive queue", needed);
+        state.frame_length = 0;
+        return true;
     }
     if (!mergeable && state.reserved.front().writable_length() < needed) {
         VIREO_GUEST_WARN("virtio-net: dropping a {}-byte frame: receive buffer too small", needed);
         state.frame_length = 0;
         return true;
     }
-
-    size_t used = 0;
-    for (uint64_t covered = 0; covered < needed; ++used)
-        covered += state.reserved[used].writable_length();
-    header.num_buffers = static_cast<uint16_t>(used);
+    uint16_t buffers = buffers_for(pair, needed);
+    header.num_buffers = buffers;
 
     // Header into the first buffer, then the payload across the buffers in order.
-    std::vector<uint32_t> written(used, 0);
-    auto header_bytes = std::span(reinterpret_cast<const uint8_t*>(&header), m_header_size);
     size_t chain_index = 0;
     uint64_t chain_offset = 0;
     auto copy = [&](std::span<const uint8_t> bytes) {
-        while (!bytes.empty() && chain_index < used) {
+        while (!bytes.empty() && chain_index < buffers) {
             const auto& chain = state.reserved[chain_index];
             size_t n = chain.write_to(chain_offset, bytes);
             chain_offset += n;
-            written[chain_index] = static_cast<uint32_t>(chain_offset);
             bytes = bytes.subspan(n);
             if (chain_offset >= chain.writable_length()) {
                 ++chain_index;
@@ -354,18 +460,9 @@ bool VirtioNet::deliver(uint16_t pair)
             }
         }
     };
-    copy(header_bytes);
+    copy(std::span(reinterpret_cast<const uint8_t*>(&header), m_header_size));
     copy(payload);
-
-    // All buffers of the frame become visible to the driver at once: a driver that saw the
-    // first (with num_buffers) before the rest would take the rest for new frames.
-    for (size_t i = 0; i < used; ++i) {
-        state.reserved_bytes -= state.reserved[i].writable_length();
-        rx.add_used(state.reserved[i], written[i]);
-    }
-    rx.publish_used();
-    state.reserved.erase(state.reserved.begin(), state.reserved.begin() + static_cast<std::ptrdiff_t>(used));
-    m_pushed.mark(2 * pair);
+    publish_frame(pair, needed, buffers);
     state.frame_length = 0;
     return true;
 }

@@ -67,7 +67,7 @@ private:
 
     struct Pair {
         std::unique_ptr<NetBackend> backend;
-        std::vector<uint8_t> frame;   // the frame read from the back end and not yet delivered
+        std::vector<uint8_t> frame;   // a frame read from the back end and not yet delivered (copy path)
         size_t frame_length = 0;      // 0: none pending
         bool receiving = false;       // back end's receive enabled
         bool tx_pending = false;      // transmit budget ran out; continue from process_events()
@@ -78,8 +78,21 @@ private:
     void process_tx(uint16_t pair);
     void process_rx(uint16_t pair);
     void process_ctrl();
-    // Puts the pending frame of `pair` into the guest's receive buffers; false when there are
-    // not enough buffers (the frame stays pending).
+
+    enum class Reserve { Enough, Starved, RingTooSmall };
+    // Pops receive chains of `pair` until they hold `needed` bytes (one chain without MRG_RXBUF).
+    [[nodiscard]] Reserve reserve_buffers(uint16_t pair, uint64_t needed);
+    // How many reserved chains, in order, `length` bytes fill.
+    [[nodiscard]] uint16_t buffers_for(uint16_t pair, uint64_t length) const;
+    // Hands the first `buffers` reserved chains, filled with `length` bytes, to the guest at once.
+    void publish_frame(uint16_t pair, uint64_t length, uint16_t buffers);
+
+    // Receiving straight into the guest's buffers (one copy, by the back end's kernel).
+    enum class Direct { Delivered, Empty, Starved, Unsuitable };
+    [[nodiscard]] bool receives_direct() const;
+    [[nodiscard]] Direct receive_direct(uint16_t pair);
+    // Puts the pending frame of `pair` (read into Pair::frame) into the guest's receive buffers;
+    // false when there are not enough buffers (the frame stays pending).
     bool deliver(uint16_t pair);
     void set_receiving(uint16_t pair, bool receiving);
     void update_receiving();
