@@ -3,7 +3,13 @@
 # then runs /work/cmd.sh chrooted into the host's root, reports its status and powers off.
 export PATH=/bin:/sbin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
-while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/modules.order
+# kvm_amd_params (comma-separated) comes from the kernel command line, as an environment variable.
+while read -r m; do
+  case "$m" in
+    kvm-amd.ko*) insmod "/lib/modules/$m" $(echo "${kvm_amd_params:-}" | tr , ' ') 2>/dev/null ;;
+    *) insmod "/lib/modules/$m" 2>/dev/null ;;
+  esac
+done < /etc/modules.order
 H=/host
 mkdir -p $H /work
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot $H || echo "testhost: cannot mount hostroot"

@@ -14,6 +14,8 @@ interactive=0
 cache=$("$repo/scripts/fetch-guest.sh" 2>/dev/null | tail -n1) || { echo "testhost: cannot fetch the test host's kernel" >&2; exit 125; }
 mem=${VIREO_TESTHOST_MEM:-6144}
 limit=${VIREO_TESTHOST_TIMEOUT:-600}
+# Parameters for the test host's kvm-amd, comma-separated (e.g. vgif=0,vls=0); the init passes them to insmod.
+kvm_amd_params=${VIREO_TESTHOST_KVM_AMD:-}
 
 run_once() {
   local work; work=$(mktemp -d /tmp/vireo-testhost.XXXXXX)
@@ -23,7 +25,7 @@ run_once() {
     printf '%q ' "$@"; echo; } > "$work/cmd.sh"
   local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
-    -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off"
+    -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
     -virtfs "local,path=$work,mount_tag=work,security_model=none"
     -display none -monitor none -no-reboot -nic none)

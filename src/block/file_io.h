@@ -36,9 +36,10 @@ struct FileOpenFlags {
 // Size of a regular file or block device.
 [[nodiscard]] Result<uint64_t> file_size(int fd);
 
-// An O_DIRECT read that came back short mid-sector hit an end of file that is not block
-// aligned; going on from there is refused with EINVAL. That is the end of file too.
-[[nodiscard]] inline bool short_direct_read_at_eof(int error, uint64_t done) { return error == EINVAL && done % 512 != 0; }
+// An O_DIRECT read comes back short only at the end of file; going on from there, at an offset
+// (or buffer) no longer aligned to the file's direct-I/O alignment (512 or 4096), is refused
+// with EINVAL. So EINVAL after some bytes were read is the end of file too, whatever the alignment.
+[[nodiscard]] inline bool short_direct_read_at_eof(int error, uint64_t done) { return error == EINVAL && done > 0; }
 
 // Reads all of buffer at offset; bytes past end-of-file read as zeros. 0 or -errno.
 int pread_full(int fd, std::span<uint8_t> buffer, uint64_t offset);

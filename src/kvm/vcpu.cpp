@@ -138,6 +138,14 @@ Result<kvm_lapic_state> Vcpu::get_lapic() const
     return lapic;
 }
 
+Result<kvm_mp_state> Vcpu::get_mp_state() const
+{
+    kvm_mp_state state {};
+    if (::ioctl(m_fd.get(), KVM_GET_MP_STATE, &state) < 0)
+        return errno_error("KVM_GET_MP_STATE");
+    return state;
+}
+
 Result<void> Vcpu::set_lapic(const kvm_lapic_state& lapic)
 {
     if (::ioctl(m_fd.get(), KVM_SET_LAPIC, &lapic) < 0)

@@ -57,6 +57,7 @@ public:
     [[nodiscard]] Result<void> set_fpu(const kvm_fpu& fpu);
     [[nodiscard]] Result<void> set_msrs(std::span<const kvm_msr_entry> msrs);
     [[nodiscard]] Result<kvm_lapic_state> get_lapic() const;
+    [[nodiscard]] Result<kvm_mp_state> get_mp_state() const;
     [[nodiscard]] Result<void> set_lapic(const kvm_lapic_state& lapic);
 
 private:

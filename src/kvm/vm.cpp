@@ -92,6 +92,23 @@ Result<void> Vm::set_up_irqchip()
     return commit_routes();
 }
 
+Result<kvm_irqchip> Vm::get_irqchip(uint32_t chip) const
+{
+    kvm_irqchip state {};
+    state.chip_id = chip;
+    if (::ioctl(m_fd.get(), KVM_GET_IRQCHIP, &state) < 0)
+        return errno_error("KVM_GET_IRQCHIP");
+    return state;
+}
+
+Result<kvm_pit_state2> Vm::get_pit() const
+{
+    kvm_pit_state2 state {};
+    if (::ioctl(m_fd.get(), KVM_GET_PIT2, &state) < 0)
+        return errno_error("KVM_GET_PIT2");
+    return state;
+}
+
 Result<void> Vm::commit_routes()
 {
     kvm_abi::EntryList<kvm_irq_routing_entry> table { std::span<const kvm_irq_routing_entry>(m_routes) };

@@ -30,6 +30,10 @@ public:
     // An InterruptLine wired to irq.
     [[nodiscard]] std::unique_ptr<InterruptLine> interrupt_line(uint32_t irq);
 
+    // The in-kernel PICs and IOAPIC (chip KVM_IRQCHIP_*) and PIT, for diagnostics.
+    [[nodiscard]] Result<kvm_irqchip> get_irqchip(uint32_t chip) const;
+    [[nodiscard]] Result<kvm_pit_state2> get_pit() const;
+
     // MsiRouter
     [[nodiscard]] Result<uint32_t> allocate_gsi() override;
     [[nodiscard]] Result<void> set_msi_route(uint32_t gsi, MsiMessage message) override;

@@ -110,6 +110,7 @@ Result<void> PcMachine::create_serial_ports()
         auto uart = std::make_shared<Serial16550>(irq_line(k_com_ports[index].irq), *output);
         TRY(m_pio.insert(uart, k_com_ports[index].port, Serial16550::k_register_count));
         keep(uart);
+        m_state_reporters.push_back([uart = uart.get()] { return uart->describe_state(); });
 
         bool is_stdio = serial.backend == SerialBackend::Stdio || serial.backend == SerialBackend::MonStdio;
         if (is_stdio && !stdin_taken) {

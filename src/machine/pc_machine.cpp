@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include "base/log.h"
 #include "machine/memory_map.h"
+#include "machine/state_report.h"
 
 namespace vireo {
 
@@ -54,7 +56,7 @@ Result<void> PcMachine::watch_signals()
 {
     sigset_t signals;
     sigemptyset(&signals);
-    for (int signal_number : { SIGINT, SIGTERM, SIGHUP })
+    for (int signal_number : { SIGINT, SIGTERM, SIGHUP, SIGUSR2 })
         sigaddset(&signals, signal_number);
     int fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd < 0)
@@ -62,9 +64,34 @@ Result<void> PcMachine::watch_signals()
     m_fds.emplace_back(fd);
     return m_loop->add(fd, EPOLLIN, [this, fd](uint32_t) {
         signalfd_siginfo info {};
-        if (::read(fd, &info, sizeof(info)) == sizeof(info))
+        if (::read(fd, &info, sizeof(info)) != sizeof(info))
+            return;
+        if (info.ssi_signo == SIGUSR2)
+            report_state();
+        else
             request_stop(StopReason::Signal, std::to_string(info.ssi_signo));
     });
+}
+
+// SIGUSR2: the interrupt controllers, the timer and the UARTs here, each vCPU from its own
+// thread (its registers can only be read outside KVM_RUN).
+void PcMachine::report_state()
+{
+    for (uint32_t chip : { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC }) {
+        auto state = m_vm->get_irqchip(chip);
+        if (!state)
+            log_warn("{}", state.error().describe());
+        else if (chip == KVM_IRQCHIP_IOAPIC)
+            log_warn("{}", describe_ioapic(state->chip.ioapic));
+        else
+            log_warn("{}", describe_pic(chip == KVM_IRQCHIP_PIC_MASTER ? "master" : "slave", state->chip.pic));
+    }
+    if (auto pit = m_vm->get_pit())
+        log_warn("{}", describe_pit(*pit));
+    for (const auto& reporter : m_state_reporters)
+        log_warn("{}", reporter());
+    for (auto& vcpu : m_vcpus)
+        vcpu->request_state_report();
 }
 
 void PcMachine::request_stop(StopReason reason, std::string detail)

@@ -2,6 +2,7 @@
 // Vireo's `pc` machine: owns the KVM VM, guest memory, the buses, every device and the threads
 // (one per vCPU plus the event loop on the caller's thread). Built from a VmConfig in one place;
 // nothing registers itself.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,7 @@ private:
         return *object;
     }
     [[nodiscard]] Result<void> watch_signals();
+    void report_state();
 
     const VmConfig& m_config;
     KvmSystem m_kvm;
@@ -75,6 +77,7 @@ private:
     NetdevConfig m_default_netdev;
     std::vector<std::shared_ptr<void>> m_devices; // keeps every device and back end alive
     std::vector<UniqueFd> m_fds;
+    std::vector<std::function<std::string()>> m_state_reporters; // for report_state()
 
     std::mutex m_stop_lock;
     bool m_stop_requested = false;

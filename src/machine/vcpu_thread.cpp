@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "machine/state_report.h"
 
 namespace vireo {
 
@@ -41,6 +42,30 @@ void VcpuThread::stop()
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     m_thread.join();
+}
+
+void VcpuThread::request_state_report()
+{
+    if (!m_thread.joinable())
+        return;
+    m_report_requested = true;
+    // immediate_exit covers a kick that lands while the thread is outside KVM_RUN.
+    m_vcpu.set_immediate_exit(true);
+    ::pthread_kill(m_thread.native_handle(), k_kick_signal);
+}
+
+void VcpuThread::report_state()
+{
+    if (!m_stopping)
+        m_vcpu.set_immediate_exit(false);
+    auto regs = m_vcpu.get_regs();
+    auto mp = m_vcpu.get_mp_state();
+    auto lapic = m_vcpu.get_lapic();
+    if (!regs || !mp || !lapic) {
+        log_warn("vCPU {}: state not available", m_vcpu.apic_id());
+        return;
+    }
+    log_warn("{}", describe_vcpu_state(m_vcpu.apic_id(), *regs, *mp, *lapic));
 }
 
 void VcpuThread::handle_io_in(const exit::IoIn& io)
@@ -111,6 +136,8 @@ void VcpuThread::run_loop()
                     return false;
                 } else if constexpr (std::is_same_v<T, exit::Interrupted>) {
                     // Kicked: the loop condition decides.
+                    if (m_report_requested.exchange(false))
+                        report_state();
                 } else if constexpr (std::is_same_v<T, exit::Failure>) {
                     m_control.request_stop(StopReason::Error,
                         fmt::format("vCPU {}: KVM_RUN failed (exit reason {}, detail {:#x})", m_vcpu.apic_id(),

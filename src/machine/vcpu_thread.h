@@ -30,6 +30,9 @@ public:
     void start();
     // Kicks the vCPU out of KVM_RUN and joins the thread.
     void stop();
+    // Has the thread log its state (registers, local APIC) the next time it leaves KVM_RUN,
+    // which this kicks it into doing.
+    void request_state_report();
 
     [[nodiscard]] Vcpu& vcpu() { return m_vcpu; }
 
@@ -38,6 +41,7 @@ private:
     void handle_io_in(const exit::IoIn& io);
     void handle_io_out(const exit::IoOut& io);
     std::string describe_triple_fault() const;
+    void report_state();
 
     Vcpu m_vcpu;
     const Bus& m_pio;
@@ -45,6 +49,7 @@ private:
     VmControl& m_control;
     std::atomic<bool> m_stopping { false };
     std::atomic<bool> m_exited { false };
+    std::atomic<bool> m_report_requested { false };
     std::thread m_thread;
 };
 

@@ -38,7 +38,7 @@ int run_vm(const VmConfig& config)
     // thread before any is started. SIGUSR1 kicks vCPUs out of KVM_RUN.
     sigset_t handled;
     sigemptyset(&handled);
-    for (int signal_number : { SIGINT, SIGTERM, SIGHUP, SIGUSR1 })
+    for (int signal_number : { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 })
         sigaddset(&handled, signal_number);
     ::pthread_sigmask(SIG_BLOCK, &handled, nullptr);
     ::signal(SIGPIPE, SIG_IGN);

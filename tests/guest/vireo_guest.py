@@ -1,6 +1,7 @@
 """Drives a vireo guest through its serial console on stdio: start, expect, run commands, wait for exit."""
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -64,11 +65,24 @@ class Guest:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.proc.poll() is not None and not self._more_coming() \
                         or b"triple fault" in self.errors:
+                    self._request_state_report()
                     raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
                                          f"{self.output[-3000:].decode(errors='replace')}\nstderr:\n"
-                                         f"{self.errors[-2000:].decode(errors='replace')}\n"
+                                         f"{self.errors[-4000:].decode(errors='replace')}\n"
                                          f"vireo's threads:\n{self._thread_states()}")
                 self.lock.wait(min(remaining, 0.5))
+
+    def _request_state_report(self):
+        """Asks a running vireo for its interrupt state (SIGUSR2: irqchips, PIT, UART, vCPUs) and
+        lets its lines reach stderr. Called with self.lock held."""
+        if self.proc.poll() is not None or b"triple fault" in self.errors:
+            return
+        try:
+            self.proc.send_signal(signal.SIGUSR2)
+        except OSError:
+            return
+        self.lock.wait(1.0)
+        self.lock.wait(1.0)
 
     def _restart_hint(self):
         # In the nested test host, I/O-heavy guests are sometimes corrupted by the test host

@@ -74,6 +74,17 @@ TEST_F(AlignedIoTest, ReadAcrossUnalignedEndOfFileReadsZerosPastIt)
     EXPECT_EQ(tail[501], 0);
 }
 
+// On a device with 4 KiB direct-I/O alignment a file may end on a 512-byte boundary that is
+// not a 4 KiB one: the continuation after that short read fails with EINVAL, which is the end
+// of file too. Only an EINVAL before any byte was read is a real error.
+TEST(ShortDirectRead, EinvalAfterAnyBytesIsEndOfFile)
+{
+    EXPECT_TRUE(short_direct_read_at_eof(EINVAL, 3 * 512));
+    EXPECT_TRUE(short_direct_read_at_eof(EINVAL, 700));
+    EXPECT_FALSE(short_direct_read_at_eof(EINVAL, 0));
+    EXPECT_FALSE(short_direct_read_at_eof(EIO, 700));
+}
+
 class AlignedEngineTest : public AlignedIoTest, public ::testing::WithParamInterface<IoEngineKind> { };
 
 // Runs one request through submit_aligned and waits for it.

@@ -391,47 +391,37 @@ int Qcow2Core::read(uint64_t offset, std::span<uint8_t> buffer)
 
 int Qcow2Core::readv(uint64_t offset, const std::vector<iovec>& iov)
 {
-    uint64_t length = iov_length(iov);
-    uint64_t done = 0;
-    while (done < length) {
-        uint64_t guest = offset + done;
-        uint64_t chunk = std::min(length - done, m_cluster_size - guest % m_cluster_size);
-        if (int err = read_cluster_part(guest, iov_slice(iov, done, chunk)); err < 0)
-            return err;
-        done += chunk;
-    }
-    return 0;
+    int err = 0;
+    for_each_cluster_piece(offset, iov_length(iov), [&](const ClusterPiece& piece) {
+        err = read_cluster_part(piece.guest, iov_slice(iov, piece.done, piece.length));
+        return err >= 0;
+    });
+    return std::min(err, 0);
 }
 
 bool Qcow2Core::map_for_read(uint64_t offset, uint64_t length, std::vector<HostExtent>& out)
 {
     uint64_t inside = offset >= size() ? 0 : std::min(length, size() - offset);
-    uint64_t done = 0;
-    while (done < inside) {
-        uint64_t guest = offset + done;
-        uint64_t cluster = guest / m_cluster_size;
-        uint64_t in_cluster = guest % m_cluster_size;
-        uint64_t chunk = std::min(inside - done, m_cluster_size - in_cluster);
-        auto cached = cached_l2_entry(cluster);
+    bool mapped = for_each_cluster_piece(offset, inside, [&](const ClusterPiece& piece) {
+        auto cached = cached_l2_entry(piece.cluster);
         if (!cached)
             return false;
         uint64_t entry = *cached;
         uint64_t host = entry & k_offset_mask;
         if (entry & k_compressed)
             return false;
-        if (entry & k_zero)
-            append_extent(out, { -1, 0, chunk });
-        else if (host == 0 && m_backing) {
-            if (!m_backing->map_for_read(guest, chunk, out))
-                return false;
-        } else if (host == 0)
-            append_extent(out, { -1, 0, chunk });
+        if ((entry & k_zero) || (host == 0 && !m_backing))
+            append_extent(out, { -1, 0, piece.length });
+        else if (host == 0)
+            return m_backing->map_for_read(piece.guest, piece.length, out);
         else if (!valid_host_cluster(host))
             return false; // the slow path reports -EIO
         else
-            append_extent(out, { m_fd.get(), host + in_cluster, chunk, m_alignment });
-        done += chunk;
-    }
+            append_extent(out, { m_fd.get(), host + piece.in_cluster, piece.length, m_alignment });
+        return true;
+    });
+    if (!mapped)
+        return false;
     if (inside < length)
         append_extent(out, { -1, 0, length - inside });
     return true;
@@ -441,13 +431,8 @@ bool Qcow2Core::map_for_write(uint64_t offset, uint64_t length, std::vector<Host
 {
     if (read_only() || !m_prepared_for_write)
         return false;
-    uint64_t done = 0;
-    while (done < length) {
-        uint64_t guest = offset + done;
-        uint64_t cluster = guest / m_cluster_size;
-        uint64_t in_cluster = guest % m_cluster_size;
-        uint64_t chunk = std::min(length - done, m_cluster_size - in_cluster);
-        auto cached = cached_l2_entry(cluster);
+    return for_each_cluster_piece(offset, length, [&](const ClusterPiece& piece) {
+        auto cached = cached_l2_entry(piece.cluster);
         if (!cached)
             return false;
         uint64_t entry = *cached; // 0 (no L2 table) fails the COPIED test below
@@ -455,10 +440,9 @@ bool Qcow2Core::map_for_write(uint64_t offset, uint64_t length, std::vector<Host
         if (!(entry & k_copied) || (entry & (k_compressed | k_zero)) || !valid_host_cluster(host)
             || host == m_header.l1_table_offset || host == m_header.refcount_table_offset)
             return false;
-        append_extent(out, { m_fd.get(), host + in_cluster, chunk, m_alignment });
-        done += chunk;
-    }
-    return true;
+        append_extent(out, { m_fd.get(), host + piece.in_cluster, piece.length, m_alignment });
+        return true;
+    });
 }
 
 int Qcow2Core::read_cluster_part(uint64_t guest, std::vector<iovec> iov)

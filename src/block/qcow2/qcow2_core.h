@@ -118,6 +118,30 @@ private:
     Result<L2Ref> l2_for_write(uint64_t l1_index);
     [[nodiscard]] L2Table cached_l2(uint64_t offset);
     [[nodiscard]] std::optional<uint64_t> cached_l2_entry(uint64_t cluster);
+
+    // One piece of a guest range that lies within one cluster.
+    struct ClusterPiece {
+        uint64_t guest;      // guest offset of the piece
+        uint64_t cluster;    // guest cluster index
+        uint64_t in_cluster; // offset of the piece inside its cluster
+        uint64_t length;
+        uint64_t done;       // bytes of the range before this piece
+    };
+    // Calls visit(piece) for [offset, offset + length) cluster by cluster, in order, while it
+    // returns true; false if a visit did.
+    template <typename Visit>
+    bool for_each_cluster_piece(uint64_t offset, uint64_t length, Visit&& visit) const
+    {
+        for (uint64_t done = 0; done < length;) {
+            uint64_t guest = offset + done;
+            uint64_t in_cluster = guest % m_cluster_size;
+            uint64_t chunk = std::min(length - done, m_cluster_size - in_cluster);
+            if (!visit(ClusterPiece { guest, guest / m_cluster_size, in_cluster, chunk, done }))
+                return false;
+            done += chunk;
+        }
+        return true;
+    }
     int set_l2_entry(const L2Ref& l2, uint64_t index, uint64_t entry);
     void set_l1_entry(uint64_t index, uint64_t entry);
     int write_l1_entry(uint64_t index, uint64_t entry);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace vireo {
 
 namespace {
@@ -88,6 +90,15 @@ size_t Serial16550::input_space() const
 {
     std::lock_guard guard(m_lock);
     return input_space_locked();
+}
+
+std::string Serial16550::describe_state() const
+{
+    std::lock_guard guard(m_lock);
+    return fmt::format("UART: IER {:#x} IIR {:#x} LCR {:#x} MCR {:#x} FCR {:#x} rx bytes {} THRE pending {} "
+                       "IRQ line {} input held {}",
+        m_ier, interrupt_identification(), m_lcr, m_mcr, m_fcr, m_rx_count, m_thre_pending, m_irq_level,
+        m_input_held);
 }
 
 size_t Serial16550::push_input(std::span<const uint8_t> bytes)

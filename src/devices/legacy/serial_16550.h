@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <string>
 
 #include "bus/bus_device.h"
 #include "bus/interrupt.h"
@@ -43,6 +44,8 @@ public:
     size_t push_input(std::span<const uint8_t> bytes);
     // How many bytes push_input would accept now.
     size_t input_space() const;
+    // Registers and interrupt state in one line, for diagnostics.
+    [[nodiscard]] std::string describe_state() const;
 
     // Back to the power-on state (machine reset); keeps the callbacks.
     void reset();
