@@ -61,9 +61,6 @@ def disks_by_size(guest):
     return disks
 
 
-# Skipped unless VIREO_TEST_QCOW2=1: the nested test host still resets an I/O-heavy guest now
-# and then (README, known problems), and these are the longest I/O-heavy guest runs.
-@unittest.skipUnless(os.environ.get("VIREO_TEST_QCOW2"), "long I/O-heavy guest runs: the nested test host resets guests now and then")
 class Qcow2(GuestTestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()

@@ -65,9 +65,6 @@ def qemu_img(*args):
     return subprocess.run(["qemu-img", *args], capture_output=True, text=True)
 
 
-# Skipped unless VIREO_TEST_QCOW2=1: the nested test host still resets an I/O-heavy guest now
-# and then (README, known problems), and these are the longest I/O-heavy guest runs.
-@unittest.skipUnless(os.environ.get("VIREO_TEST_QCOW2"), "long I/O-heavy guest runs: the nested test host resets guests now and then")
 class Qcow2Crash(unittest.TestCase):
     def test_sigkill_during_writes_keeps_images_consistent(self):
         rng = random.Random(SEED)

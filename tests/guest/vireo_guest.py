@@ -37,6 +37,7 @@ class Guest:
         threading.Thread(target=self._pump, args=(self.proc.stderr, "errors"), daemon=True).start()
         self.started = time.monotonic()
         self.cursor = 0
+        self.timed_out = False
         started_guests.append(self)
 
     def _pump(self, stream, name):
@@ -65,6 +66,7 @@ class Guest:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.proc.poll() is not None and not self._more_coming() \
                         or b"triple fault" in self.errors:
+                    self.timed_out = remaining <= 0
                     self._request_state_report()
                     raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
                                          f"{self.output[-3000:].decode(errors='replace')}\nstderr:\n"
@@ -162,21 +164,23 @@ class Guest:
             return b"triple fault" in self.errors
 
 
-def _retry_after_testhost_triple_fault(test):
-    """In the nested test host, guests now and then triple-fault on their own, under QEMU as the
-    inner VMM too (README, known problems): a test whose guest did so runs once more, from setUp.
-    On hardware KVM, and for any other failure, the first result stands."""
+def _retry_after_testhost_fault(test):
+    """In the nested test host, guests now and then triple-fault or stop on their own, under QEMU
+    as the inner VMM too (README, known problems): a test whose guest did so runs once more, from
+    setUp, after printing the first attempt's failure (with vireo's state report). On hardware
+    KVM, and for any other failure, the first result stands."""
     @functools.wraps(test)
     def attempt(self, *args, **kwargs):
         started_guests.clear()
         try:
             return test(self, *args, **kwargs)
-        except Exception:
-            faulted = [g for g in started_guests if g.triple_faulted()]
+        except Exception as error:
+            faulted = [g for g in started_guests if g.triple_faulted() or g.timed_out]
             if not IN_TESTHOST or not faulted:
                 raise
-            print(f"\n{self.id()}: a guest triple-faulted in the nested test host; running the test once more",
-                  file=sys.stderr)
+            what = "triple-faulted" if any(g.triple_faulted() for g in faulted) else "stopped answering"
+            print(f"\n{self.id()}: a guest {what} in the nested test host; running the test once more. "
+                  f"The first attempt:\n{error}\n", file=sys.stderr)
         self.doCleanups()
         self.setUp()
         started_guests.clear()
@@ -189,7 +193,7 @@ class GuestTestCase(unittest.TestCase):
         super().__init_subclass__(**kwargs)
         for name, member in list(vars(cls).items()):
             if name.startswith("test") and callable(member):
-                setattr(cls, name, _retry_after_testhost_triple_fault(member))
+                setattr(cls, name, _retry_after_testhost_fault(member))
 
     def boot(self, *extra, **options):
         guest = Guest(*extra, **options)
