@@ -4,7 +4,9 @@
 // Everything here runs on the event-loop thread.
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 
@@ -66,6 +68,19 @@ public:
     // fd leaves the event loop); enabling again calls the handler if frames may be pending.
     virtual void set_receive_enabled(bool enabled) = 0;
 };
+
+// Copies frame into iov in order, as far as iov reaches; returns the bytes copied. For back ends
+// that hold frames in their own buffers (libslirp) and fakes of them.
+inline size_t copy_frame_to_iovecs(std::span<const uint8_t> frame, std::span<const iovec> iov)
+{
+    size_t copied = 0;
+    for (const iovec& part : iov) {
+        size_t n = std::min(part.iov_len, frame.size() - copied);
+        std::memcpy(part.iov_base, frame.data() + copied, n);
+        copied += n;
+    }
+    return copied;
+}
 
 // The largest frame a back end hands over: a 64 KiB GSO frame plus Ethernet and vnet headers.
 inline constexpr size_t k_max_net_frame = 65536 + 14 + 4 + sizeof(VirtioNetHeader);

@@ -299,13 +299,7 @@ Result<size_t> SlirpBackend::receive_into(std::span<const iovec> iov)
     auto frame = std::move(m_rx.front());
     m_rx.pop_front();
     m_rx_bytes -= frame.size();
-    size_t copied = 0;
-    for (const iovec& part : iov) {
-        size_t n = std::min(part.iov_len, frame.size() - copied);
-        std::memcpy(part.iov_base, frame.data() + copied, n);
-        copied += n;
-    }
-    return copied;
+    return copy_frame_to_iovecs(frame, iov);
 }
 
 void SlirpBackend::set_receive_enabled(bool enabled)

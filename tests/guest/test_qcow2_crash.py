@@ -69,24 +69,27 @@ class Qcow2Crash(unittest.TestCase):
     def test_sigkill_during_writes_keeps_images_consistent(self):
         rng = random.Random(SEED)
         print(f"seed {SEED}, {TRIALS} trials", flush=True)
-        failures = []
-        for trial in range(TRIALS):
-            variant = VARIANTS[trial % len(VARIANTS)]
-            for attempt in range(2):
-                with tempfile.TemporaryDirectory() as work:
-                    try:
-                        self.run_trial(work, trial, variant, rng)
-                    except BootFailed as error:
-                        # A guest that stalls before the kill point proves nothing about qcow2: retry once.
-                        print(f"trial {trial}: guest stalled before the kill, attempt {attempt + 1}: {error}", flush=True)
-                        if attempt == 0:
-                            continue
-                        failures.append(f"trial {trial}: guest stalled twice before the kill")
-                    except AssertionError as error:
-                        failures.append(f"trial {trial} ({' '.join(variant) or 'defaults'}): {error}")
-                        print(failures[-1], flush=True)
+        # A guest that stops before the kill point (the nested test host's problem, README) proves
+        # nothing about qcow2: that trial is replaced by a new one, up to a quarter more attempts.
+        # Every finished trial counts, and TRIALS of them must finish.
+        failures, finished, stalled = [], 0, 0
+        for trial in range(TRIALS + (TRIALS + 3) // 4):
+            if finished == TRIALS:
                 break
+            variant = VARIANTS[trial % len(VARIANTS)]
+            with tempfile.TemporaryDirectory() as work:
+                try:
+                    self.run_trial(work, trial, variant, rng)
+                    finished += 1
+                except BootFailed as error:
+                    stalled += 1
+                    print(f"trial {trial}: guest stalled before the kill, replaced by another trial: {error}", flush=True)
+                except AssertionError as error:
+                    finished += 1
+                    failures.append(f"trial {trial} ({' '.join(variant) or 'defaults'}): {error}")
+                    print(failures[-1], flush=True)
         self.assertEqual(failures, [])
+        self.assertEqual(finished, TRIALS, f"only {finished} trials finished; {stalled} guests stalled before the kill")
 
     def run_trial(self, work, trial, variant, rng):
         path = lambda name: os.path.join(work, name)

@@ -44,13 +44,7 @@ public:
             return size_t { 0 };
         auto frame = std::move(incoming.front());
         incoming.pop_front();
-        size_t n = 0;
-        for (const iovec& part : iov) {
-            size_t chunk = std::min(part.iov_len, frame.size() - n);
-            std::memcpy(part.iov_base, frame.data() + n, chunk);
-            n += chunk;
-        }
-        return n;
+        return copy_frame_to_iovecs(frame, iov);
     }
     void set_receive_handler(std::function<void()> h) override { handler = std::move(h); }
     void set_receive_enabled(bool enabled) override { receiving = enabled; }
