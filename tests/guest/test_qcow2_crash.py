@@ -65,6 +65,12 @@ def qemu_img(*args):
     return subprocess.run(["qemu-img", *args], capture_output=True, text=True)
 
 
+# Opt-in (VIREO_TEST_QCOW2_CRASH=1) in the nested test host: its guests, which type long command
+# lines into the console while writing to four disks, stopped before the kill point in 6 of 25
+# attempts in one run (a vCPU spinning in the test host's KVM; README, known problems), more than
+# replacement trials absorb within the test host's time limit. On hardware KVM it always runs.
+@unittest.skipUnless(os.environ.get("VIREO_TEST_QCOW2_CRASH") == "1" or os.environ.get("VIREO_IN_TESTHOST") != "1",
+                     "in the nested test host guests stop too often before the kill point (VIREO_TEST_QCOW2_CRASH=1 runs it)")
 class Qcow2Crash(unittest.TestCase):
     def test_sigkill_during_writes_keeps_images_consistent(self):
         rng = random.Random(SEED)
