@@ -1,26 +1,19 @@
 #include "machine/state_report.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include "kvm/lapic_registers.h"
 
 namespace vireo {
 
 namespace {
 
-uint32_t lapic_register(const kvm_lapic_state& lapic, uint32_t offset)
-{
-    uint32_t value = 0;
-    std::memcpy(&value, lapic.regs + offset, sizeof(value));
-    return value;
-}
-
-// The highest vector set in an 8 x 32-bit APIC bitmap (ISR at 0x100, IRR at 0x200; registers
-// 16 bytes apart, SDM vol. 3 §11.8.4), or -1.
-int highest_vector(const kvm_lapic_state& lapic, uint32_t base)
+// The highest vector set in an 8 x 32-bit APIC bitmap (ISR or IRR; registers 16 bytes apart,
+// SDM vol. 3 §11.8.4), or -1.
+int highest_vector(const kvm_lapic_state& lapic, size_t base)
 {
     for (int reg = 7; reg >= 0; --reg) {
-        uint32_t bits = lapic_register(lapic, base + static_cast<uint32_t>(reg) * 0x10);
+        uint32_t bits = lapic::read_register(lapic, base + static_cast<size_t>(reg) * 0x10);
         if (bits)
             return reg * 32 + 31 - __builtin_clz(bits);
     }
@@ -54,9 +47,10 @@ std::string describe_vcpu_state(uint32_t apic_id, const kvm_regs& regs, const kv
     return fmt::format("vCPU {}: {} rip {:#x} IF {} | lapic TPR {:#x} ISR top {} IRR top {} SVR {:#x} "
                        "LVT timer {:#x} initial count {} current count {} LINT0 {:#x}",
         apic_id, mp_state_name(mp.mp_state), regs.rip, (regs.rflags & k_rflags_if) ? 1 : 0,
-        lapic_register(lapic, 0x80), highest_vector(lapic, 0x100), highest_vector(lapic, 0x200),
-        lapic_register(lapic, 0xf0), lapic_register(lapic, 0x320), lapic_register(lapic, 0x380),
-        lapic_register(lapic, 0x390), lapic_register(lapic, 0x350));
+        lapic::read_register(lapic, lapic::k_tpr), highest_vector(lapic, lapic::k_isr),
+        highest_vector(lapic, lapic::k_irr), lapic::read_register(lapic, lapic::k_svr),
+        lapic::read_register(lapic, lapic::k_lvt_timer), lapic::read_register(lapic, lapic::k_timer_initial_count),
+        lapic::read_register(lapic, lapic::k_timer_current_count), lapic::read_register(lapic, lapic::k_lvt_lint0));
 }
 
 std::string describe_ioapic(const kvm_ioapic_state& ioapic)

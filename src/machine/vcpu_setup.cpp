@@ -1,7 +1,8 @@
 #include "machine/vcpu_setup.h"
 
 #include <array>
-#include <cstring>
+
+#include "kvm/lapic_registers.h"
 
 namespace vireo {
 
@@ -24,24 +25,10 @@ constexpr uint64_t k_misc_enable_fast_string = 1;
 // MTRRs enabled, default type write-back: all RAM is cacheable without per-range MTRRs.
 constexpr uint64_t k_mtrr_enable_write_back = (1 << 11) | 6;
 
-// Local APIC register offsets and LVT delivery modes (Intel SDM vol. 3 §11.5.1).
-constexpr size_t k_apic_lvt_lint0 = 0x350;
-constexpr size_t k_apic_lvt_lint1 = 0x360;
+// LVT delivery modes (Intel SDM vol. 3 §11.5.1).
 constexpr uint32_t k_delivery_mode_extint = 0x7 << 8;
 constexpr uint32_t k_delivery_mode_nmi = 0x4 << 8;
 constexpr uint32_t k_delivery_mode_mask = 0x7 << 8;
-
-uint32_t read_apic_register(const kvm_lapic_state& lapic, size_t offset)
-{
-    uint32_t value;
-    std::memcpy(&value, lapic.regs + offset, sizeof(value));
-    return value;
-}
-
-void write_apic_register(kvm_lapic_state& lapic, size_t offset, uint32_t value)
-{
-    std::memcpy(lapic.regs + offset, &value, sizeof(value));
-}
 
 } // namespace
 
@@ -72,10 +59,10 @@ Result<void> set_up_vcpu_common(Vcpu& vcpu, std::span<const kvm_cpuid_entry2> cp
 
     // LINT0 takes the PIC's ExtINT and LINT1 the NMI, as on a PC (MP spec §3.6.1 virtual wire mode).
     auto lapic = TRY(vcpu.get_lapic());
-    uint32_t lint0 = read_apic_register(lapic, k_apic_lvt_lint0);
-    uint32_t lint1 = read_apic_register(lapic, k_apic_lvt_lint1);
-    write_apic_register(lapic, k_apic_lvt_lint0, (lint0 & ~k_delivery_mode_mask) | k_delivery_mode_extint);
-    write_apic_register(lapic, k_apic_lvt_lint1, (lint1 & ~k_delivery_mode_mask) | k_delivery_mode_nmi);
+    uint32_t lint0 = lapic::read_register(lapic, lapic::k_lvt_lint0);
+    uint32_t lint1 = lapic::read_register(lapic, lapic::k_lvt_lint1);
+    lapic::write_register(lapic, lapic::k_lvt_lint0, (lint0 & ~k_delivery_mode_mask) | k_delivery_mode_extint);
+    lapic::write_register(lapic, lapic::k_lvt_lint1, (lint1 & ~k_delivery_mode_mask) | k_delivery_mode_nmi);
     TRY(vcpu.set_lapic(lapic));
     return {};
 }
