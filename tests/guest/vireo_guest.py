@@ -65,7 +65,7 @@ class Guest:
                     return match
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.proc.poll() is not None and not self._more_coming() \
-                        or b"triple fault" in self.errors:
+                        or self.triple_faulted():
                     self.timed_out = remaining <= 0
                     self._request_state_report()
                     raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
@@ -77,7 +77,7 @@ class Guest:
     def _request_state_report(self):
         """Asks a running vireo for its interrupt state (SIGUSR2: irqchips, PIT, UART, vCPUs) and
         lets its lines reach stderr. Called with self.lock held."""
-        if self.proc.poll() is not None or b"triple fault" in self.errors:
+        if self.proc.poll() is not None or self.triple_faulted():
             return
         try:
             self.proc.send_signal(signal.SIGUSR2)
