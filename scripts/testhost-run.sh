@@ -5,7 +5,8 @@
 # Exit status: the command's; 125 when the test host died without reporting one (retried once).
 # A test host that locks up (it has, in its own KVM: see FACTS.md) is killed: its kernel panics on a
 # soft lockup, and a non-interactive run that reports nothing within VIREO_TESTHOST_TIMEOUT seconds
-# (default 600) is stopped; both count as "died".
+# (default 600) is stopped, and so is one whose heartbeat stops for VIREO_TESTHOST_HEARTBEAT
+# seconds (default 120); all count as "died".
 # Usage: scripts/testhost-run.sh [-i] COMMAND...   (-i: interactive, the terminal is the console)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,8 +15,25 @@ interactive=0
 cache=$("$repo/scripts/fetch-guest.sh" 2>/dev/null | tail -n1) || { echo "testhost: cannot fetch the test host's kernel" >&2; exit 125; }
 mem=${VIREO_TESTHOST_MEM:-6144}
 limit=${VIREO_TESTHOST_TIMEOUT:-600}
-# Parameters for the test host's kvm-amd, comma-separated (e.g. vgif=0,vls=0); the init passes them to insmod.
-kvm_amd_params=${VIREO_TESTHOST_KVM_AMD:-}
+# Parameters for the test host's kvm-amd, comma-separated (e.g. npt=1,vgif=0); the init passes them
+# to insmod. npt=0 by default: with nested paging, which TCG emulates for the test host's KVM, inner
+# guests with a busy console triple-faulted or stopped in 4 of 4 rounds (QEMU's as well as vireo's);
+# with shadow paging 0 of 4 (README, known problems).
+kvm_amd_params=${VIREO_TESTHOST_KVM_AMD-npt=0}
+
+# The test host's init rewrites WORK/heartbeat every 10 s; when it has not for $stale seconds the
+# test host hung (its kernel or its TCG), and waiting for the overall limit would only lose time.
+watch_heartbeat() {
+  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-120}
+  while sleep 5; do
+    local age=$(( $(date +%s) - $(stat -c %Y "$work/heartbeat" 2>/dev/null || date +%s) ))
+    if [ "$age" -gt "$stale" ] && [ -s "$work/qemu.pid" ]; then
+      echo "testhost: no heartbeat from the test host for ${age} s; it hung and was stopped" >&2
+      kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null
+      return
+    fi
+  done
+}
 
 run_once() {
   local work; work=$(mktemp -d /tmp/vireo-testhost.XXXXXX)
@@ -23,7 +41,7 @@ run_once() {
   { echo "export VIREO_IN_TESTHOST=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     [ -n "${VIREO_CACHE:-}" ] && printf 'export VIREO_CACHE=%q\n' "$VIREO_CACHE"
     printf '%q ' "$@"; echo; } > "$work/cmd.sh"
-  local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
+  local qemu=(qemu-system-x86_64 -accel "tcg,thread=${VIREO_TESTHOST_TCG_THREAD:-multi}" -cpu max -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
     -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
@@ -33,9 +51,12 @@ run_once() {
   if [ $interactive = 1 ]; then
     "${qemu[@]}" -serial stdio
   else
-    timeout -k 10 "$limit" "${qemu[@]}" -serial stdio </dev/null |
+    touch "$work/heartbeat"
+    watch_heartbeat "$work" & local watcher=$!
+    timeout -k 10 "$limit" "${qemu[@]}" -pidfile "$work/qemu.pid" -serial stdio </dev/null |
       sed -u -e '/^VIREO-TESTHOST-EXIT rc=/d' -e '/reboot: Power down/d'
     [ "${PIPESTATUS[0]}" -ge 124 ] && echo "testhost: no result after ${limit} s; the test host was stopped" >&2
+    kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
   fi
   if [ -s "$work/rc" ]; then rc=$(cat "$work/rc"); else rc=125; fi
   rm -rf "$work"

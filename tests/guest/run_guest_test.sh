@@ -7,7 +7,7 @@ repo=$(cd "$here/../.." && pwd)
 cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
 # Debugging and test knobs go in too (the test host starts with a clean environment).
 passed=()
-for name in VIREO_DEBUG VIREO_TEST_QCOW2_CRASH CRASH_TRIALS CRASH_SEED; do
+for name in VIREO_DEBUG CRASH_TRIALS CRASH_SEED; do
   [ -n "${!name:-}" ] && passed+=("$name=${!name}")
 done
 exec "$repo/scripts/with-kvm.sh" env VIREO_BIN="$1" VIREO_CACHE="$cache" PYTHONDONTWRITEBYTECODE=1 "${passed[@]}" \

@@ -62,6 +62,8 @@ def disks_by_size(guest):
 
 
 class Qcow2(GuestTestCase):
+    shell = "hvc"  # I/O with a busy console: see Guest
+
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
         self.addCleanup(self.dir.cleanup)

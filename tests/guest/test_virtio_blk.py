@@ -28,6 +28,8 @@ def read_ext4_file(path, name):
 
 
 class VirtioBlk(GuestTestCase):
+    shell = "hvc"  # I/O with a busy console: see Guest
+
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
         self.addCleanup(self.dir.cleanup)

@@ -1,8 +1,12 @@
-"""Drives a vireo guest through its serial console on stdio: start, expect, run commands, wait for exit."""
+"""Drives a vireo guest through its console (serial on stdio, or a virtio console on a socket): start,
+expect, run commands, wait for exit."""
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import threading
 import time
 import functools
@@ -21,28 +25,63 @@ started_guests = []
 
 
 class Guest:
+    """shell="hvc": the guest's shell runs on a virtio console (a socket chardev) instead of the
+    serial one, which keeps kernel messages. Tests that type and print a lot while doing I/O use
+    it: every byte through the UART is an exit, and in the nested test host busy serial consoles
+    are where guests triple-fault or stop (README, known problems)."""
     def __init__(self, *extra, memory="256", smp="1", append="console=ttyS0 quiet", kernel=KERNEL, initrd=INITRD,
-                 wrapper=()):
+                 wrapper=(), shell="serial"):
         net = [] if any(a in ("-nic", "-net", "-netdev") for a in extra) else ["-nic", "none"]
         args = [*wrapper, VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp), "-kernel", kernel]
         if initrd:
             args += ["-initrd", initrd]
+        self.shell_dir = None
+        if shell == "hvc":
+            self.shell_dir = tempfile.mkdtemp(prefix="vireo-shell-")
+            shell_socket = os.path.join(self.shell_dir, "shell.sock")
+            extra = (*extra, "-chardev", f"socket,id=shell0,path={shell_socket},server=on,wait=off",
+                     "-device", "virtio-serial-pci", "-device", "virtconsole,chardev=shell0")
+            append += " vireo.shell=hvc0"
         args += ["-append", append, "-nographic", *net, *extra]
         self.args = args
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.output = b""
+        self.output = b""  # what the shell prints: the serial console, or the virtio one
+        self.serial = b""  # the serial console, when the shell is on the virtio one
         self.errors = b""
         self.lock = threading.Condition()
-        threading.Thread(target=self._pump, args=(self.proc.stdout, "output"), daemon=True).start()
+        self.shell = self._connect(shell_socket) if self.shell_dir else None
+        threading.Thread(target=self._pump, args=(self.proc.stdout, "serial" if self.shell else "output"),
+                         daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, "errors"), daemon=True).start()
+        if self.shell:
+            threading.Thread(target=self._pump, args=(self.shell, "output"), daemon=True).start()
         self.started = time.monotonic()
         self.cursor = 0
         self.timed_out = False
         started_guests.append(self)
 
+    def _connect(self, path, timeout=30):
+        """Connects to vireo's shell socket once vireo has made it (None if vireo ended first)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                connection.connect(path)
+                return connection
+            except OSError:
+                connection.close()
+                time.sleep(0.05)
+        return None
+
+    def _serial_console(self):
+        return self.serial if self.shell_dir else self.output
+
     def _pump(self, stream, name):
         while True:
-            chunk = os.read(stream.fileno(), 65536)
+            try:
+                chunk = os.read(stream.fileno(), 65536)
+            except OSError:
+                break
             if not chunk:
                 break
             with self.lock:
@@ -68,8 +107,10 @@ class Guest:
                         or self.triple_faulted():
                     self.timed_out = remaining <= 0
                     self._request_state_report()
+                    serial = f"serial console so far:\n{self.serial[-1500:].decode(errors='replace')}\n" \
+                        if self.shell_dir else ""
                     raise AssertionError(f"timed out waiting for {pattern!r}{self._restart_hint()}; console so far:\n"
-                                         f"{self.output[-3000:].decode(errors='replace')}\nstderr:\n"
+                                         f"{self.output[-3000:].decode(errors='replace')}\n{serial}stderr:\n"
                                          f"{self.errors[-4000:].decode(errors='replace')}\n"
                                          f"vireo's threads:\n{self._thread_states()}")
                 self.lock.wait(min(remaining, 0.5))
@@ -90,7 +131,7 @@ class Guest:
     def _restart_hint(self):
         # In the nested test host, I/O-heavy guests are sometimes corrupted by the test host
         # itself (QEMU as the inner VMM too: see README, known problems); say so when it shows.
-        if self.output.count(b"vireo-guest: init started") > 1:
+        if self._serial_console().count(b"vireo-guest: init started") > 1:
             return " (the guest restarted on its own: it crashed or reset)"
         return ""
 
@@ -120,7 +161,13 @@ class Guest:
         return False
 
     def send(self, text):
-        self.proc.stdin.write(text.encode() if isinstance(text, str) else text)
+        data = text.encode() if isinstance(text, str) else text
+        if self.shell_dir:
+            if self.shell is None:
+                raise AssertionError(f"no connection to the guest's shell socket; stderr:\n{self.errors.decode(errors='replace')}")
+            self.shell.sendall(data)
+            return
+        self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
     def wait_ready(self, timeout=180):
@@ -153,11 +200,14 @@ class Guest:
             except subprocess.TimeoutExpired:
                 # Only a process stuck in the kernel survives SIGKILL: the test host's KVM hung.
                 raise AssertionError("vireo survived SIGKILL for 30 s (stuck in the test host's kernel)")
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr, self.shell):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
+        if self.shell_dir:
+            shutil.rmtree(self.shell_dir, ignore_errors=True)
 
 
     def triple_faulted(self):
@@ -190,6 +240,8 @@ def _retry_after_testhost_fault(test):
 
 
 class GuestTestCase(unittest.TestCase):
+    shell = "serial"  # where boot()'s guests run their shell: "serial", or "hvc" (see Guest)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name, member in list(vars(cls).items()):
@@ -197,6 +249,7 @@ class GuestTestCase(unittest.TestCase):
                 setattr(cls, name, _retry_after_testhost_fault(member))
 
     def boot(self, *extra, **options):
+        options.setdefault("shell", self.shell)
         guest = Guest(*extra, **options)
         self.addCleanup(guest.kill)
         guest.wait_ready()
