@@ -26,7 +26,9 @@ mkdir -p $H/run/work $H/run/netns; mount --bind /work $H/run/work
 ip link set lo up 2>/dev/null
 # the work dir is where the runner's files are; the host's view of it is reachable via /run/work
 # Heartbeat: the runner stops a test host whose heartbeat file stops changing (a hung test host).
-( while :; do date +%s > /work/heartbeat; sleep 10; done ) &
+# Its own session: the chroot below takes the console as its controlling tty, which hangs up
+# this shell's session.
+setsid sh -c 'while :; do date +%s > /work/heartbeat; sleep 10; done' &
 chroot $H /bin/sh -c 'cd "$(cat /run/work/cwd)" 2>/dev/null; export HOME=/root TERM=${TERM:-linux}; exec setsid -c /bin/sh /run/work/cmd.sh' </dev/ttyS0 >/dev/ttyS0 2>&1
 rc=$?
 echo "$rc" > /work/rc

@@ -126,7 +126,7 @@ void VcpuThread::run_loop()
                     // With the in-kernel LAPIC, HLT is handled by KVM; a user-space HLT exit
                     // only happens without it. Nothing to do.
                 } else if constexpr (std::is_same_v<T, exit::Shutdown>) {
-                    m_control.request_stop(StopReason::Reset, describe_triple_fault());
+                    m_control.request_stop(StopReason::Crash, describe_triple_fault());
                     return false;
                 } else if constexpr (std::is_same_v<T, exit::SystemEvent>) {
                     if (event.type == KVM_SYSTEM_EVENT_SHUTDOWN)

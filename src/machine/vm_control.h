@@ -5,7 +5,9 @@
 
 namespace vireo {
 
-enum class StopReason { PowerOff, Reset, Quit, Signal, Error };
+// Reset: the guest asked for one (reset register, keyboard controller, port 0x92). Crash: a
+// triple fault, which resets the machine too but is worth telling the user about.
+enum class StopReason { PowerOff, Reset, Crash, Quit, Signal, Error };
 
 class VmControl {
 public:

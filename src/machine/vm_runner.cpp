@@ -62,8 +62,9 @@ int run_vm(const VmConfig& config)
         MachineExit result = (*machine)->run();
         switch (result.reason) {
         case StopReason::Reset:
+        case StopReason::Crash:
             // A crash (triple fault) is always worth a line; a reset the guest asked for is not.
-            if (result.detail.starts_with("triple fault"))
+            if (result.reason == StopReason::Crash)
                 log_warn("guest reset after a {}", result.detail);
             else if (debug_enabled())
                 log_warn("guest reset ({})", result.detail.empty() ? "requested by the guest" : result.detail);
