@@ -20,6 +20,7 @@ constexpr uint32_t k_leaf_amd_topology = 0x8000'001e;
 
 constexpr uint32_t k_leaf1_edx_htt = 1u << 28;
 constexpr uint32_t k_leaf1_ecx_hypervisor = 1u << 31;
+constexpr uint32_t k_leaf1_ecx_tsc_deadline = 1u << 24;
 constexpr uint32_t k_kvm_hints_realtime = 1u << 0; // KVM cpuid.rst: only for dedicated pCPUs
 
 // Level types of leaves 0xB/0x1F (ECX[15:8]).
@@ -117,7 +118,7 @@ uint32_t apic_id_of(const CpuTopology& topology, uint32_t vcpu_index)
 }
 
 std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> supported,
-    const CpuTopology& requested, uint32_t vcpu_index)
+    const CpuTopology& requested, uint32_t vcpu_index, CpuidExtras extras)
 {
     CpuTopology topology = requested;
     topology.sockets = std::max(topology.sockets, 1u);
@@ -156,6 +157,11 @@ std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> su
             else
                 entry.edx &= ~k_leaf1_edx_htt;
             entry.ecx |= k_leaf1_ecx_hypervisor;
+            // Without it the guest calibrates the LAPIC timer against the PIT, which fails on
+            // a loaded host ("APIC timer disabled due to verification failure") and leaves it
+            // ticking from the PIT.
+            if (extras.tsc_deadline_timer)
+                entry.ecx |= k_leaf1_ecx_tsc_deadline;
             break;
         }
         case k_leaf_cache: {

@@ -25,8 +25,15 @@ struct CpuTopology {
 // numbered thread-first: index = (socket * cores + core) * threads + thread.
 [[nodiscard]] uint32_t apic_id_of(const CpuTopology& topology, uint32_t vcpu_index);
 
+// What the in-kernel irqchip offers beyond KVM_GET_SUPPORTED_CPUID.
+struct CpuidExtras {
+    // KVM_CAP_TSC_DEADLINE_TIMER: the LAPIC emulates TSC-deadline mode, which the supported
+    // table leaves out because it depends on the irqchip (KVM api.rst).
+    bool tsc_deadline_timer = false;
+};
+
 // The CPUID entries for vCPU `vcpu_index`, from KVM_GET_SUPPORTED_CPUID's `supported`.
 [[nodiscard]] std::vector<kvm_cpuid_entry2> compose_cpuid(std::span<const kvm_cpuid_entry2> supported,
-    const CpuTopology& topology, uint32_t vcpu_index);
+    const CpuTopology& topology, uint32_t vcpu_index, CpuidExtras extras = {});
 
 } // namespace vireo

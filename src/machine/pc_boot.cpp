@@ -43,9 +43,10 @@ Result<void> PcMachine::create_vcpus()
     auto supported = TRY(m_kvm.supported_cpuid());
     size_t mmap_size = TRY(m_kvm.vcpu_mmap_size());
     CpuTopology topology = topology_of(m_config.smp);
+    CpuidExtras extras { .tsc_deadline_timer = m_kvm.check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0 };
     for (uint32_t index = 0; index < m_config.smp.cpus; ++index) {
         auto vcpu = TRY(Vcpu::create(*m_vm, apic_id_of(topology, index), mmap_size));
-        auto cpuid = compose_cpuid(supported, topology, index);
+        auto cpuid = compose_cpuid(supported, topology, index, extras);
         TRY(set_up_vcpu_common(vcpu, cpuid));
         // The boot CPU starts at the kernel's entry; the others wait for INIT/SIPI from it,
         // which the in-kernel LAPIC handles.

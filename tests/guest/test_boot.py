@@ -21,6 +21,9 @@ class Boot(GuestTestCase):
         status, out = guest.run("grep -c ^processor /proc/cpuinfo")
         self.assertEqual((status, out), (0, "1"))
         self.assert_memory(guest, 256)
+        # The LAPIC runs in TSC-deadline mode (as under QEMU): no PIT calibration to fail.
+        self.assertEqual(guest.run("grep -c -w tsc_deadline_timer /proc/cpuinfo")[1], "1")
+        self.assertEqual(guest.run("dmesg | grep -c 'APIC timer disabled'")[1], "0")
 
     def test_two_cpus_online(self):
         guest = self.boot(memory="256", smp="2")

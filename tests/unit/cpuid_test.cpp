@@ -93,6 +93,18 @@ TEST(Cpuid, Leaf1CarriesApicIdAndLogicalCount)
     EXPECT_FALSE(single.edx & (1u << 28));
 }
 
+TEST(Cpuid, TscDeadlineOnlyWhenTheIrqchipHasIt)
+{
+    constexpr uint32_t tsc_deadline = 1u << 24;
+    auto table = supported(); // KVM leaves the bit out of its supported table
+    for (auto& e : table)
+        if (e.function == 1)
+            e.ecx &= ~tsc_deadline;
+    EXPECT_FALSE(find(compose_cpuid(table, CpuTopology {}, 0), 1).value().ecx & tsc_deadline);
+    auto with = find(compose_cpuid(table, CpuTopology {}, 0, { .tsc_deadline_timer = true }), 1).value();
+    EXPECT_TRUE(with.ecx & tsc_deadline);
+}
+
 TEST(Cpuid, ExtendedTopologyLeaves)
 {
     auto entries = compose_cpuid(supported(), CpuTopology { 2, 2, 2 }, 5); // socket 1, core 0, thread 1
