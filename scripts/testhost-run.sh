@@ -2,7 +2,7 @@
 # Runs a command inside the nested test host: QEMU (TCG, -cpu max with SVM) booting Debian's generic
 # kernel with kvm-amd, this machine's root shared read-only over 9p. Inside, /dev/kvm is real KVM.
 # The command runs chrooted into the shared root, in the current directory, on the test host's console.
-# Exit status: the command's; 125 when the test host died without reporting one (retried once).
+# Exit status: the command's; 125 when the test host died without reporting one (retried twice).
 # A test host that locks up (it has, in its own KVM: see FACTS.md) is killed: its kernel panics on a
 # soft lockup, and a non-interactive run that reports nothing within VIREO_TESTHOST_TIMEOUT seconds
 # (default 600) is stopped, and so is one whose heartbeat stops for VIREO_TESTHOST_HEARTBEAT
@@ -29,6 +29,7 @@ watch_heartbeat() {
     local age=$(( $(date +%s) - $(stat -c %Y "$work/heartbeat" 2>/dev/null || date +%s) ))
     if [ "$age" -gt "$stale" ] && [ -s "$work/qemu.pid" ]; then
       echo "testhost: no heartbeat from the test host for ${age} s; it hung and was stopped" >&2
+      : > "$work/hung"
       kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null
       return
     fi
@@ -55,7 +56,8 @@ run_once() {
     watch_heartbeat "$work" & local watcher=$!
     timeout -k 10 "$limit" "${qemu[@]}" -pidfile "$work/qemu.pid" -serial stdio </dev/null |
       sed -u -e '/^VIREO-TESTHOST-EXIT rc=/d' -e '/reboot: Power down/d'
-    [ "${PIPESTATUS[0]}" -ge 124 ] && echo "testhost: no result after ${limit} s; the test host was stopped" >&2
+    [ "${PIPESTATUS[0]}" -ge 124 ] && [ ! -e "$work/hung" ] &&
+      echo "testhost: no result after ${limit} s; the test host was stopped" >&2
     kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
   fi
   if [ -s "$work/rc" ]; then rc=$(cat "$work/rc"); else rc=125; fi
@@ -67,10 +69,14 @@ run_once() {
 exec 9>/tmp/vireo-testhost.lock
 flock 9
 
+# A test host that died is started again, up to VIREO_TESTHOST_RETRIES times (default 2): in
+# guest-test runs about one test-host call in three hung, always in test_boot (README, known problems).
+retries=${VIREO_TESTHOST_RETRIES:-2}
 run_once "$@"; rc=$?
-if [ $rc = 125 ] && [ $interactive = 0 ]; then
-  echo "testhost: the test host died without reporting a status; retrying once" >&2
+while [ $rc = 125 ] && [ $interactive = 0 ] && [ "$retries" -gt 0 ]; do
+  echo "testhost: the test host died without reporting a status; starting it again ($retries more at most)" >&2
+  retries=$((retries - 1))
   run_once "$@"; rc=$?
-  [ $rc = 125 ] && echo "testhost: the test host died again" >&2
-fi
+done
+[ $rc = 125 ] && echo "testhost: the test host died on every attempt" >&2
 exit $rc
