@@ -16,14 +16,16 @@ case "$cmdline" in *" vireo.poweroff "*) poweroff -f ;; esac
 # tests that type a lot use it: a virtio console moves a buffer per exit, a UART one byte.
 case "$cmdline" in
   *" vireo.shell=hvc0 "*)
-    [ -c /dev/hvc0 ] || echo "vireo-guest: no /dev/hvc0"
-    # Held open so that what the host types before the shell opens it is kept, not dropped.
-    exec 3<> /dev/hvc0
-    echo "vireo-guest: ready" >&3
-    while true; do
-      # A session leader that opens a tty makes it its controlling terminal (job control, ^C).
-      setsid sh -c 'exec sh -l <> /dev/hvc0 >&0 2>&0'
-    done ;;
+    if [ -c /dev/hvc0 ]; then
+      # Held open so that what the host types before the shell opens it is kept, not dropped.
+      exec 3<> /dev/hvc0
+      echo "vireo-guest: ready" >&3
+      while true; do
+        # A session leader that opens a tty makes it its controlling terminal (job control, ^C).
+        setsid sh -c 'exec sh -l <> /dev/hvc0 >&0 2>&0'
+      done
+    fi
+    echo "vireo-guest: no /dev/hvc0; the shell stays on the serial console" ;;
 esac
 while true; do
   setsid cttyhack sh -l
