@@ -50,7 +50,7 @@ class Guest:
         self.errors = b""
         self.lock = threading.Condition()
         self.shell = self._connect(shell_socket) if self.shell_dir else None
-        threading.Thread(target=self._pump, args=(self.proc.stdout, "serial" if self.shell else "output"),
+        threading.Thread(target=self._pump, args=(self.proc.stdout, "serial" if self.shell_dir else "output"),
                          daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, "errors"), daemon=True).start()
         if self.shell:
