@@ -11,7 +11,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

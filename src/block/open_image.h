@@ -5,7 +5,7 @@
 
 #include "base/result.h"
 #include "block/disk_image.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

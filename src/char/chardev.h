@@ -10,7 +10,7 @@
 
 #include "base/event_loop.h"
 #include "base/result.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 #include "devices/virtio/console/console_backend.h"
 
 namespace vireo {

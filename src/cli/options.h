@@ -23,7 +23,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

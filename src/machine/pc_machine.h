@@ -11,7 +11,7 @@
 #include "base/event_loop.h"
 #include "base/result.h"
 #include "bus/bus.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
 #include "machine/boot/boot_setup.h"

@@ -1,7 +1,7 @@
 #pragma once
 // Runs a VM from its configuration until it powers off, resetting it when the guest reboots
 // (unless -no-reboot). Returns the process exit status.
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

@@ -1,6 +1,6 @@
 #include "net/netdev.h"
 
-#include "cli/config.h"
+#include "config/vm_config.h"
 #include "net/slirp_backend.h"
 #include "net/tap.h"
 

@@ -11,7 +11,7 @@
 #include <slirp/libslirp.h>
 
 #include "base/log.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "base/log.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

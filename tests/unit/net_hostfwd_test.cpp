@@ -3,7 +3,7 @@
 
 #include <arpa/inet.h>
 
-#include "cli/config.h"
+#include "config/vm_config.h"
 #include "net/hostfwd.h"
 #include "net/netdev.h"
 #include "net/slirp_backend.h"

@@ -4,7 +4,7 @@
 #include <array>
 #include <cstring>
 
-#include "cli/config.h"
+#include "config/vm_config.h"
 #include "devices/virtio/blk/virtio_blk.h"
 #include "virtio_blk_fakes.h"
 #include "virtio_test_support.h"

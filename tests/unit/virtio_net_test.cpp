@@ -4,7 +4,7 @@
 #include <cstring>
 #include <deque>
 
-#include "cli/config.h"
+#include "config/vm_config.h"
 #include "devices/virtio/net/virtio_net.h"
 #include "virtio_blk_fakes.h"
 #include "virtio_test_support.h"

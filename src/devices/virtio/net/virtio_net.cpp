@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "base/log.h"
-#include "cli/config.h"
+#include "config/vm_config.h"
 
 namespace vireo {
 

@@ -1,5 +1,6 @@
 #pragma once
-// The plain configuration that QEMU-compatible options parse into; the machine is built from it.
+// The plain configuration of a virtual machine: the option parser (cli/) and the monitor build it;
+// the machine, devices and back ends only read it.
 #include <cstdint>
 #include <map>
 #include <optional>
