@@ -146,6 +146,10 @@ private:
     Result<void> on_name(const Arg&);
     Result<void> on_nographic(const Arg&);
     Result<void> on_serial(const Arg&);
+    Result<void> on_debugcon(const Arg&);
+    Result<void> on_bios(const Arg&);
+    Result<void> on_cdrom(const Arg&);
+    Result<void> on_boot(const Arg&);
     Result<void> on_display(const Arg&);
     Result<void> on_no_reboot(const Arg&);
     Result<void> on_help(const Arg&);
@@ -159,6 +163,7 @@ private:
     Result<void> on_chardev(const Arg&);
 
     Result<void> add_drive(const Arg&, DriveConfig drive);
+    Result<SerialConfig> parse_character_backend(const Arg&);
     Result<NetdevConfig> build_netdev(const Arg&, const KeyValues&, Keys extra_keys);
     bool netdev_id_taken(std::string_view id) const;
     Result<void> finish_network();
@@ -185,6 +190,10 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "name", true, &Parser::on_name },
         { "nographic", false, &Parser::on_nographic },
         { "serial", true, &Parser::on_serial },
+        { "debugcon", true, &Parser::on_debugcon },
+        { "bios", true, &Parser::on_bios },
+        { "cdrom", true, &Parser::on_cdrom },
+        { "boot", true, &Parser::on_boot },
         { "display", true, &Parser::on_display },
         { "no-reboot", false, &Parser::on_no_reboot },
         { "h", false, &Parser::on_help },
@@ -411,6 +420,89 @@ Result<void> Parser::on_serial(const Arg& arg)
     auto& serials = m_result.config.serials;
     if (serials.size() >= max_serial_ports)
         return arg.error("too many serial ports (at most {})", max_serial_ports);
+    serials.push_back(TRY(parse_character_backend(arg)));
+    return {};
+}
+
+// -debugcon: the firmware's debug console (ISA port 0x402), with -serial's back ends.
+Result<void> Parser::on_debugcon(const Arg& arg)
+{
+    m_result.config.debugcon = TRY(parse_character_backend(arg));
+    return {};
+}
+
+Result<void> Parser::on_bios(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("empty file name");
+    m_result.config.bios = arg.value;
+    return {};
+}
+
+Result<void> Parser::on_cdrom(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("empty file name");
+    // -cdrom FILE is "-drive file=FILE,index=2,media=cdrom" on IDE: the secondary master.
+    DriveConfig drive;
+    drive.file = arg.value;
+    drive.interface = DriveInterface::Ide;
+    drive.index = 2;
+    drive.media = DriveMedia::Cdrom;
+    drive.read_only = true;
+    return add_drive(arg, std::move(drive));
+}
+
+// -boot [order=]DRIVES,once=DRIVES,menu=on|off,splash-time=MS,reboot-timeout=MS,strict=on|off
+Result<void> Parser::on_boot(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 7> keys { "order", "once", "menu", "splash", "splash-time",
+                                                            "reboot-timeout", "strict" };
+    auto kv = TRY(parse_keyvals(arg, "order", keys));
+    auto& boot = m_result.config.boot;
+    auto drives = [&](std::string_view key) -> Result<std::string> {
+        auto letters = std::string(kv.get(key).value_or(""));
+        for (char letter : letters) {
+            // a, b: floppies; c: first hard disk; d: first CD-ROM; n-p: network adapters.
+            if (!((letter >= 'a' && letter <= 'd') || (letter >= 'n' && letter <= 'p')))
+                return arg.error("invalid boot device '{}' in {}= (a-d, n-p)", letter, key);
+            if (std::ranges::count(letters, letter) > 1)
+                return arg.error("boot device '{}' given twice in {}=", letter, key);
+        }
+        return letters;
+    };
+    if (kv.get("order"))
+        boot.order = TRY(drives("order"));
+    if (kv.get("once"))
+        boot.once = TRY(drives("once"));
+    if (auto menu = TRY(get_bool(arg, kv, "menu")))
+        boot.menu = *menu;
+    if (auto strict = TRY(get_bool(arg, kv, "strict")))
+        boot.strict = *strict;
+    if (auto splash_time = kv.get("splash-time")) {
+        auto number = parse_uint(*splash_time, 0xffff);
+        if (!number)
+            return arg.error("invalid splash-time '{}' (milliseconds, at most 65535)", *splash_time);
+        boot.splash_time_ms = static_cast<uint32_t>(*number);
+    }
+    if (auto reboot_timeout = kv.get("reboot-timeout")) {
+        // -1 (the default) means never; 0-65535 ms otherwise, as in QEMU.
+        if (*reboot_timeout == "-1") {
+            boot.reboot_timeout_ms = -1;
+        } else {
+            auto number = parse_uint(*reboot_timeout, 0xffff);
+            if (!number)
+                return arg.error("invalid reboot-timeout '{}' (-1, or milliseconds up to 65535)", *reboot_timeout);
+            boot.reboot_timeout_ms = static_cast<int32_t>(*number);
+        }
+    }
+    if (kv.get("splash"))
+        return arg.error("splash= (a boot logo) needs a display: vireo has none yet");
+    return {};
+}
+
+Result<SerialConfig> Parser::parse_character_backend(const Arg& arg)
+{
     SerialConfig serial;
     if (arg.value == "stdio") {
         serial.backend = SerialBackend::Stdio;
@@ -428,8 +520,7 @@ Result<void> Parser::on_serial(const Arg& arg)
     } else {
         return arg.error("unsupported serial backend (stdio, mon:stdio, file:PATH, null, none)");
     }
-    serials.push_back(std::move(serial));
-    return {};
+    return serial;
 }
 
 Result<void> Parser::on_display(const Arg& arg)
@@ -466,9 +557,9 @@ Result<void> Parser::on_version(const Arg&)
 
 Result<void> Parser::on_drive(const Arg& arg)
 {
-    static constexpr std::array<std::string_view, 12> keys { "file", "format", "if", "id", "index",
+    static constexpr std::array<std::string_view, 13> keys { "file", "format", "if", "id", "index",
                                                              "readonly", "read-only", "snapshot", "cache",
-                                                             "aio", "discard", "media" };
+                                                             "aio", "discard", "media", "bootindex" };
     auto kv = TRY(parse_keyvals(arg, {}, keys));
     DriveConfig drive;
     auto file = kv.get("file");
@@ -542,8 +633,23 @@ Result<void> Parser::on_drive(const Arg& arg)
         else
             return arg.error("invalid discard mode '{}'", *discard);
     }
-    if (auto media = kv.get("media"); media && *media != "disk")
-        return arg.error("unsupported media '{}' (only disk)", *media);
+    if (auto media = kv.get("media")) {
+        if (*media == "cdrom")
+            drive.media = DriveMedia::Cdrom;
+        else if (*media != "disk")
+            return arg.error("unsupported media '{}' (disk, cdrom)", *media);
+    }
+    if (drive.media == DriveMedia::Cdrom) {
+        if (drive.interface != DriveInterface::Ide)
+            return arg.error("media=cdrom needs if=ide");
+        drive.read_only = true; // a CD-ROM is read-only, as in QEMU
+    }
+    if (auto bootindex = kv.get("bootindex")) {
+        auto number = parse_uint(*bootindex, 0xffff);
+        if (!number)
+            return arg.error("invalid bootindex '{}'", *bootindex);
+        drive.bootindex = static_cast<int>(*number);
+    }
     return add_drive(arg, std::move(drive));
 }
 

@@ -25,6 +25,7 @@ struct SmpConfig {
 };
 
 enum class DriveInterface { Virtio, Ide, None };
+enum class DriveMedia { Disk, Cdrom };
 enum class CacheMode { Writeback, None, Writethrough, Unsafe, DirectSync };
 enum class AioMode { Threads, Native, IoUring };
 
@@ -35,6 +36,8 @@ struct DriveConfig {
     DriveInterface interface = DriveInterface::Ide;
     std::string id;          // set for if=none (and generated otherwise)
     int index = -1;
+    DriveMedia media = DriveMedia::Disk;
+    int bootindex = -1;      // firmware boot priority (lowest first); -1: none
     bool read_only = false;
     bool snapshot = false;
     CacheMode cache = CacheMode::Writeback;
@@ -68,6 +71,16 @@ struct ChardevConfig {
     std::map<std::string, std::string> options;
 };
 
+// -boot: what the firmware boots from and how it asks.
+struct BootConfig {
+    std::string order;             // drive letters (c: disk, d: CD-ROM, n: network); empty: firmware's own
+    std::string once;              // the same for the first boot only
+    bool menu = false;             // the firmware's boot menu (F12 / ESC)
+    uint32_t splash_time_ms = 0;   // how long the menu prompt waits (0: the firmware's default)
+    int32_t reboot_timeout_ms = -1; // after a failed boot, retry after this long (-1: never)
+    bool strict = false;           // boot only from the listed devices
+};
+
 struct VmConfig {
     std::string name;
     std::string machine = "pc";
@@ -75,10 +88,13 @@ struct VmConfig {
     std::string cpu = "host";
     uint64_t memory_bytes = 128ULL << 20; // QEMU's default
     SmpConfig smp;
+    std::string bios;                     // -bios: firmware image (empty: SeaBIOS, when no -kernel)
     std::string kernel;
     std::string initrd;
     std::string append;
     std::vector<SerialConfig> serials;    // empty: the default (stdio under -nographic, else none)
+    std::optional<SerialConfig> debugcon; // -debugcon: the firmware's debug port 0x402
+    BootConfig boot;
     bool nographic = false;
     bool display_none = false;
     bool no_reboot = false;

@@ -12,9 +12,10 @@ namespace vireo {
 namespace {
 
 // Where KVM keeps the TSS and the identity map it needs for real-mode emulation on Intel:
-// three pages just below the BIOS ROM at the top of 4 GiB, outside RAM and the PCI window.
-constexpr uint64_t k_tss_address = 0xfffb'd000;
-constexpr uint64_t k_identity_map_address = 0xfffb'c000;
+// four pages just below the largest firmware image (16 MiB under 4 GiB), outside RAM, the PCI
+// window and the APICs (the addresses QEMU uses too).
+constexpr uint64_t k_tss_address = 0xfeff'd000;
+constexpr uint64_t k_identity_map_address = 0xfeff'c000;
 
 class KvmInterruptLine final : public InterruptLine {
 public:
@@ -56,6 +57,7 @@ Result<std::unique_ptr<Vm>> Vm::create(const KvmSystem& kvm)
     if (fd < 0)
         return errno_error("KVM_CREATE_VM");
     auto vm = std::unique_ptr<Vm>(new Vm(UniqueFd(fd)));
+    vm->m_readonly_memory = kvm.check_extension(KVM_CAP_READONLY_MEM) > 0;
     if (::ioctl(fd, KVM_SET_TSS_ADDR, k_tss_address) < 0)
         return errno_error("KVM_SET_TSS_ADDR");
     uint64_t identity_map = k_identity_map_address;
@@ -117,18 +119,63 @@ Result<void> Vm::commit_routes()
     return {};
 }
 
-Result<void> Vm::map_memory(const GuestMemory& memory)
+Result<void> Vm::map_memory(const GuestMemory& memory, std::span<const GuestRegionSpec> holes)
 {
+    std::vector<GuestRegionSpec> sorted(holes.begin(), holes.end());
+    std::ranges::sort(sorted, {}, &GuestRegionSpec::start);
     for (const auto& region : memory.regions()) {
-        kvm_userspace_memory_region slot {};
-        slot.slot = m_next_slot++;
-        slot.guest_phys_addr = region.start;
-        slot.memory_size = region.size;
-        slot.userspace_addr = reinterpret_cast<uint64_t>(region.host);
-        if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-            return errno_error("KVM_SET_USER_MEMORY_REGION at {:#x}", region.start);
+        const uint64_t end = region.start + region.size;
+        uint64_t cursor = region.start;
+        auto map_piece = [&](uint64_t piece_end) -> Result<void> {
+            if (piece_end > cursor)
+                TRY(map_slot(cursor, piece_end - cursor, region.host + (cursor - region.start), SlotAccess::ReadWrite));
+            return {};
+        };
+        for (const auto& hole : sorted) {
+            const uint64_t hole_start = std::max(hole.start, region.start);
+            const uint64_t hole_end = std::min(hole.start + hole.size, end);
+            if (hole_start >= hole_end)
+                continue;
+            TRY(map_piece(hole_start));
+            cursor = std::max(cursor, hole_end);
+        }
+        TRY(map_piece(end));
     }
     return {};
+}
+
+Result<SlotId> Vm::map_slot(uint64_t address, uint64_t size, uint8_t* host, SlotAccess access)
+{
+    if (access == SlotAccess::ReadOnly && !m_readonly_memory)
+        return make_error("KVM has no read-only memory slots (KVM_CAP_READONLY_MEM)");
+    std::lock_guard guard(m_slots_lock);
+    kvm_userspace_memory_region slot {};
+    if (!m_free_slots.empty()) {
+        slot.slot = m_free_slots.back();
+        m_free_slots.pop_back();
+    } else {
+        slot.slot = m_next_slot++;
+    }
+    slot.flags = access == SlotAccess::ReadOnly ? KVM_MEM_READONLY : 0;
+    slot.guest_phys_addr = address;
+    slot.memory_size = size;
+    slot.userspace_addr = reinterpret_cast<uint64_t>(host);
+    if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+        int error = errno;
+        m_free_slots.push_back(slot.slot);
+        errno = error;
+        return errno_error("KVM_SET_USER_MEMORY_REGION at {:#x} ({:#x} bytes)", address, size);
+    }
+    return SlotId { slot.slot };
+}
+
+void Vm::unmap_slot(SlotId id)
+{
+    std::lock_guard guard(m_slots_lock);
+    kvm_userspace_memory_region slot {};
+    slot.slot = id.value; // size 0 deletes the slot
+    if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) == 0)
+        m_free_slots.push_back(id.value);
 }
 
 void Vm::set_irq_line(uint32_t irq, bool high)

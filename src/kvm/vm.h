@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "base/result.h"
@@ -13,17 +14,23 @@
 #include "bus/interrupt.h"
 #include "kvm/kvm_system.h"
 #include "memory/guest_memory.h"
+#include "memory/memory_slots.h"
 
 namespace vireo {
 
-class Vm final : public MsiRouter, public IoEventRegistrar {
+class Vm final : public MsiRouter, public IoEventRegistrar, public MemorySlots {
 public:
     [[nodiscard]] static Result<std::unique_ptr<Vm>> create(const KvmSystem& kvm);
 
     [[nodiscard]] int fd() const { return m_fd.get(); }
 
-    // Registers every region of guest memory as a KVM memory slot.
-    [[nodiscard]] Result<void> map_memory(const GuestMemory& memory);
+    // Registers every region of guest memory as a KVM memory slot, except the parts inside
+    // `holes` (page-aligned guest ranges that someone else maps, such as the PAM area).
+    [[nodiscard]] Result<void> map_memory(const GuestMemory& memory, std::span<const GuestRegionSpec> holes = {});
+
+    // MemorySlots
+    [[nodiscard]] Result<SlotId> map_slot(uint64_t address, uint64_t size, uint8_t* host, SlotAccess access) override;
+    void unmap_slot(SlotId slot) override;
 
     // Sets the level of an in-kernel irqchip input (ISA IRQ / IOAPIC pin).
     void set_irq_line(uint32_t irq, bool high);
@@ -55,7 +62,10 @@ private:
     [[nodiscard]] Result<void> commit_routes();
 
     UniqueFd m_fd;
+    std::mutex m_slots_lock;
     uint32_t m_next_slot = 0;
+    std::vector<uint32_t> m_free_slots; // slot numbers given back by unmap_slot
+    bool m_readonly_memory = false;      // KVM_CAP_READONLY_MEM
     std::mutex m_routes_lock;
     std::vector<kvm_irq_routing_entry> m_routes; // the whole table: KVM_SET_GSI_ROUTING replaces it
     uint32_t m_next_gsi = 24;                    // 0-23 are the IOAPIC pins

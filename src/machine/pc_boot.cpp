@@ -23,7 +23,7 @@ CpuTopology topology_of(const SmpConfig& smp)
 Result<void> PcMachine::load_guest()
 {
     if (m_config.kernel.empty())
-        return make_error("no -kernel given: booting from a disk through firmware is not supported yet");
+        return {}; // firmware boot: the firmware loads what it boots (assembly/firmware_builder.cpp)
 
     AcpiConfig acpi;
     acpi.topology = topology_of(m_config.smp);
@@ -48,9 +48,10 @@ Result<void> PcMachine::create_vcpus()
         auto vcpu = TRY(Vcpu::create(*m_vm, apic_id_of(topology, index), mmap_size));
         auto cpuid = compose_cpuid(supported, topology, index, extras);
         TRY(set_up_vcpu_common(vcpu, cpuid));
-        // The boot CPU starts at the kernel's entry; the others wait for INIT/SIPI from it,
-        // which the in-kernel LAPIC handles.
-        if (index == 0) {
+        // The boot CPU starts at the kernel's entry (with firmware, at the reset vector, as KVM
+        // creates it: real mode, CS base 0xFFFF0000, IP 0xFFF0); the others wait for INIT/SIPI
+        // from it, which the in-kernel LAPIC handles.
+        if (index == 0 && !m_config.kernel.empty()) {
             auto regs = TRY(vcpu.get_regs());
             auto sregs = TRY(vcpu.get_sregs());
             TRY(prepare_boot_cpu(m_memory, m_boot, regs, sregs));

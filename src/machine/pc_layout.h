@@ -42,7 +42,14 @@ constexpr uint8_t k_reset_value = 0x06;
 // PM1a control block. The DSDT's \_S5 gives SLP_TYP = k_s5_sleep_type.
 constexpr uint16_t k_pm1a_event_port = 0x600;  // 4 bytes
 constexpr uint16_t k_pm1a_control_port = 0x604; // 2 bytes
+constexpr uint16_t k_pm_timer_port = 0x608;    // ACPI PM timer, 4 bytes
 constexpr uint8_t k_sci_irq = 9;
+
+// The PIIX3/PIIX4 functions of slot 1, as on QEMU's pc: ISA bridge, IDE, power management.
+constexpr uint8_t k_piix_slot = 1;
+constexpr uint8_t k_piix_isa_function = 0;
+constexpr uint8_t k_piix_ide_function = 1;
+constexpr uint8_t k_piix_pm_function = 3;
 constexpr uint8_t k_s5_sleep_type = 5;
 
 } // namespace vireo::pc

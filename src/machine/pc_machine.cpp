@@ -4,6 +4,7 @@
 #include <sys/signalfd.h>
 
 #include "base/log.h"
+#include "devices/chipset/pam.h"
 #include "machine/memory_map.h"
 #include "machine/state_report.h"
 
@@ -15,7 +16,9 @@ Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config)
     auto vm = TRY(Vm::create(kvm));
     auto layout = TRY(compute_memory_layout(config.memory_bytes));
     auto memory = TRY(GuestMemory::create(layout.ram_regions));
-    TRY(vm->map_memory(memory));
+    // The BIOS area's slots belong to the PAM (devices/chipset/pam.h).
+    const GuestRegionSpec pam_area { Pam::k_area_start, Pam::k_area_size };
+    TRY(vm->map_memory(memory, std::span(&pam_area, 1)));
     auto loop = TRY(EventLoop::create());
     auto machine = std::unique_ptr<PcMachine>(
         new PcMachine(config, std::move(kvm), std::move(vm), std::move(layout), std::move(memory), std::move(loop)));
@@ -34,6 +37,7 @@ PcMachine::PcMachine(const VmConfig& config, KvmSystem kvm, std::unique_ptr<Vm> 
     , m_layout(std::move(layout))
     , m_memory(std::move(memory))
     , m_loop(std::move(loop))
+    , m_parts(std::make_unique<MachineParts>(config, m_layout, m_memory, *m_vm, *m_loop, m_pio, m_mmio, *this))
 {
 }
 
@@ -43,13 +47,7 @@ PcMachine::~PcMachine()
     for (auto& vcpu : m_vcpus)
         vcpu->stop();
     m_vcpus.clear();
-    m_console_input.reset(); // it unregisters from the loop and the UART
-}
-
-InterruptLine& PcMachine::irq_line(uint32_t irq)
-{
-    m_irq_lines.push_back(m_vm->interrupt_line(irq));
-    return *m_irq_lines.back();
+    m_parts.reset(); // devices, newest first, while the loop, buses, memory and VM still exist
 }
 
 Result<void> PcMachine::watch_signals()
@@ -88,7 +86,7 @@ void PcMachine::report_state()
     }
     if (auto pit = m_vm->get_pit())
         log_warn("{}", describe_pit(*pit));
-    for (const auto& reporter : m_state_reporters)
+    for (const auto& reporter : m_parts->state_reporters)
         log_warn("{}", reporter());
     for (auto& vcpu : m_vcpus)
         vcpu->request_state_report();

@@ -14,6 +14,7 @@
 #include "config/vm_config.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
+#include "machine/assembly/machine_parts.h"
 #include "machine/boot/boot_setup.h"
 #include "machine/memory_map.h"
 #include "machine/vcpu_thread.h"
@@ -43,21 +44,7 @@ private:
 
     [[nodiscard]] Result<void> load_guest();        // kernel, initrd, ACPI tables (pc_boot.cpp)
     [[nodiscard]] Result<void> create_vcpus();      // pc_boot.cpp
-    [[nodiscard]] Result<void> create_devices();    // pc_devices.cpp
-    [[nodiscard]] Result<void> create_legacy_devices();
-    [[nodiscard]] Result<void> create_serial_ports();
-    [[nodiscard]] Result<void> create_pci_devices(); // pc_pci_devices.cpp
-    [[nodiscard]] Result<void> add_virtio(std::shared_ptr<class VirtioDevice> device);
-    [[nodiscard]] Result<void> add_virtio_blk(const DriveConfig& drive, const DeviceConfig* device);
-    [[nodiscard]] Result<void> add_virtio_net(const DeviceConfig& device, uint32_t index);
-    [[nodiscard]] Result<void> add_virtio_console(const DeviceConfig* port);
-    [[nodiscard]] InterruptLine& irq_line(uint32_t irq);
-    template<typename T>
-    T& keep(std::shared_ptr<T> object)
-    {
-        m_devices.push_back(object);
-        return *object;
-    }
+    [[nodiscard]] Result<void> create_devices();    // the machine type's builders (pc_machine_type.cpp)
     [[nodiscard]] Result<void> watch_signals();
     void report_state();
 
@@ -71,13 +58,8 @@ private:
     Bus m_mmio { "mmio" };
     std::vector<std::unique_ptr<VcpuThread>> m_vcpus;
     BootSetup m_boot;                // where the boot vCPU starts (load_guest)
-    std::vector<std::unique_ptr<InterruptLine>> m_irq_lines;
-    std::shared_ptr<void> m_console_input;
-    class PciRoot* m_pci_root = nullptr;
-    NetdevConfig m_default_netdev;
-    std::vector<std::shared_ptr<void>> m_devices; // keeps every device and back end alive
+    std::unique_ptr<MachineParts> m_parts; // every device and back end, built by create_devices
     std::vector<UniqueFd> m_fds;
-    std::vector<std::function<std::string()>> m_state_reporters; // for report_state()
 
     std::mutex m_stop_lock;
     bool m_stop_requested = false;

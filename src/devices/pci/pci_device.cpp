@@ -64,6 +64,17 @@ void PciDevice::init_config(uint16_t offset, uint32_t value, size_t size)
 uint32_t PciDevice::config_value(uint16_t offset, size_t size) const
 {
     std::lock_guard guard(m_config_lock);
+    return config_value_locked(offset, size);
+}
+
+void PciDevice::set_config_locked(uint16_t offset, uint32_t value, size_t size)
+{
+    for (size_t i = 0; i < size && offset + i < m_config.size(); ++i)
+        m_config[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+uint32_t PciDevice::config_value_locked(uint16_t offset, size_t size) const
+{
     uint32_t value = 0;
     for (size_t i = 0; i < size && offset + i < m_config.size(); ++i)
         value |= uint32_t { m_config[offset + i] } << (8 * i);

@@ -65,6 +65,9 @@ public:
     void set_intx(IntxRoute route);
 
     [[nodiscard]] Msix* msix() { return m_msix.get(); }
+    // False for functions whose interrupts are not PCI INTx (chipset functions on ISA IRQs):
+    // PciRoot then leaves their Interrupt Line and Pin registers as they set them.
+    [[nodiscard]] virtual bool uses_pci_intx() const { return true; }
 
     // Reads an 8/16/32-bit config register (host side, for tests and subclasses).
     [[nodiscard]] uint32_t config_value(uint16_t offset, size_t size) const;
@@ -99,6 +102,10 @@ protected:
         std::optional<uint64_t> /*new_address*/) { }
     // The guest wrote [offset, offset + size) of configuration space (under the config lock).
     virtual void config_written(uint16_t /*offset*/, size_t /*size*/) { }
+    // A config register as config_value() reads it, for config_written() (the lock is held).
+    [[nodiscard]] uint32_t config_value_locked(uint16_t offset, size_t size) const;
+    // Sets config bytes from config_written() (the lock is held), whatever their writable mask.
+    void set_config_locked(uint16_t offset, uint32_t value, size_t size);
 
 private:
     class BarWindow;

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "base/log.h"
-#include "devices/pci/host_bridge.h"
+#include "devices/chipset/i440fx.h"
 
 namespace vireo {
 
@@ -39,10 +39,15 @@ PciRoot::PciRoot(Bus& mmio, Bus& pio, PciWindows windows, ResetHook reset, IntxA
     , m_next_mmio64(windows.mmio64_start)
     , m_next_io(windows.io_start)
 {
-    auto bridge = std::make_shared<PciHostBridge>();
+    set_host_bridge(std::make_shared<I440fxHostBridge>());
+}
+
+void PciRoot::set_host_bridge(std::shared_ptr<PciDevice> bridge)
+{
     // A host bridge always decodes (Linux treats class 0x0600 as "memory always on").
     bridge->set_command(pci::k_command_memory | pci::k_command_io);
-    m_slots[0] = std::move(bridge);
+    std::lock_guard guard(m_lock);
+    m_slots[0][0] = std::move(bridge);
 }
 
 Result<void> PciRoot::attach_ports()
@@ -61,16 +66,21 @@ Result<uint64_t> PciRoot::allocate(uint64_t& next, uint64_t end, uint64_t size)
     return address;
 }
 
-Result<uint8_t> PciRoot::add_device(std::shared_ptr<PciDevice> device, std::optional<uint8_t> wanted_slot)
+Result<uint8_t> PciRoot::add_device(std::shared_ptr<PciDevice> device, std::optional<uint8_t> wanted_slot,
+    uint8_t function)
 {
     std::lock_guard guard(m_lock);
     uint8_t slot = 0;
+    if (function >= 8)
+        return make_error("PCI function {} does not exist", function);
     if (wanted_slot) {
-        if (*wanted_slot == 0 || *wanted_slot >= m_slots.size() || m_slots[*wanted_slot])
-            return make_error("PCI slot {} is not free", *wanted_slot);
+        if (*wanted_slot == 0 || *wanted_slot >= m_slots.size() || m_slots[*wanted_slot][function])
+            return make_error("PCI slot {}.{} is not free", *wanted_slot, function);
         slot = *wanted_slot;
     } else {
-        auto free = std::find(m_slots.begin() + 1, m_slots.end(), nullptr);
+        auto free = std::find_if(m_slots.begin() + 1, m_slots.end(), [](const auto& functions) {
+            return std::ranges::all_of(functions, [](const auto& f) { return f == nullptr; });
+        });
         if (free == m_slots.end())
             return make_error("PCI bus 0 is full");
         slot = static_cast<uint8_t>(free - m_slots.begin());
@@ -97,20 +107,20 @@ Result<uint8_t> PciRoot::add_device(std::shared_ptr<PciDevice> device, std::opti
         }
         device->set_bar_address(bar, address);
     }
-    if (m_intx)
+    if (m_intx && device->uses_pci_intx())
         device->set_intx(m_intx(slot));
     device->attach_buses(m_mmio, m_pio);
     device->set_command(pci::k_command_io | pci::k_command_memory | pci::k_command_bus_master);
-    m_slots[slot] = std::move(device);
+    m_slots[slot][function] = std::move(device);
     return slot;
 }
 
 void PciRoot::config_read(uint8_t slot, uint8_t function, uint16_t offset, std::span<uint8_t> data)
 {
     std::shared_ptr<PciDevice> device;
-    if (slot < m_slots.size() && function == 0) {
+    if (slot < m_slots.size() && function < 8) {
         std::lock_guard guard(m_lock);
-        device = m_slots[slot];
+        device = m_slots[slot][function];
     }
     if (!device) {
         std::ranges::fill(data, 0xff); // no function: vendor id 0xffff (§6.2.1)
@@ -122,9 +132,9 @@ void PciRoot::config_read(uint8_t slot, uint8_t function, uint16_t offset, std::
 void PciRoot::config_write(uint8_t slot, uint8_t function, uint16_t offset, std::span<const uint8_t> data)
 {
     std::shared_ptr<PciDevice> device;
-    if (slot < m_slots.size() && function == 0) {
+    if (slot < m_slots.size() && function < 8) {
         std::lock_guard guard(m_lock);
-        device = m_slots[slot];
+        device = m_slots[slot][function];
     }
     if (device)
         device->config_write(offset, data);

@@ -2,7 +2,8 @@
 // PCI bus 0 behind configuration mechanism #1 (PCI Local Bus 3.0 §3.2.2.3.2): the address
 // register at 0xcf8 (dword accesses only) and the data window 0xcfc-0xcff (any width). Byte
 // accesses to 0xcf9 are the PIIX reset control register, forwarded to a hook. Functions live in
-// slots 1..31, function 0; the host bridge is 00:00.0.
+// slots 1..31, functions 0..7 (a multi-function device sets bit 7 of its header type on
+// function 0); the host bridge is 00:00.0.
 //
 // Firmware-less boot: nobody else assigns BARs, so add_device() gives each BAR an address from
 // the machine's windows and enables decoding; Linux keeps what it finds.
@@ -40,12 +41,19 @@ public:
     // Registers the 0xcf8-0xcff port range on the PIO bus.
     [[nodiscard]] Result<void> attach_ports();
 
-    // Puts a function in `slot` (or the first free one), assigns its BARs from the windows,
-    // wires INTx, attaches it to the buses and enables I/O, memory decoding and bus mastering.
-    // Returns the slot.
-    [[nodiscard]] Result<uint8_t> add_device(std::shared_ptr<PciDevice> device, std::optional<uint8_t> slot = {});
+    // Replaces the default host bridge (an i440FX whose PAM registers do nothing) at 00:00.0.
+    void set_host_bridge(std::shared_ptr<PciDevice> bridge);
 
-    [[nodiscard]] std::shared_ptr<PciDevice> device(uint8_t slot) const { return m_slots[slot]; }
+    // Puts a function in `slot` (or the first free slot) at `function`, assigns its BARs from
+    // the windows, wires INTx, attaches it to the buses and enables I/O, memory decoding and
+    // bus mastering. Returns the slot.
+    [[nodiscard]] Result<uint8_t> add_device(std::shared_ptr<PciDevice> device, std::optional<uint8_t> slot = {},
+        uint8_t function = 0);
+
+    [[nodiscard]] std::shared_ptr<PciDevice> device(uint8_t slot, uint8_t function = 0) const
+    {
+        return m_slots[slot][function];
+    }
 
     // Configuration access by slot (tests, and the config-port device).
     void config_read(uint8_t slot, uint8_t function, uint16_t offset, std::span<uint8_t> data);
@@ -64,7 +72,7 @@ private:
     PciWindows m_windows;
     ResetHook m_reset;
     IntxAllocator m_intx;
-    std::array<std::shared_ptr<PciDevice>, 32> m_slots {};
+    std::array<std::array<std::shared_ptr<PciDevice>, 8>, 32> m_slots {};
     std::mutex m_lock; // slots and allocation (set-up)
     std::atomic<uint32_t> m_address { 0 };
     std::atomic<uint8_t> m_reset_control { 0 };

@@ -32,33 +32,6 @@ Result<BootSetup> load_kernel(const GuestMemory& memory, std::string_view path, 
     return make_error("{}: not a Linux kernel image (neither bzImage nor ELF)", path);
 }
 
-Result<std::vector<uint8_t>> read_whole_file(const std::string& path)
-{
-    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (raw < 0)
-        return errno_error("cannot open {}", path);
-    UniqueFd fd(raw);
-    struct stat status {};
-    if (::fstat(fd.get(), &status) < 0)
-        return errno_error("cannot stat {}", path);
-    if (!S_ISREG(status.st_mode))
-        return make_error("{} is not a regular file", path);
-    std::vector<uint8_t> data(static_cast<size_t>(status.st_size));
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno_error("cannot read {}", path);
-        if (n == 0)
-            break;
-        done += static_cast<size_t>(n);
-    }
-    data.resize(done);
-    return data;
-}
-
 Result<BootSetup> load_kernel_files(const GuestMemory& memory, const std::string& kernel_path,
     const std::string& initrd_path, std::string_view cmdline, std::span<const E820Entry> e820, uint64_t acpi_rsdp)
 {

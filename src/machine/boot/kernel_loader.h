@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/read_file.h"
 #include "base/result.h"
 #include "machine/boot/boot_setup.h"
 #include "machine/memory_map.h"
@@ -18,9 +19,6 @@ namespace vireo {
 [[nodiscard]] Result<BootSetup> load_kernel(const GuestMemory& memory, std::string_view path,
     std::span<const uint8_t> kernel, std::span<const uint8_t> initrd, std::string_view cmdline,
     std::span<const E820Entry> e820, uint64_t acpi_rsdp);
-
-// Reads a whole file (kernel or initrd images).
-[[nodiscard]] Result<std::vector<uint8_t>> read_whole_file(const std::string& path);
 
 // Reads the kernel and the initrd (empty path: none) and loads them as load_kernel does.
 [[nodiscard]] Result<BootSetup> load_kernel_files(const GuestMemory& memory, const std::string& kernel_path,

@@ -1,0 +1,25 @@
+#pragma once
+// The device builders a machine type lists (pc_machine_type.cpp). Each turns its part of the
+// configuration into devices on the machine's buses; they run in the order listed.
+#include "machine/assembly/machine_parts.h"
+
+namespace vireo {
+
+// With no -kernel: the firmware image (SeaBIOS or -bios) mapped to end at 4 GiB
+// (firmware_builder.cpp). Runs before the chipset, whose PAM shows the image's end.
+[[nodiscard]] Result<void> build_firmware_rom(MachineParts& parts);
+// i440FX host bridge (with PAM), PIIX3 ISA bridge, PIIX4 power management with the ACPI PM
+// registers and timer, and the reset control register (chipset_builder.cpp).
+[[nodiscard]] Result<void> build_chipset(MachineParts& parts);
+// CMOS RTC, i8042, port 0x92, port 0x80 (legacy_builder.cpp).
+[[nodiscard]] Result<void> build_legacy_devices(MachineParts& parts);
+// COM1-COM4 from -serial / -nographic, and the console on stdin (serial_builder.cpp).
+[[nodiscard]] Result<void> build_serial_ports(MachineParts& parts);
+// Disks on virtio-blk from -drive if=virtio (virtio_builder.cpp).
+[[nodiscard]] Result<void> build_virtio_drives(MachineParts& parts);
+// Every -device, by driver name (device_builder.cpp).
+[[nodiscard]] Result<void> build_devices(MachineParts& parts);
+// QEMU's default NIC (user networking) when no network option was given (virtio_builder.cpp).
+[[nodiscard]] Result<void> build_default_nic(MachineParts& parts);
+
+} // namespace vireo

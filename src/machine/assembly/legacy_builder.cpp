@@ -1,0 +1,51 @@
+// The legacy ISA devices of a PC on the port I/O bus.
+#include "devices/legacy/cmos_rtc.h"
+#include "devices/legacy/debug_port.h"
+#include "devices/legacy/i8042.h"
+#include "devices/legacy/reset_control.h"
+#include "machine/assembly/builders.h"
+#include "machine/pc_layout.h"
+
+namespace vireo {
+
+namespace {
+
+constexpr uint16_t k_rtc_port = 0x70;
+constexpr uint16_t k_i8042_data_port = 0x60;
+constexpr uint16_t k_i8042_command_port = 0x64;
+constexpr uint8_t k_keyboard_irq = 1;
+constexpr uint16_t k_system_control_a_port = 0x92;
+constexpr uint16_t k_post_code_port = 0x80;
+
+} // namespace
+
+Result<void> build_legacy_devices(MachineParts& parts)
+{
+    auto& control = parts.control;
+    CmosConfig cmos;
+    for (const auto& region : parts.memory.regions())
+        (region.start < pc::k_high_ram_start ? cmos.low_ram_bytes : cmos.high_ram_bytes) += region.size;
+    cmos.cpu_count = parts.config.smp.cpus;
+    auto rtc = std::make_shared<CmosRtc>(cmos);
+    TRY(parts.pio.insert(rtc, k_rtc_port, 2));
+    parts.keep(rtc);
+
+    auto i8042 = std::make_shared<I8042>(parts.irq_line(k_keyboard_irq),
+        [&control] { control.request_stop(StopReason::Reset, "i8042 reset command"); });
+    TRY(parts.pio.insert(i8042->data_port(), k_i8042_data_port, 1));
+    TRY(parts.pio.insert(i8042->command_port(), k_i8042_command_port, 1));
+    parts.keep(i8042);
+
+    auto port_a = std::make_shared<SystemControlPortA>(
+        [&control] { control.request_stop(StopReason::Reset, "port 0x92 reset"); });
+    TRY(parts.pio.insert(port_a, k_system_control_a_port, 1));
+    parts.keep(port_a);
+
+    // Linux writes port 0x80 as an I/O delay: answer it without a warning.
+    auto post = std::make_shared<DebugPortSink>();
+    TRY(parts.pio.insert(post, k_post_code_port, 1));
+    parts.keep(post);
+    return {};
+}
+
+} // namespace vireo

@@ -1,0 +1,93 @@
+#include "machine/assembly/virtio_devices.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "block/open_image.h"
+#include "char/chardev.h"
+#include "devices/pci/pci_root.h"
+#include "devices/virtio/blk/virtio_blk.h"
+#include "devices/virtio/console/virtio_console.h"
+#include "devices/virtio/net/virtio_net.h"
+#include "devices/virtio/virtio_pci.h"
+#include "net/netdev.h"
+
+namespace vireo {
+
+std::string device_property(const DeviceConfig& device, const char* key)
+{
+    auto it = device.properties.find(key);
+    return it == device.properties.end() ? std::string() : it->second;
+}
+
+Result<int> device_bootindex(const DeviceConfig& device)
+{
+    auto text = device_property(device, "bootindex");
+    if (text.empty())
+        return -1;
+    int value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < 0)
+        return make_error("-device {}: invalid bootindex '{}'", device.driver, text);
+    return value;
+}
+
+Result<uint8_t> add_virtio(MachineParts& parts, std::shared_ptr<VirtioDevice> device)
+{
+    auto pci = TRY(VirtioPciDevice::create(std::move(device), parts.memory, parts.vm, &parts.vm, &parts.loop));
+    return parts.pci_root->add_device(pci);
+}
+
+Result<void> add_virtio_blk(MachineParts& parts, const DriveConfig& drive, const DeviceConfig* device)
+{
+    auto options = TRY(virtio_blk_options(drive, device, parts.config.smp.cpus));
+    auto disk = TRY(open_disk_image(drive));
+    auto blk = std::make_shared<VirtioBlk>(std::move(disk), options);
+    TRY(blk->attach(parts.loop));
+    uint8_t slot = TRY(add_virtio(parts, blk));
+    int bootindex = device ? TRY(device_bootindex(*device)) : drive.bootindex;
+    parts.boot_devices.push_back(BootDevice { BootDevice::Kind::Disk,
+        fmt::format("/pci@i0cf8/scsi@{:x}/disk@0,0", slot), bootindex });
+    return {};
+}
+
+Result<void> add_virtio_net(MachineParts& parts, const NetdevConfig& netdev, const DeviceConfig* device,
+    uint32_t index)
+{
+    auto backends = TRY(create_net_backends(parts.loop, netdev));
+    auto options = TRY(virtio_net_options(device, index));
+    std::shared_ptr<VirtioNet> net = TRY(VirtioNet::create(std::move(backends), options));
+    TRY(net->attach(parts.loop));
+    uint8_t slot = TRY(add_virtio(parts, net));
+    int bootindex = device ? TRY(device_bootindex(*device)) : -1;
+    parts.boot_devices.push_back(BootDevice { BootDevice::Kind::Network,
+        fmt::format("/pci@i0cf8/ethernet@{:x}/ethernet-phy@0", slot), bootindex });
+    return {};
+}
+
+Result<void> add_virtio_console(MachineParts& parts, const DeviceConfig* port)
+{
+    std::shared_ptr<Chardev> chardev;
+    if (port) {
+        auto id = device_property(*port, "chardev");
+        const auto& chardevs = parts.config.chardevs;
+        auto config = std::ranges::find_if(chardevs, [&](const auto& c) { return c.id == id; });
+        if (config == chardevs.end())
+            return make_error("-device {}: no -chardev with id '{}'", port->driver, id);
+        chardev = TRY(create_chardev(parts.loop, *config));
+    } else {
+        ChardevConfig null_config;
+        null_config.backend = "null";
+        chardev = TRY(create_chardev(parts.loop, null_config));
+    }
+    parts.keep(chardev);
+    auto console = std::make_shared<VirtioConsole>(chardev);
+    chardev->set_input_sink([weak = std::weak_ptr(console)](std::span<const uint8_t> bytes) {
+        if (auto target = weak.lock())
+            target->push_input(bytes);
+    });
+    TRY(add_virtio(parts, console));
+    return {};
+}
+
+} // namespace vireo
