@@ -32,7 +32,7 @@ TEST(BootConfig, BootorderListsIndexedDevicesLowestFirst)
         { of_path_pci_disk(5), 0 },
     };
 
-    auto file = build_bootorder(devices, false).value();
+    auto file = build_bootorder(devices, StrictBoot::Off).value();
 
     EXPECT_EQ(text(file), std::string("/pci@i0cf8/scsi@5/disk@0,0\n/pci@i0cf8/ide@1,1/drive@0/disk@0") + '\0');
 }
@@ -41,8 +41,8 @@ TEST(BootConfig, StrictBootEndsWithHaltAndNoDevicesGiveAnEmptyFile)
 {
     std::vector<BootDevice> devices { { of_path_ide(1, 0), 1 } };
 
-    auto strict = build_bootorder(devices, true).value();
-    auto empty = build_bootorder({}, true).value();
+    auto strict = build_bootorder(devices, StrictBoot::On).value();
+    auto empty = build_bootorder({}, StrictBoot::On).value();
 
     EXPECT_EQ(text(strict), std::string("/pci@i0cf8/ide@1,1/drive@1/disk@0\nHALT") + '\0');
     EXPECT_TRUE(empty.empty());
@@ -52,7 +52,7 @@ TEST(BootConfig, DuplicateBootindexIsAnError)
 {
     std::vector<BootDevice> devices { { of_path_ide(0, 0), 1 }, { of_path_pci_disk(4), 1 } };
 
-    EXPECT_FALSE(build_bootorder(devices, false));
+    EXPECT_FALSE(build_bootorder(devices, StrictBoot::Off));
 }
 
 TEST(BootConfig, CmosBootOrderNibbles)

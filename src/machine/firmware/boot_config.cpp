@@ -51,7 +51,7 @@ std::string of_path_pci_disk(uint8_t slot, uint8_t function) { return pci_path("
 
 std::string of_path_pci_nic(uint8_t slot, uint8_t function) { return pci_path("ethernet", slot, function) + "/ethernet-phy@0"; }
 
-Result<std::vector<uint8_t>> build_bootorder(std::span<const BootDevice> devices, bool strict)
+Result<std::vector<uint8_t>> build_bootorder(std::span<const BootDevice> devices, StrictBoot strict)
 {
     std::vector<const BootDevice*> listed;
     for (const auto& device : devices) {
@@ -73,7 +73,7 @@ Result<std::vector<uint8_t>> build_bootorder(std::span<const BootDevice> devices
             text += '\n';
         text += device->of_path;
     }
-    if (strict && !text.empty())
+    if (strict == StrictBoot::On && !text.empty())
         text += "\nHALT";
     std::vector<uint8_t> out(text.begin(), text.end());
     if (!out.empty())

@@ -35,13 +35,16 @@ struct BootDevice {
     int32_t bootindex = -1; // -device ...,bootindex=N; -1: not in the bootorder file
 };
 
+// -boot strict=on: the firmware boots only the devices in the bootorder file.
+enum class StrictBoot { Off, On };
+
 // The -boot options that reach the firmware through fw_cfg (order= goes through CMOS).
 struct BootOptions {
     std::vector<BootDevice> devices;
     bool menu = false;                     // menu=on
     std::optional<uint16_t> splash_time_ms; // splash-time=
     int32_t reboot_timeout_ms = -1;        // reboot-timeout=; -1: wait forever
-    bool strict = false;                   // strict=on: boot only the listed devices
+    StrictBoot strict = StrictBoot::Off;   // strict=
 };
 
 // QEMU's OpenFirmware paths on the pc machine (PCI host bridge at I/O 0xcf8).
@@ -53,7 +56,7 @@ struct BootOptions {
 [[nodiscard]] std::string of_path_pci_nic(uint8_t slot, uint8_t function = 0);
 
 // The bootorder file: "path\npath\0" (or empty); two devices with one bootindex are an error.
-[[nodiscard]] Result<std::vector<uint8_t>> build_bootorder(std::span<const BootDevice> devices, bool strict);
+[[nodiscard]] Result<std::vector<uint8_t>> build_bootorder(std::span<const BootDevice> devices, StrictBoot strict);
 
 // CMOS bytes for -boot order= (at most 3 of a/b floppy, c disk, d CD-ROM, n network):
 // byte 0x3d holds the first two, byte 0x38 the third in its high nibble and in bit 0
