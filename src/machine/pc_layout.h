@@ -42,7 +42,7 @@ constexpr uint8_t k_reset_value = 0x06;
 // PM1a control block. The DSDT's \_S5 gives SLP_TYP = k_s5_sleep_type.
 constexpr uint16_t k_pm1a_event_port = 0x600;  // 4 bytes
 constexpr uint16_t k_pm1a_control_port = 0x604; // 2 bytes
-constexpr uint16_t k_pm_timer_port = 0x608;    // ACPI PM timer, 4 bytes
+constexpr uint16_t k_pm_timer_port = 0x608;     // 4 bytes, when there is a PM timer (PIIX4: PM base + 8)
 constexpr uint8_t k_sci_irq = 9;
 
 // The PIIX3/PIIX4 functions of slot 1, as on QEMU's pc: ISA bridge, IDE, power management.

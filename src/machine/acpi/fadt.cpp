@@ -20,8 +20,10 @@ constexpr uint8_t k_cmos_century_index = 0x32;
 
 } // namespace
 
-std::vector<uint8_t> build_fadt(uint64_t facs_address, uint64_t dsdt_address)
+std::vector<uint8_t> build_fadt(const AcpiConfig& config, uint64_t facs_address, uint64_t dsdt_address)
 {
+    // A PIIX4-style timer counts 24 bits, so TMR_VAL_EXT (flag bit 8) stays clear.
+    const uint16_t pm_timer_port = config.pm_timer ? pc::k_pm_timer_port : 0;
     TableWriter fadt("FACP", 6);
     fadt.u32(static_cast<uint32_t>(facs_address)); // FIRMWARE_CTRL
     fadt.u32(static_cast<uint32_t>(dsdt_address)); // DSDT
@@ -38,13 +40,13 @@ std::vector<uint8_t> build_fadt(uint64_t facs_address, uint64_t dsdt_address)
     fadt.u32(pc::k_pm1a_control_port);             // PM1a_CNT_BLK
     fadt.u32(0);                                   // PM1b_CNT_BLK
     fadt.u32(0);                                   // PM2_CNT_BLK
-    fadt.u32(0);                                   // PM_TMR_BLK: no PM timer
+    fadt.u32(pm_timer_port);                       // PM_TMR_BLK (0: no PM timer)
     fadt.u32(0);                                   // GPE0_BLK
     fadt.u32(0);                                   // GPE1_BLK
     fadt.u8(4);                                    // PM1_EVT_LEN
     fadt.u8(2);                                    // PM1_CNT_LEN
     fadt.u8(0);                                    // PM2_CNT_LEN
-    fadt.u8(0);                                    // PM_TMR_LEN
+    fadt.u8(config.pm_timer ? 4 : 0);              // PM_TMR_LEN
     fadt.u8(0);                                    // GPE0_BLK_LEN
     fadt.u8(0);                                    // GPE1_BLK_LEN
     fadt.u8(0);                                    // GPE1_BASE
@@ -73,7 +75,10 @@ std::vector<uint8_t> build_fadt(uint64_t facs_address, uint64_t dsdt_address)
     fadt.io_gas(pc::k_pm1a_control_port, 16, 0);   // X_PM1a_CNT_BLK
     fadt.zeros(12);                                // X_PM1b_CNT_BLK
     fadt.zeros(12);                                // X_PM2_CNT_BLK
-    fadt.zeros(12);                                // X_PM_TMR_BLK
+    if (config.pm_timer)
+        fadt.io_gas(pm_timer_port, 32, 0);         // X_PM_TMR_BLK
+    else
+        fadt.zeros(12);
     fadt.zeros(12);                                // X_GPE0_BLK
     fadt.zeros(12);                                // X_GPE1_BLK
     fadt.zeros(12);                                // SLEEP_CONTROL_REG (hardware-reduced only)

@@ -14,6 +14,12 @@ constexpr size_t k_header_size = 36;
 constexpr size_t k_checksum_offset = 9;
 constexpr size_t k_facs_size = 64;
 
+// Offsets of the FADT's pointer fields (ACPI 6.4 §5.2.9, Table 5.9).
+constexpr size_t k_fadt_firmware_ctrl_offset = 36;   // 4 bytes
+constexpr size_t k_fadt_dsdt_offset = 40;            // 4 bytes
+constexpr size_t k_fadt_x_firmware_ctrl_offset = 132; // 8 bytes
+constexpr size_t k_fadt_x_dsdt_offset = 140;          // 8 bytes
+
 // Appends little-endian values to a table under construction.
 class TableWriter {
 public:
@@ -46,7 +52,8 @@ void fix_checksum(std::span<uint8_t> table);
 
 [[nodiscard]] std::vector<uint8_t> build_dsdt(const AcpiConfig& config);
 [[nodiscard]] std::vector<uint8_t> build_madt(const AcpiConfig& config);
-[[nodiscard]] std::vector<uint8_t> build_fadt(uint64_t facs_address, uint64_t dsdt_address);
+// The FADT's pointer fields hold facs_address and dsdt_address (32- and 64-bit forms).
+[[nodiscard]] std::vector<uint8_t> build_fadt(const AcpiConfig& config, uint64_t facs_address, uint64_t dsdt_address);
 [[nodiscard]] std::vector<uint8_t> build_facs();
 
 // OEM fields written into every header.
