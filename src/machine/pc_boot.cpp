@@ -5,32 +5,19 @@
 #include "machine/boot/kernel_loader.h"
 #include "machine/boot/x86_entry_state.h"
 #include "machine/cpuid.h"
+#include "machine/pc_acpi_config.h"
 #include "machine/pc_layout.h"
 #include "machine/pc_machine.h"
 #include "machine/vcpu_setup.h"
 
 namespace vireo {
 
-namespace {
-
-CpuTopology topology_of(const SmpConfig& smp)
-{
-    return CpuTopology { smp.sockets, smp.cores, smp.threads };
-}
-
-} // namespace
-
 Result<void> PcMachine::load_guest()
 {
     if (m_config.kernel.empty())
         return {}; // firmware boot: the firmware loads what it boots (assembly/firmware_builder.cpp)
 
-    AcpiConfig acpi;
-    acpi.topology = topology_of(m_config.smp);
-    acpi.cpu_count = m_config.smp.cpus;
-    acpi.ram_top = m_layout.ram_top;
-    acpi.pci_intx_gsis.assign(pc::k_pci_intx_gsis.begin(), pc::k_pci_intx_gsis.end());
-    auto tables = TRY(build_acpi_tables(acpi));
+    auto tables = TRY(build_acpi_tables(pc_acpi_config(m_config, m_layout)));
     TRY(m_memory.write(tables.address, tables.image));
 
     m_boot = TRY(load_kernel_files(m_memory, m_config.kernel, m_config.initrd, m_config.append, m_layout.e820,

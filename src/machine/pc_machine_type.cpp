@@ -14,6 +14,7 @@ constexpr PartBuilder k_pc_builders[] = {
     build_virtio_drives,
     build_devices,
     build_default_nic,
+    build_fw_cfg,         // last: it lists the boot devices the others created
 };
 
 } // namespace

@@ -123,7 +123,7 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
 {
     EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
     EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
-    for (std::string option : { "vnc", "monitor", "qmp", "boot", "bios", "usb", "soundhw", "vga", "incoming",
+    for (std::string option : { "vnc", "monitor", "qmp", "usb", "soundhw", "vga", "incoming",
                                 "loadvm", "snapshot", "daemonize", "S", "nodefaults", "object", "global" })
         EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
     EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
@@ -401,8 +401,11 @@ TEST(Cli, DriveErrors)
     EXPECT_EQ(error_of({ "-drive", "file=x,cache=fast" }), "-drive file=x,cache=fast: invalid cache mode 'fast'");
     EXPECT_EQ(error_of({ "-drive", "file=x,aio=posix" }), "-drive file=x,aio=posix: invalid aio mode 'posix'");
     EXPECT_EQ(error_of({ "-drive", "file=x,discard=yes" }), "-drive file=x,discard=yes: invalid discard mode 'yes'");
-    EXPECT_EQ(error_of({ "-drive", "file=x,media=cdrom" }),
-              "-drive file=x,media=cdrom: unsupported media 'cdrom' (only disk)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,media=tape" }),
+              "-drive file=x,media=tape: unsupported media 'tape' (disk, cdrom)");
+    EXPECT_EQ(error_of({ "-drive", "file=x,if=virtio,media=cdrom" }),
+              "-drive file=x,if=virtio,media=cdrom: media=cdrom needs if=ide");
+    EXPECT_EQ(error_of({ "-drive", "file=x,bootindex=first" }), "-drive file=x,bootindex=first: invalid bootindex 'first'");
     EXPECT_EQ(error_of({ "-drive", "file=x,index=-1" }), "-drive file=x,index=-1: invalid index '-1'");
     EXPECT_EQ(error_of({ "-drive", "file=x,index=4" }), "-drive file=x,index=4: index 4 out of range for if=ide (0-3)");
     EXPECT_EQ(error_of({ "-drive", "file=x,id=1d" }), "-drive file=x,id=1d: invalid id '1d'");
@@ -652,4 +655,54 @@ TEST(Cli, ErrorDetailsQuotingTheValueAreOneLine)
 {
     EXPECT_EQ(error_of({ "-M", "q\n35" }), "-M q?35: unsupported machine type 'q?35' (only pc)");
     EXPECT_EQ(error_of({ "-net", "nic,netdev=a\tb" }), "-net nic,netdev=a?b: netdev 'a?b' not found");
+}
+
+TEST(Cli, CdromIsTheSecondaryMasterAndReadOnly)
+{
+    auto config = config_of({ "-cdrom", "tools.iso", "-hda", "disk.qcow2" });
+    ASSERT_EQ(config.drives.size(), 2u);
+    EXPECT_EQ(config.drives[0].file, "tools.iso");
+    EXPECT_EQ(config.drives[0].interface, DriveInterface::Ide);
+    EXPECT_EQ(config.drives[0].index, 2);
+    EXPECT_EQ(config.drives[0].media, DriveMedia::Cdrom);
+    EXPECT_TRUE(config.drives[0].read_only);
+    EXPECT_EQ(config.drives[1].media, DriveMedia::Disk);
+    EXPECT_EQ(error_of({ "-cdrom", "a.iso", "-drive", "file=b.iso,index=2,media=cdrom" }),
+              "-drive file=b.iso,index=2,media=cdrom: drive index 2 is already in use");
+}
+
+TEST(Cli, DriveMediaAndBootindex)
+{
+    auto config = config_of({ "-drive", "file=d.img,format=raw,if=virtio,bootindex=1", "-drive",
+        "file=t.iso,if=ide,index=2,media=cdrom" });
+    EXPECT_EQ(config.drives[0].bootindex, 1);
+    EXPECT_EQ(config.drives[1].media, DriveMedia::Cdrom);
+    EXPECT_EQ(config.drives[1].bootindex, -1);
+}
+
+TEST(Cli, BootOptions)
+{
+    auto config = config_of({ "-boot", "order=dc,menu=on,splash-time=2500,reboot-timeout=1000,strict=on" });
+    EXPECT_EQ(config.boot.order, "dc");
+    EXPECT_TRUE(config.boot.menu);
+    EXPECT_EQ(config.boot.splash_time_ms, 2500u);
+    EXPECT_EQ(config.boot.reboot_timeout_ms, 1000);
+    EXPECT_TRUE(config.boot.strict);
+    EXPECT_EQ(config_of({ "-boot", "d" }).boot.order, "d");
+    EXPECT_EQ(config_of({ "-boot", "once=d" }).boot.once, "d");
+    EXPECT_EQ(error_of({ "-boot", "order=x" }), "-boot order=x: invalid boot device 'x' in order= (a-d, n-p)");
+    EXPECT_EQ(error_of({ "-boot", "order=cc" }), "-boot order=cc: boot device 'c' given twice in order=");
+    EXPECT_EQ(error_of({ "-boot", "menu=maybe" }).substr(0, 22), "-boot menu=maybe: inva");
+    EXPECT_EQ(error_of({ "-boot", "splash-time=99999" }),
+              "-boot splash-time=99999: invalid splash-time '99999' (milliseconds, at most 65535)");
+}
+
+TEST(Cli, BiosAndDebugcon)
+{
+    auto config = config_of({ "-bios", "/usr/share/ovmf/OVMF.fd", "-debugcon", "file:debug.log" });
+    EXPECT_EQ(config.bios, "/usr/share/ovmf/OVMF.fd");
+    ASSERT_TRUE(config.debugcon);
+    EXPECT_EQ(config.debugcon->backend, SerialBackend::File);
+    EXPECT_EQ(config.debugcon->path, "debug.log");
+    EXPECT_EQ(error_of({ "-bios", "" }), "-bios : empty file name");
 }

@@ -77,6 +77,8 @@ CmosRtc::CmosRtc(const CmosConfig& config, WallClock clock)
     m_ram[k_above_4g_low + 1] = static_cast<uint8_t>(above_4g >> 8);
     m_ram[k_above_4g_low + 2] = static_cast<uint8_t>(above_4g >> 16);
     m_ram[k_cpu_count_minus_one] = static_cast<uint8_t>(config.cpu_count > 0 ? config.cpu_count - 1 : 0);
+    m_ram[0x3d] = config.boot_order_3d;
+    m_ram[0x38] = config.boot_order_38;
     update_checksum();
 }
 

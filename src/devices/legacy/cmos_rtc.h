@@ -23,6 +23,9 @@ struct CmosConfig {
     uint64_t low_ram_bytes = 0;  // RAM below 4 GiB, counted from address 0
     uint64_t high_ram_bytes = 0; // RAM from 4 GiB up
     uint32_t cpu_count = 1;
+    // Boot device order for the BIOS (bytes 0x3d and 0x38: SeaBIOS reads -boot order= here).
+    uint8_t boot_order_3d = 0;
+    uint8_t boot_order_38 = 0;
 };
 
 // Wall-clock time in UTC; injectable so tests can fix the time.

@@ -19,6 +19,8 @@ namespace vireo {
 [[nodiscard]] Result<void> build_virtio_drives(MachineParts& parts);
 // Every -device, by driver name (device_builder.cpp).
 [[nodiscard]] Result<void> build_devices(MachineParts& parts);
+// With firmware: fw_cfg and everything the firmware reads from it (fw_cfg_builder.cpp). Last.
+[[nodiscard]] Result<void> build_fw_cfg(MachineParts& parts);
 // QEMU's default NIC (user networking) when no network option was given (virtio_builder.cpp).
 [[nodiscard]] Result<void> build_default_nic(MachineParts& parts);
 

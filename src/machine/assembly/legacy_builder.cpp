@@ -4,6 +4,7 @@
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/reset_control.h"
 #include "machine/assembly/builders.h"
+#include "machine/firmware/boot_config.h"
 #include "machine/pc_layout.h"
 
 namespace vireo {
@@ -26,6 +27,11 @@ Result<void> build_legacy_devices(MachineParts& parts)
     for (const auto& region : parts.memory.regions())
         (region.start < pc::k_high_ram_start ? cmos.low_ram_bytes : cmos.high_ram_bytes) += region.size;
     cmos.cpu_count = parts.config.smp.cpus;
+    const auto& boot = parts.config.boot;
+    auto order = !boot.once.empty() ? boot.once : !boot.order.empty() ? boot.order : std::string(boot_config::k_default_boot_order);
+    auto flags = TRY(boot_config::cmos_boot_flags(order));
+    cmos.boot_order_3d = flags.reg_3d;
+    cmos.boot_order_38 = flags.reg_38;
     auto rtc = std::make_shared<CmosRtc>(cmos);
     TRY(parts.pio.insert(rtc, k_rtc_port, 2));
     parts.keep(rtc);
