@@ -159,7 +159,7 @@ TEST_F(PciFixture, BarSizingAndRelocation)
     EXPECT_EQ(cfg_read(3, 0x18), 0xffff'0000u | pci::k_bar_memory_64 | pci::k_bar_prefetchable);
     EXPECT_EQ(cfg_read(3, 0x1c), 0xffff'ffffu);
     cfg_write(3, 0x20, 0xffff'ffff);
-    EXPECT_EQ(cfg_read(3, 0x20), 0xffe1u);
+    EXPECT_EQ(cfg_read(3, 0x20), 0xffff'ffe1u); // all 32 bits sized, as QEMU (SeaBIOS needs it)
     EXPECT_EQ(cfg_read(3, 0x24), 0u); // unused BAR reads 0: not implemented
     // Relocate BAR0 and the 64-bit BAR (above 4 GiB), then enable decoding.
     cfg_write(3, 0x10, 0xd000'0000);

@@ -95,8 +95,9 @@ void PciDevice::add_bar(int bar, BarKind kind, uint64_t size, bool prefetchable)
         : (kind == BarKind::Memory64 ? k_bar_memory_64 : 0) | (prefetchable ? k_bar_prefetchable : 0);
     init_config(reg, type, 4);
     uint32_t low_mask = static_cast<uint32_t>(mask) & (kind == BarKind::Io ? ~3U : ~15U);
-    if (kind == BarKind::Io)
-        low_mask &= 0xffff; // x86 I/O space is 64 KiB
+    // I/O BARs keep all 32 bits writable, as QEMU's do: firmware sizes a BAR by writing all-ones
+    // and reading ~(size - 1) back (SeaBIOS takes a 16-bit answer for a 64 KiB-sized BAR). An
+    // address beyond the 64 KiB x86 I/O space is simply not decoded (update_bars_locked).
     for (int i = 0; i < 4; ++i)
         m_writable[reg + i] = static_cast<uint8_t>(low_mask >> (8 * i));
     if (kind == BarKind::Memory64) {
