@@ -18,7 +18,7 @@ stamp_ok() { [ -s "$1" ] && [ "$1" -nt "$initrd" ] && [ "$1" -nt "$0" ]; }
 work=$(mktemp -d); trap 'umount "$work/mnt" 2>/dev/null; rm -rf "$work"' EXIT
 
 syslinux_cfg() { # label text for extlinux/isolinux
-  printf 'SERIAL 0 115200\nPROMPT 1\nTIMEOUT 10\nSAY vireo-boot: syslinux menu\nDEFAULT guest\nLABEL guest\n  KERNEL %s\n  INITRD %s\n  APPEND %s\n' \
+  printf 'PROMPT 1\nTIMEOUT 10\nSAY vireo-boot: syslinux menu\nDEFAULT guest\nLABEL guest\n  KERNEL %s\n  INITRD %s\n  APPEND %s\n' \
     "$1" "$2" "$append"
 }
 
@@ -33,9 +33,12 @@ if ! stamp_ok "$out/extlinux.raw"; then
   cp "$kernel" "$work/root/boot/vmlinuz"; cp "$initrd" "$work/root/boot/initrd.gz"
   syslinux_cfg /boot/vmlinuz /boot/initrd.gz > "$work/root/boot/extlinux/extlinux.conf"
   echo "vireo boot test file" > "$work/root/hello.txt"
-  mkfs.ext4 -q -F -d "$work/root" -L vireoboot "$part"
+  # syslinux 6.04 reads no ext4 with the 64bit or metadata_csum features (Debian 12's defaults),
+  # nor files that `mkfs.ext4 -d` wrote: the files are copied in through a mount.
+  mkfs.ext4 -q -F -O ^64bit,^metadata_csum -L vireoboot "$part"
   mkdir -p "$work/mnt"
   mount -o loop "$part" "$work/mnt"
+  cp -r "$work/root/." "$work/mnt/"
   extlinux --install "$work/mnt/boot/extlinux" >/dev/null 2>&1
   umount "$work/mnt"
   dd if="$part" of="$img" bs=1M seek=1 conv=notrunc status=none
