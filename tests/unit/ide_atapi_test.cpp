@@ -150,6 +150,16 @@ TEST_F(CdFixture, Read12InPiecesOfTheByteCountLimit)
     EXPECT_EQ(reply.pieces[4], 96);
 }
 
+// Found by fuzz_ide: a byte count limit of 1 became an empty DRQ block, and reading the data
+// register spun for ever.
+TEST_F(CdFixture, ByteCountLimitOfOneDoesNotHang)
+{
+    auto reply = packet({ scsi::k_inquiry, 0, 0, 0, 36 }, 1);
+    expect_good(reply);
+    EXPECT_EQ(reply.data.size(), 36u);
+    ASSERT_EQ(reply.pieces.size(), 1u); // taken as the largest limit
+}
+
 TEST_F(CdFixture, ReadPastTheDiscIsIllegalRequest)
 {
     auto reply = packet(read10(k_sectors - 1, 2));

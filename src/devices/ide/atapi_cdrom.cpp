@@ -161,10 +161,10 @@ void AtapiCdrom::packet_command()
     // ATA8-ACS §7.21: DMA from Features bit 0, the byte count limit from LBA Mid/High; the
     // device asks for the packet with CoD=1, IO=0 and, per IDENTIFY word 0, no interrupt.
     m_dma = m_tf.feature & k_packet_dma;
-    m_byte_limit = uint32_t { m_tf.lba_high } << 8 | m_tf.lba_mid;
-    if (m_byte_limit == 0 || m_byte_limit == 0xffff)
-        m_byte_limit = 0xfffe; // 0 is undefined for PIO; an odd limit would split words
-    m_byte_limit &= ~1U;
+    // An odd limit would split words; 0 (and 1) are undefined for PIO: take the largest.
+    m_byte_limit = (uint32_t { m_tf.lba_high } << 8 | m_tf.lba_mid) & ~1U;
+    if (m_byte_limit == 0)
+        m_byte_limit = 0xfffe;
     m_read_remaining = 0;
     m_stage = Stage::Packet;
     m_buffer.assign(k_packet_size, 0);
@@ -456,12 +456,19 @@ Result<void> AtapiCdrom::change_medium(std::shared_ptr<DiskImage> image, bool fo
         m_settings.media_event = mmc::MediaEvent::EjectRequest;
         return make_error("the guest has locked the tray");
     }
+    // An image another drive already uses (its completion fd is watched elsewhere) is refused
+    // before anything changes.
+    if (image)
+        TRY(m_host.watch_image(image));
     m_settings.locked = false;
     move_tray(true);
-    remove_medium();
-    m_image = std::move(image);
-    if (m_image)
-        m_host.watch_image(m_image);
+    bool same = image == m_image;
+    if (!same) {
+        remove_medium();
+        m_image = std::move(image);
+    } else {
+        abort_for_media_change();
+    }
     move_tray(false);
     return {};
 }

@@ -51,7 +51,7 @@ Result<void> IdeChannel::add_drive(unsigned unit, unsigned position, const IdeDr
         break;
     }
     if (spec.image)
-        watch_image(spec.image);
+        TRY(watch_image(spec.image));
     return {};
 }
 
@@ -74,18 +74,14 @@ Result<void> IdeChannel::attach(EventLoop& loop)
     return {};
 }
 
-void IdeChannel::watch_image(const std::shared_ptr<DiskImage>& image)
+Result<void> IdeChannel::watch_image(const std::shared_ptr<DiskImage>& image)
 {
     if (std::ranges::find(m_watched, image) != m_watched.end())
-        return;
-    if (m_loop) {
-        auto result = m_loop->add(image->completion_fd(), EPOLLIN, [image](uint32_t) { image->process_completions(); });
-        if (!result) {
-            log_error("IDE: cannot watch a disk image: {}", result.error().describe());
-            return;
-        }
-    }
+        return {};
+    if (m_loop)
+        TRY(m_loop->add(image->completion_fd(), EPOLLIN, [image](uint32_t) { image->process_completions(); }));
     m_watched.push_back(image);
+    return {};
 }
 
 void IdeChannel::unwatch_image(const std::shared_ptr<DiskImage>& image)

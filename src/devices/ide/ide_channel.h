@@ -81,7 +81,7 @@ public:
 
     // IdeDriveHost (called by the drives with the lock held).
     void submit(DiskImage& image, DiskRequest request, std::function<void(int)> done) override;
-    void watch_image(const std::shared_ptr<DiskImage>& image) override;
+    [[nodiscard]] Result<void> watch_image(const std::shared_ptr<DiskImage>& image) override;
     void unwatch_image(const std::shared_ptr<DiskImage>& image) override;
     void interrupt_raised(IdeDrive& drive) override;
 

@@ -95,8 +95,12 @@ void IdeDrive::write_control(uint8_t value)
 void IdeDrive::read_data(std::span<uint8_t> out)
 {
     size_t done = 0;
-    while (done < out.size() && m_phase == Phase::PioIn) {
-        size_t n = std::min(out.size() - done, m_block_end - m_position);
+    // A command set never presents an empty block; should one appear, stop rather than spin.
+    int empty_blocks = 0;
+    while (done < out.size() && m_phase == Phase::PioIn && empty_blocks < 2) {
+        if (m_block_end <= m_position)
+            ++empty_blocks;
+        size_t n = std::min(out.size() - done, m_block_end - std::min(m_position, m_block_end));
         std::memcpy(out.data() + done, m_buffer.data() + m_position, n);
         done += n;
         m_position += n;
@@ -112,8 +116,12 @@ void IdeDrive::read_data(std::span<uint8_t> out)
 void IdeDrive::write_data(std::span<const uint8_t> in)
 {
     size_t done = 0;
-    while (done < in.size() && m_phase == Phase::PioOut) {
-        size_t n = std::min(in.size() - done, m_block_end - m_position);
+    // A command set never presents an empty block; should one appear, stop rather than spin.
+    int empty_blocks = 0;
+    while (done < in.size() && m_phase == Phase::PioOut && empty_blocks < 2) {
+        if (m_block_end <= m_position)
+            ++empty_blocks;
+        size_t n = std::min(in.size() - done, m_block_end - std::min(m_position, m_block_end));
         std::memcpy(m_buffer.data() + m_position, in.data() + done, n);
         done += n;
         m_position += n;
@@ -191,6 +199,8 @@ void IdeDrive::set_busy()
 
 void IdeDrive::start_pio_in(size_t begin, size_t end)
 {
+    end = std::min(end, m_buffer.size());
+    begin = std::min(begin, end);
     m_phase = Phase::PioIn;
     m_position = begin;
     m_block_end = end;
@@ -200,6 +210,8 @@ void IdeDrive::start_pio_in(size_t begin, size_t end)
 
 void IdeDrive::start_pio_out(size_t begin, size_t end, bool interrupt)
 {
+    end = std::min(end, m_buffer.size());
+    begin = std::min(begin, end);
     m_phase = Phase::PioOut;
     m_position = begin;
     m_block_end = end;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "block/disk_image.h"
 #include "devices/ide/ata_spec.h"
 #include "devices/ide/ide_drive_spec.h"
@@ -30,7 +31,7 @@ public:
     // (never inside submit), and not at all if the channel is gone by then.
     virtual void submit(DiskImage& image, DiskRequest request, std::function<void(int)> done) = 0;
     // Starts or stops watching an image's completion fd (media changes; loop thread only).
-    virtual void watch_image(const std::shared_ptr<DiskImage>& image) = 0;
+    [[nodiscard]] virtual Result<void> watch_image(const std::shared_ptr<DiskImage>& image) = 0;
     virtual void unwatch_image(const std::shared_ptr<DiskImage>& image) = 0;
     // The drive raised its interrupt request (the bus master latches its Interrupt bit).
     virtual void interrupt_raised(IdeDrive& drive) = 0;

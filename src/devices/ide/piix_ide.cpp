@@ -7,7 +7,7 @@ class PiixIde::Ports final : public BusDevice {
 public:
     enum class Block { Command, Control };
 
-    Ports(std::shared_ptr<PiixIde> ide, unsigned channel, Block block)
+    Ports(std::weak_ptr<PiixIde> ide, unsigned channel, Block block)
         : m_ide(std::move(ide))
         , m_channel(channel)
         , m_block(block)
@@ -16,11 +16,12 @@ public:
 
     void read(uint64_t offset, std::span<uint8_t> data) override
     {
-        if (!m_ide->decodes(m_channel)) {
+        auto ide = m_ide.lock();
+        if (!ide || !ide->decodes(m_channel)) {
             std::ranges::fill(data, 0xff);
             return;
         }
-        auto& channel = m_ide->channel(m_channel);
+        auto& channel = ide->channel(m_channel);
         if (m_block == Block::Command)
             channel.read_command_block(offset, data);
         else
@@ -29,9 +30,10 @@ public:
 
     void write(uint64_t offset, std::span<const uint8_t> data) override
     {
-        if (!m_ide->decodes(m_channel))
+        auto ide = m_ide.lock();
+        if (!ide || !ide->decodes(m_channel))
             return;
-        auto& channel = m_ide->channel(m_channel);
+        auto& channel = ide->channel(m_channel);
         if (m_block == Block::Command)
             channel.write_command_block(offset, data);
         else
@@ -54,7 +56,7 @@ public:
     }
 
 private:
-    std::shared_ptr<PiixIde> m_ide;
+    std::weak_ptr<PiixIde> m_ide; // the bus may outlive the function
     unsigned m_channel;
     Block m_block;
 };
@@ -87,15 +89,48 @@ Result<std::shared_ptr<PiixIde>> PiixIde::create(const GuestMemory& memory, Even
     return ide;
 }
 
+PiixIde::~PiixIde()
+{
+    detach_compat_ports();
+}
+
 Result<void> PiixIde::attach_compat_ports(Bus& pio)
 {
-    auto self = shared_from_this();
+    if (m_compat_bus)
+        return make_error("IDE: compatibility ports attached twice");
+    std::weak_ptr<PiixIde> self = weak_from_this();
     using Block = Ports::Block;
-    TRY(pio.insert(std::make_shared<Ports>(self, 0, Block::Command), k_primary_command, ata::k_command_block_size));
-    TRY(pio.insert(std::make_shared<Ports>(self, 0, Block::Control), k_primary_control, ata::k_control_block_size));
-    TRY(pio.insert(std::make_shared<Ports>(self, 1, Block::Command), k_secondary_command, ata::k_command_block_size));
-    TRY(pio.insert(std::make_shared<Ports>(self, 1, Block::Control), k_secondary_control, ata::k_control_block_size));
+    const struct {
+        uint16_t port;
+        uint64_t length;
+        unsigned channel;
+        Block block;
+    } ranges[] = {
+        { k_primary_command, ata::k_command_block_size, 0, Block::Command },
+        { k_primary_control, ata::k_control_block_size, 0, Block::Control },
+        { k_secondary_command, ata::k_command_block_size, 1, Block::Command },
+        { k_secondary_control, ata::k_control_block_size, 1, Block::Control },
+    };
+    m_compat_bus = &pio;
+    for (const auto& range : ranges) {
+        if (auto result = pio.insert(std::make_shared<Ports>(self, range.channel, range.block), range.port, range.length);
+            !result) {
+            detach_compat_ports();
+            return result;
+        }
+        m_compat_ports.push_back(range.port);
+    }
     return {};
+}
+
+void PiixIde::detach_compat_ports()
+{
+    if (m_compat_bus) {
+        for (uint16_t port : m_compat_ports)
+            m_compat_bus->remove(port);
+    }
+    m_compat_ports.clear();
+    m_compat_bus = nullptr;
 }
 
 bool PiixIde::decodes(unsigned channel) const

@@ -20,6 +20,7 @@
 // Host media control (QMP eject / blockdev-change-medium) runs on the event-loop thread.
 #include <array>
 #include <memory>
+#include <vector>
 
 #include "base/event_loop.h"
 #include "base/result.h"
@@ -57,7 +58,10 @@ public:
         std::shared_ptr<InterruptLine> irq14, std::shared_ptr<InterruptLine> irq15,
         const std::array<IdeDriveSpec, k_ide_positions>& drives);
 
-    // Registers the four compatibility-mode port ranges on the PIO bus.
+    ~PiixIde() override;
+
+    // Registers the four compatibility-mode port ranges on the PIO bus (removed again when
+    // the function is destroyed, as its BAR is).
     [[nodiscard]] Result<void> attach_compat_ports(Bus& pio);
 
     [[nodiscard]] IdeChannel& channel(unsigned index) { return *m_channels[index & 1]; }
@@ -81,8 +85,11 @@ protected:
 private:
     PiixIde();
     class Ports;
+    void detach_compat_ports();
 
     std::array<std::unique_ptr<IdeChannel>, 2> m_channels;
+    Bus* m_compat_bus = nullptr;
+    std::vector<uint16_t> m_compat_ports;
 };
 
 } // namespace vireo
