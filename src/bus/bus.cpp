@@ -69,4 +69,31 @@ bool Bus::write(uint64_t address, std::span<const uint8_t> data) const
     return true;
 }
 
+bool Bus::read_string(uint64_t address, size_t width, std::span<uint8_t> data) const
+{
+    uint64_t offset = 0;
+    auto device = width ? find(address, width, offset) : nullptr;
+    if (!device) {
+        std::ranges::fill(data, 0xff);
+        VIREO_GUEST_DEBUG("{} string read of {}x{} bytes at {:#x}: no device", m_name, width ? data.size() / width : 0,
+            width, address);
+        return false;
+    }
+    device->read_string(offset, width, data);
+    return true;
+}
+
+bool Bus::write_string(uint64_t address, size_t width, std::span<const uint8_t> data) const
+{
+    uint64_t offset = 0;
+    auto device = width ? find(address, width, offset) : nullptr;
+    if (!device) {
+        VIREO_GUEST_DEBUG("{} string write of {}x{} bytes at {:#x}: no device", m_name, width ? data.size() / width : 0,
+            width, address);
+        return false;
+    }
+    device->write_string(offset, width, data);
+    return true;
+}
+
 } // namespace vireo

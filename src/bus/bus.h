@@ -31,6 +31,10 @@ public:
     // Dispatches an access; returns false when no device claims the whole access.
     bool read(uint64_t address, std::span<uint8_t> data) const;
     bool write(uint64_t address, std::span<const uint8_t> data) const;
+    // A string I/O batch: data.size() / width accesses of `width` bytes at address, handed to
+    // the device at once (BusDevice::read_string). No device: reads all-ones.
+    bool read_string(uint64_t address, size_t width, std::span<uint8_t> data) const;
+    bool write_string(uint64_t address, size_t width, std::span<const uint8_t> data) const;
 
 private:
     struct Range {

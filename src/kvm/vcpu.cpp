@@ -74,6 +74,16 @@ std::span<uint8_t> Vcpu::io_data(uint32_t index) const
     return std::span<uint8_t>(m_run.data() + offset, run->io.size);
 }
 
+std::span<uint8_t> Vcpu::io_string_data() const
+{
+    kvm_run* run = run_area();
+    uint64_t offset = run->io.data_offset;
+    uint64_t length = uint64_t(run->io.count) * run->io.size;
+    if (offset > m_run.size() || length > m_run.size() - offset)
+        return {};
+    return std::span<uint8_t>(m_run.data() + offset, length);
+}
+
 Result<void> Vcpu::set_cpuid(std::span<const kvm_cpuid_entry2> entries)
 {
     kvm_abi::EntryList<kvm_cpuid_entry2> list(entries);

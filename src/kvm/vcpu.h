@@ -45,6 +45,8 @@ public:
     // For string I/O: the number of repeated accesses in the last I/O exit.
     [[nodiscard]] uint32_t io_count() const;
     [[nodiscard]] std::span<uint8_t> io_data(uint32_t index) const;
+    // All io_count() elements of the last I/O exit, back to back (a string I/O batch).
+    [[nodiscard]] std::span<uint8_t> io_string_data() const;
 
     // Asks a running KVM_RUN to return (used with a signal to kick the thread).
     void set_immediate_exit(bool value) { run_area()->immediate_exit = value ? 1 : 0; }

@@ -70,16 +70,19 @@ void VcpuThread::report_state()
 
 void VcpuThread::handle_io_in(const exit::IoIn& io)
 {
-    uint32_t count = m_vcpu.io_count();
-    for (uint32_t i = 0; i < count; ++i)
-        m_pio.read(io.port, m_vcpu.io_data(i));
+    // A string instruction's elements go to the device as one batch (BusDevice::read_string).
+    if (m_vcpu.io_count() > 1)
+        m_pio.read_string(io.port, io.data.size(), m_vcpu.io_string_data());
+    else
+        m_pio.read(io.port, io.data);
 }
 
 void VcpuThread::handle_io_out(const exit::IoOut& io)
 {
-    uint32_t count = m_vcpu.io_count();
-    for (uint32_t i = 0; i < count; ++i)
-        m_pio.write(io.port, m_vcpu.io_data(i));
+    if (m_vcpu.io_count() > 1)
+        m_pio.write_string(io.port, io.data.size(), m_vcpu.io_string_data());
+    else
+        m_pio.write(io.port, io.data);
 }
 
 std::string VcpuThread::describe_triple_fault() const

@@ -80,3 +80,21 @@ TEST(Bus, RemovedRangeNoLongerAnswers)
     EXPECT_FALSE(bus.read(0xc000, data));
     EXPECT_TRUE(bus.insert(device, 0xc000, 0x40));
 }
+
+TEST(Bus, StringIoDefaultsToOneAccessPerElement)
+{
+    Bus bus("test");
+    auto device = std::make_shared<RecordingDevice>();
+    ASSERT_TRUE(bus.insert(device, 0x3f8, 8));
+    std::array<uint8_t, 6> data {};
+    EXPECT_TRUE(bus.read_string(0x3f9, 2, data));
+    EXPECT_EQ(device->reads, (std::vector<uint64_t> { 1, 1, 1 }));
+    EXPECT_EQ(data, (std::array<uint8_t, 6> { 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a }));
+    std::array<uint8_t, 4> out { 1, 2, 3, 4 };
+    EXPECT_TRUE(bus.write_string(0x3f8, 1, out));
+    ASSERT_EQ(device->writes.size(), 4u);
+    EXPECT_EQ(device->writes[3].second, std::vector<uint8_t> { 4 });
+    // The element must fit the range; nothing there reads all-ones.
+    EXPECT_FALSE(bus.read_string(0x3ff, 2, data));
+    EXPECT_EQ(data[0], 0xff);
+}
