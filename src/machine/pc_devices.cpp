@@ -62,6 +62,7 @@ Result<void> PcMachine::create_legacy_devices()
     auto pm = std::make_shared<AcpiPm>(irq_line(pc::k_sci_irq), [this] { request_stop(StopReason::PowerOff); });
     TRY(m_pio.insert(pm->event_block(), pc::k_pm1a_event_port, 4));
     TRY(m_pio.insert(pm->control_block(), pc::k_pm1a_control_port, 2));
+    m_acpi_pm = pm.get(); // system_powerdown presses its button
     keep(pm);
 
     auto port_a = std::make_shared<SystemControlPortA>(port_a_reset);

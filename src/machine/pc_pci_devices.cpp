@@ -28,7 +28,7 @@ std::string property(const DeviceConfig& device, const char* key)
 
 Result<void> PcMachine::add_virtio(std::shared_ptr<VirtioDevice> device)
 {
-    auto pci = TRY(VirtioPciDevice::create(std::move(device), m_memory, *m_vm, m_vm.get(), m_loop.get()));
+    auto pci = TRY(VirtioPciDevice::create(std::move(device), m_memory, *m_vm, m_vm.get(), m_loop));
     TRY(m_pci_root->add_device(pci));
     return {};
 }
