@@ -58,10 +58,11 @@ build_initramfs() {
 }
 
 mkdir -p "$cache/guest" "$cache/testhost"
-if [ ! -s "$cache/guest/initrd.gz" ] || [ "$repo/scripts/guest-init.sh" -nt "$cache/guest/initrd.gz" ]; then
+if [ ! -s "$cache/guest/initrd.gz" ] || [ "$repo/scripts/guest-init.sh" -nt "$cache/guest/initrd.gz" ] \
+   || [ "$repo/scripts/fetch-guest.sh" -nt "$cache/guest/initrd.gz" ]; then
   cp "$cache/pkgs/$cloud_pkg"/boot/vmlinuz-* "$cache/guest/vmlinuz"
   build_initramfs "$cache/guest/initrd.gz" "$cache/pkgs/$cloud_pkg" "$repo/scripts/guest-init.sh" \
-    virtio_pci virtio_blk virtio_net virtio_rng virtio_console ext4 af_packet ata_piix sd_mod sr_mod isofs
+    virtio_pci virtio_blk virtio_net virtio_rng virtio_console ext4 af_packet button evdev ata_piix sd_mod sr_mod isofs
 fi
 if [ ! -s "$cache/testhost/initrd.gz" ] || [ "$repo/scripts/testhost-init.sh" -nt "$cache/testhost/initrd.gz" ]; then
   cp "$cache/pkgs/$generic_pkg"/boot/vmlinuz-* "$cache/testhost/vmlinuz"

@@ -32,6 +32,16 @@ Result<void> EventLoop::add(int fd, uint32_t events, Handler handler)
     return {};
 }
 
+Result<void> EventLoop::modify(int fd, uint32_t events)
+{
+    epoll_event event {};
+    event.events = events;
+    event.data.fd = fd;
+    if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, fd, &event) < 0)
+        return errno_error("epoll_ctl modify fd {}", fd);
+    return {};
+}
+
 void EventLoop::remove(int fd)
 {
     ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
@@ -74,7 +84,8 @@ void EventLoop::run()
 {
     BatchScheduling batch;
     std::array<epoll_event, 32> events;
-    while (!m_stop) {
+    // The stop request is taken (cleared) as the loop ends: one stop() ends one run().
+    while (!m_stop.exchange(false)) {
         int n = ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()), -1);
         if (n < 0) {
             if (errno == EINTR)

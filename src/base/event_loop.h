@@ -24,12 +24,15 @@ public:
 
     // Watches fd for events (EPOLLIN...); the handler runs on the loop thread. One handler per fd.
     [[nodiscard]] Result<void> add(int fd, uint32_t events, Handler handler);
+    // Changes the events watched on an fd already added (e.g. EPOLLOUT while output is pending).
+    [[nodiscard]] Result<void> modify(int fd, uint32_t events);
     void remove(int fd);
 
-    // Runs until stop() is called (from any thread).
+    // Runs until stop() is called (from any thread), then returns; each stop() ends one run(),
+    // so a stop() that comes before run() makes it return at once, and the owner can run the
+    // loop again (the machine's life goes on across guest resets with the same loop).
     void run();
     void stop();
-    [[nodiscard]] bool stopped() const { return m_stop; }
 
 private:
     EventLoop(UniqueFd epoll, EventFd wake)

@@ -1,18 +1,14 @@
 #include "char/chardev.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
-#include <cstdlib>
-#include <cstring>
 
 #include "base/unique_fd.h"
 #include "char/fd_output.h"
+#include "char/socket_listener.h"
 
 namespace vireo {
 
@@ -108,46 +104,8 @@ private:
 
 Result<std::shared_ptr<Chardev>> create_socket_chardev(EventLoop& loop, const ChardevConfig& config)
 {
-    auto option = [&](const char* key) -> std::string {
-        auto it = config.options.find(key);
-        return it == config.options.end() ? std::string() : it->second;
-    };
-    if (option("server") != "on")
-        return make_error("-chardev socket,id={}: only server=on is supported", config.id);
-    UniqueFd listener;
-    std::string unlink_path;
-    if (auto path = option("path"); !path.empty()) {
-        sockaddr_un address {};
-        address.sun_family = AF_UNIX;
-        if (path.size() >= sizeof(address.sun_path))
-            return make_error("-chardev socket: path {} is too long", path);
-        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-        listener = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-        ::unlink(path.c_str());
-        if (!listener || ::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
-            return errno_error("-chardev socket: cannot listen on {}", path);
-        unlink_path = path;
-    } else {
-        std::string host = option("host").empty() ? "127.0.0.1" : option("host");
-        sockaddr_in address {};
-        address.sin_family = AF_INET;
-        char* end = nullptr;
-        std::string port = option("port");
-        unsigned long number = std::strtoul(port.c_str(), &end, 10);
-        if (port.empty() || *end != '\0' || number == 0 || number > 65535)
-            return make_error("-chardev socket: bad port {}", port);
-        address.sin_port = htons(static_cast<uint16_t>(number));
-        if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1)
-            return make_error("-chardev socket: bad host address {}", host);
-        listener = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-        int one = 1;
-        ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (!listener || ::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
-            return errno_error("-chardev socket: cannot listen on {}:{}", host, option("port"));
-    }
-    if (::listen(listener.get(), 1) < 0)
-        return errno_error("-chardev socket: listen");
-    auto chardev = std::make_shared<SocketChardev>(loop, std::move(listener), std::move(unlink_path));
+    auto listener = TRY(open_socket_listener(config));
+    auto chardev = std::make_shared<SocketChardev>(loop, std::move(listener.fd), std::move(listener.unlink_path));
     TRY(chardev->start());
     return chardev;
 }

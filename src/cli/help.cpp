@@ -21,6 +21,7 @@ Standard options:
 -smp [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M]
                          number of vCPUs and their topology (at most 255)
 -name [guest=]NAME       name of the guest
+-uuid UUID               the guest's UUID (query-uuid)
 
 Block devices:
 -drive file=FILE[,format=raw|qcow2][,if=virtio|ide|none][,id=ID][,index=I]
@@ -48,6 +49,16 @@ Network:
 Character devices:
 -chardev stdio|file|socket|null|pty,id=ID[,...]
                          add a character device back end
+
+Monitor (QMP, the protocol of QEMU 7.2):
+-qmp unix:PATH,server=on,wait=off
+-qmp tcp:HOST:PORT,server=on,wait=off
+                         a QMP monitor on a listening socket (wait=on: wait for a first client)
+-chardev socket,id=ID,path=PATH|host=H,port=P|fd=N,server=on,wait=off
+-mon chardev=ID,mode=control[,pretty=on]
+                         a QMP monitor on a socket chardev (fd=N: a listening socket passed down)
+-S                       do not start the vCPUs until the monitor's cont
+-no-shutdown             a guest power-off stops the VM instead of ending vireo
 
 Display and serial:
 -nographic               no display; the serial port goes to stdio

@@ -1,6 +1,7 @@
 #include "cli/options.h"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <optional>
 #include <string_view>
@@ -161,16 +162,29 @@ private:
     Result<void> on_net(const Arg&);
     Result<void> on_nic(const Arg&);
     Result<void> on_chardev(const Arg&);
+    Result<void> on_qmp(const Arg&);
+    Result<void> on_mon(const Arg&);
+    Result<void> on_start_paused(const Arg&);
+    Result<void> on_no_shutdown(const Arg&);
+    Result<void> on_uuid(const Arg&);
 
     Result<void> add_drive(const Arg&, DriveConfig drive);
     Result<SerialConfig> parse_character_backend(const Arg&);
     Result<NetdevConfig> build_netdev(const Arg&, const KeyValues&, Keys extra_keys);
     bool netdev_id_taken(std::string_view id) const;
     Result<void> finish_network();
+    Result<void> finish_monitors();
     void name_drives();
 
     CommandLine m_result;
     std::vector<PendingNet> m_pending_net;
+    struct PendingMonitor {
+        std::string arg_text; // "-mon ..." for error messages
+        std::string chardev;
+        MonitorConfig monitor;
+    };
+    std::vector<PendingMonitor> m_pending_monitors; // -mon: their chardev may come later
+    unsigned m_qmp_count = 0;
     bool m_stop = false;
 };
 
@@ -209,6 +223,11 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "net", true, &Parser::on_net },
         { "nic", true, &Parser::on_nic },
         { "chardev", true, &Parser::on_chardev },
+        { "qmp", true, &Parser::on_qmp },
+        { "mon", true, &Parser::on_mon },
+        { "S", false, &Parser::on_start_paused },
+        { "no-shutdown", false, &Parser::on_no_shutdown },
+        { "uuid", true, &Parser::on_uuid },
     };
     for (const auto& spec : options) {
         if (spec.name == name)
@@ -242,6 +261,7 @@ Result<CommandLine> Parser::run(std::span<const std::string> args)
     if (m_result.action != CommandLine::Action::Run)
         return std::move(m_result);
     TRY(finish_network());
+    TRY(finish_monitors());
     name_drives();
     return std::move(m_result);
 }
@@ -1004,9 +1024,9 @@ Result<void> Parser::on_chardev(const Arg& arg)
     static constexpr std::array<std::string_view, 5> common { "backend", "id", "logfile", "logappend", "mux" };
     static constexpr std::array<std::string_view, 1> stdio_keys { "signal" };
     static constexpr std::array<std::string_view, 2> file_keys { "path", "append" };
-    static constexpr std::array<std::string_view, 11> socket_keys { "path", "host", "port", "server", "wait",
-                                                                    "telnet", "delay", "reconnect", "ipv4",
-                                                                    "ipv6", "to" };
+    static constexpr std::array<std::string_view, 12> socket_keys { "path", "host", "port", "fd", "server",
+                                                                    "wait", "telnet", "delay", "reconnect",
+                                                                    "ipv4", "ipv6", "to" };
     auto kv = TRY(parse_keyvals(arg, "backend", std::nullopt));
     auto backend = kv.get("backend");
     if (!backend || backend->empty())
@@ -1050,9 +1070,142 @@ Result<void> Parser::on_chardev(const Arg& arg)
     }
     if (*backend == "file" && kv.get("path").value_or("").empty())
         return arg.error("path= is required");
-    if (*backend == "socket" && !chardev.options.contains("path") && !chardev.options.contains("port"))
-        return arg.error("path= or port= is required");
+    if (*backend == "socket") {
+        int ways = chardev.options.contains("path") + chardev.options.contains("port") + chardev.options.contains("fd");
+        if (ways == 0)
+            return arg.error("path=, port= or fd= is required");
+        if (ways > 1)
+            return arg.error("path=, port= and fd= exclude each other");
+        if (auto fd = kv.get("fd"); fd && !parse_uint(*fd, INT32_MAX))
+            return arg.error("invalid fd '{}'", *fd);
+    }
     m_result.config.chardevs.push_back(std::move(chardev));
+    return {};
+}
+
+// -qmp unix:PATH[,server=on][,wait=off] or tcp:[HOST]:PORT[,...]: QEMU's old chardev syntax,
+// made into a socket ChardevConfig of its own.
+Result<void> Parser::on_qmp(const Arg& arg)
+{
+    ChardevConfig chardev;
+    chardev.backend = "socket";
+    chardev.id = fmt::format("compat_monitor{}", m_qmp_count++);
+    // The options after the address, with errors naming the whole -qmp value.
+    auto parse_options = [&](std::string_view text, std::string_view implied, Keys keys) -> Result<KeyValues> {
+        auto parsed = KeyValues::parse(text, implied);
+        if (!parsed)
+            return arg.error("{}", parsed.error().message);
+        if (auto unknown = parsed->first_unknown_key(keys))
+            return arg.error("unknown parameter '{}'", *unknown);
+        return parsed;
+    };
+    if (arg.value.starts_with("unix:")) {
+        static constexpr std::array<std::string_view, 3> keys { "path", "server", "wait" };
+        auto kv = TRY(parse_options(arg.value.substr(5), "path", keys));
+        auto path = kv.get("path");
+        if (!path || path->empty())
+            return arg.error("missing socket path");
+        chardev.options["path"] = *path;
+        TRY(copy_bool(arg, kv, "server", chardev.options));
+        TRY(copy_bool(arg, kv, "wait", chardev.options));
+    } else if (arg.value.starts_with("tcp:")) {
+        std::string_view address = arg.value.substr(4);
+        size_t comma = address.find(',');
+        std::string_view host_port = address.substr(0, comma);
+        size_t colon = host_port.rfind(':');
+        if (colon == std::string_view::npos)
+            return arg.error("expected tcp:HOST:PORT");
+        auto port = host_port.substr(colon + 1);
+        if (!parse_uint(port, 65535) || port == "0")
+            return arg.error("invalid port '{}'", port);
+        chardev.options["host"] = std::string(host_port.substr(0, colon));
+        chardev.options["port"] = std::string(port);
+        static constexpr std::array<std::string_view, 3> keys { "server", "wait", "nodelay" };
+        auto options = comma == std::string_view::npos ? std::string_view() : address.substr(comma + 1);
+        auto kv = TRY(parse_options(options, {}, keys));
+        TRY(copy_bool(arg, kv, "server", chardev.options));
+        TRY(copy_bool(arg, kv, "wait", chardev.options));
+        TRY(get_bool(arg, kv, "nodelay"));
+    } else {
+        return arg.error("unsupported QMP socket (unix:PATH,server=on,wait=off or tcp:HOST:PORT,server=on,wait=off)");
+    }
+    if (chardev.options["server"] != "on")
+        return arg.error("only a listening socket (server=on) is supported");
+    m_result.config.monitors.push_back(MonitorConfig { std::move(chardev), MonitorMode::Control, false });
+    return {};
+}
+
+// -mon chardev=ID[,mode=control|readline][,pretty=on|off]
+Result<void> Parser::on_mon(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 4> keys { "chardev", "mode", "pretty", "id" };
+    auto kv = TRY(parse_keyvals(arg, {}, keys));
+    auto chardev = kv.get("chardev");
+    if (!chardev || chardev->empty())
+        return arg.error("chardev= is required");
+    PendingMonitor pending { fmt::format("-mon {}", printable(arg.value)), std::string(*chardev), {} };
+    // QEMU's default mode is readline, the human monitor.
+    auto mode = kv.get("mode").value_or("readline");
+    if (mode == "readline")
+        return arg.error("the human monitor (mode=readline) is not supported; use mode=control");
+    if (mode != "control")
+        return arg.error("invalid mode '{}' (control, readline)", mode);
+    if (auto pretty = TRY(get_bool(arg, kv, "pretty")))
+        pending.monitor.pretty = *pretty;
+    m_pending_monitors.push_back(std::move(pending));
+    return {};
+}
+
+// A -mon's chardev is the monitor's own: the machine does not make it.
+Result<void> Parser::finish_monitors()
+{
+    auto& config = m_result.config;
+    for (auto& pending : m_pending_monitors) {
+        auto found = std::find_if(config.chardevs.begin(), config.chardevs.end(),
+            [&](const ChardevConfig& chardev) { return chardev.id == pending.chardev; });
+        if (found == config.chardevs.end())
+            return make_error("{}: chardev '{}' not found", pending.arg_text, printable(pending.chardev));
+        if (found->backend != "socket" || found->options["server"] != "on")
+            return make_error("{}: only a listening socket chardev (socket,...,server=on) can be a monitor",
+                              pending.arg_text);
+        bool taken = std::any_of(config.monitors.begin(), config.monitors.end(),
+            [&](const MonitorConfig& monitor) { return monitor.chardev.id == pending.chardev; });
+        if (taken)
+            return make_error("{}: chardev '{}' already has a monitor", pending.arg_text, printable(pending.chardev));
+        pending.monitor.chardev = *found;
+        config.monitors.push_back(std::move(pending.monitor));
+    }
+    return {};
+}
+
+Result<void> Parser::on_start_paused(const Arg&)
+{
+    m_result.config.start_paused = true;
+    return {};
+}
+
+Result<void> Parser::on_no_shutdown(const Arg&)
+{
+    m_result.config.no_shutdown = true;
+    return {};
+}
+
+// -uuid 8-4-4-4-12 hexadecimal digits; kept in lower case, as QEMU prints it.
+Result<void> Parser::on_uuid(const Arg& arg)
+{
+    constexpr std::array<size_t, 4> dashes { 8, 13, 18, 23 };
+    std::string uuid;
+    bool valid = arg.value.size() == 36;
+    for (size_t i = 0; valid && i < arg.value.size(); ++i) {
+        char c = arg.value[i];
+        bool dash = std::find(dashes.begin(), dashes.end(), i) != dashes.end();
+        if (dash ? c != '-' : !std::isxdigit(static_cast<unsigned char>(c)))
+            valid = false;
+        uuid.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    if (!valid)
+        return arg.error("invalid UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+    m_result.config.uuid = uuid;
     return {};
 }
 

@@ -81,8 +81,21 @@ struct BootConfig {
     bool strict = false;           // boot only from the listed devices
 };
 
+// -qmp, or -mon chardev=ID: a monitor on a listening socket. The socket is a ChardevConfig of
+// back end "socket" with server=on and path= (Unix), host=/port= (TCP) or fd= (a socket already
+// listening, inherited: libvirt's way); wait=on makes vireo wait for a first client before the
+// guest starts. -qmp makes one with id "compat_monitor<N>".
+enum class MonitorMode { Control, Readline };
+
+struct MonitorConfig {
+    ChardevConfig chardev;
+    MonitorMode mode = MonitorMode::Control;
+    bool pretty = false;
+};
+
 struct VmConfig {
     std::string name;
+    std::string uuid;                     // -uuid, lower case; empty: none given
     std::string machine = "pc";
     std::string accel = "kvm";
     std::string cpu = "host";
@@ -98,6 +111,9 @@ struct VmConfig {
     bool nographic = false;
     bool display_none = false;
     bool no_reboot = false;
+    bool no_shutdown = false;             // -no-shutdown: a guest power-off stops the VM instead
+    bool start_paused = false;            // -S: vCPUs held before their first instruction until cont
+    std::vector<MonitorConfig> monitors;
     std::vector<DriveConfig> drives;
     std::vector<NetdevConfig> netdevs;
     std::vector<DeviceConfig> devices;

@@ -111,6 +111,23 @@ Result<kvm_pit_state2> Vm::get_pit() const
     return state;
 }
 
+Result<uint64_t> Vm::get_clock() const
+{
+    kvm_clock_data data {};
+    if (::ioctl(m_fd.get(), KVM_GET_CLOCK, &data) < 0)
+        return errno_error("KVM_GET_CLOCK");
+    return data.clock;
+}
+
+Result<void> Vm::set_clock(uint64_t nanoseconds)
+{
+    kvm_clock_data data {};
+    data.clock = nanoseconds;
+    if (::ioctl(m_fd.get(), KVM_SET_CLOCK, &data) < 0)
+        return errno_error("KVM_SET_CLOCK");
+    return {};
+}
+
 Result<void> Vm::commit_routes()
 {
     kvm_abi::EntryList<kvm_irq_routing_entry> table { std::span<const kvm_irq_routing_entry>(m_routes) };

@@ -41,6 +41,11 @@ public:
     [[nodiscard]] Result<kvm_irqchip> get_irqchip(uint32_t chip) const;
     [[nodiscard]] Result<kvm_pit_state2> get_pit() const;
 
+    // The kvmclock's time (ns); set back after a pause, so the guest's clock does not jump by
+    // the time the VM was stopped (as QEMU does around stop/cont).
+    [[nodiscard]] Result<uint64_t> get_clock() const;
+    [[nodiscard]] Result<void> set_clock(uint64_t nanoseconds);
+
     // MsiRouter
     [[nodiscard]] Result<uint32_t> allocate_gsi() override;
     [[nodiscard]] Result<void> set_msi_route(uint32_t gsi, MsiMessage message) override;

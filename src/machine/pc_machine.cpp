@@ -5,12 +5,13 @@
 
 #include "base/log.h"
 #include "devices/chipset/pam.h"
+#include "devices/legacy/acpi_pm.h"
 #include "machine/memory_map.h"
 #include "machine/state_report.h"
 
 namespace vireo {
 
-Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config)
+Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, EventLoop& loop)
 {
     auto kvm = TRY(KvmSystem::open());
     auto vm = TRY(Vm::create(kvm));
@@ -19,9 +20,8 @@ Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config)
     // The BIOS area's slots belong to the PAM (devices/chipset/pam.h).
     const GuestRegionSpec pam_area { Pam::k_area_start, Pam::k_area_size };
     TRY(vm->map_memory(memory, std::span(&pam_area, 1)));
-    auto loop = TRY(EventLoop::create());
     auto machine = std::unique_ptr<PcMachine>(
-        new PcMachine(config, std::move(kvm), std::move(vm), std::move(layout), std::move(memory), std::move(loop)));
+        new PcMachine(config, std::move(kvm), std::move(vm), std::move(layout), std::move(memory), loop));
     TRY(machine->load_guest());
     TRY(machine->create_devices());
     TRY(machine->create_vcpus());
@@ -30,14 +30,14 @@ Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config)
 }
 
 PcMachine::PcMachine(const VmConfig& config, KvmSystem kvm, std::unique_ptr<Vm> vm, MemoryLayout layout,
-    GuestMemory memory, std::unique_ptr<EventLoop> loop)
+    GuestMemory memory, EventLoop& loop)
     : m_config(config)
     , m_kvm(std::move(kvm))
     , m_vm(std::move(vm))
     , m_layout(std::move(layout))
     , m_memory(std::move(memory))
-    , m_loop(std::move(loop))
-    , m_parts(std::make_unique<MachineParts>(config, m_layout, m_memory, *m_vm, *m_loop, m_pio, m_mmio, *this))
+    , m_loop(&loop)
+    , m_parts(std::make_unique<MachineParts>(config, m_layout, m_memory, *m_vm, loop, m_pio, m_mmio, *this))
 {
 }
 
@@ -48,6 +48,8 @@ PcMachine::~PcMachine()
         vcpu->stop();
     m_vcpus.clear();
     m_parts.reset(); // devices, newest first, while the loop, buses, memory and VM still exist
+    for (const auto& fd : m_fds)
+        m_loop->remove(fd.get()); // the loop lives on: nothing of this machine may stay in it
 }
 
 Result<void> PcMachine::watch_signals()
@@ -104,15 +106,58 @@ void PcMachine::request_stop(StopReason reason, std::string detail)
     m_loop->stop();
 }
 
-MachineExit PcMachine::run()
+std::optional<MachineExit> PcMachine::take_exit()
+{
+    std::lock_guard guard(m_stop_lock);
+    if (!m_stop_requested)
+        return std::nullopt;
+    m_stop_requested = false;
+    return m_exit;
+}
+
+void PcMachine::start(VcpuThread::Start mode)
 {
     for (auto& vcpu : m_vcpus)
-        vcpu->start();
-    m_loop->run();
+        vcpu->start(mode);
+}
+
+void PcMachine::pause()
+{
+    for (auto& vcpu : m_vcpus)
+        vcpu->pause();
+    auto clock = m_vm->get_clock();
+    m_paused_clock = clock ? std::optional(*clock) : std::nullopt;
+}
+
+void PcMachine::resume()
+{
+    if (m_paused_clock) {
+        if (auto set = m_vm->set_clock(*m_paused_clock); !set)
+            log_warn("{}", set.error().describe());
+        m_paused_clock.reset();
+    }
+    for (auto& vcpu : m_vcpus)
+        vcpu->resume();
+}
+
+void PcMachine::stop_vcpus()
+{
     for (auto& vcpu : m_vcpus)
         vcpu->stop();
-    std::lock_guard guard(m_stop_lock);
-    return m_exit;
+}
+
+void PcMachine::press_power_button()
+{
+    if (m_parts->acpi_pm)
+        m_parts->acpi_pm->press_power_button();
+}
+
+std::vector<pid_t> PcMachine::vcpu_thread_ids() const
+{
+    std::vector<pid_t> ids;
+    for (const auto& vcpu : m_vcpus)
+        ids.push_back(vcpu->thread_id());
+    return ids;
 }
 
 } // namespace vireo

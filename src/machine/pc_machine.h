@@ -1,11 +1,14 @@
 #pragma once
-// Vireo's `pc` machine: owns the KVM VM, guest memory, the buses, every device and the threads
-// (one per vCPU plus the event loop on the caller's thread). Built from a VmConfig in one place;
-// nothing registers itself.
+// Vireo's `pc` machine: owns the KVM VM, guest memory, the buses, every device and the vCPU
+// threads. Built from a VmConfig in one place; nothing registers itself. Its fds are watched by
+// an event loop it borrows (the VM's lifecycle owns it, and it outlives the machine across
+// resets); a stop request stops that loop, and the lifecycle takes the reason (take_exit).
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -30,17 +33,29 @@ struct MachineExit {
 
 class PcMachine final : public VmControl {
 public:
-    [[nodiscard]] static Result<std::unique_ptr<PcMachine>> create(const VmConfig& config);
+    [[nodiscard]] static Result<std::unique_ptr<PcMachine>> create(const VmConfig& config, EventLoop& loop);
     ~PcMachine() override;
 
-    // Starts the vCPUs and runs the event loop on this thread until the VM stops.
-    [[nodiscard]] MachineExit run();
+    // Starts the vCPU threads, running or held before their first instruction (-S).
+    void start(VcpuThread::Start mode);
+    // Every vCPU out of KVM_RUN and held, the guest's clock kept (KVM_GET_CLOCK); resume()
+    // sets the clock back and lets them run.
+    void pause();
+    void resume();
+    // Ends the vCPU threads (after a power-off the machine stays, stopped, under -no-shutdown).
+    void stop_vcpus();
+    // The ACPI fixed-feature power button (system_powerdown).
+    void press_power_button();
+    // The host thread of each vCPU, in vCPU order.
+    [[nodiscard]] std::vector<pid_t> vcpu_thread_ids() const;
 
     void request_stop(StopReason reason, std::string detail = {}) override;
+    // The stop request that stopped the loop, if one came; requests are taken again after it.
+    [[nodiscard]] std::optional<MachineExit> take_exit();
 
 private:
     PcMachine(const VmConfig& config, KvmSystem kvm, std::unique_ptr<Vm> vm, MemoryLayout layout,
-        GuestMemory memory, std::unique_ptr<EventLoop> loop);
+        GuestMemory memory, EventLoop& loop);
 
     [[nodiscard]] Result<void> load_guest();        // kernel, initrd, ACPI tables (pc_boot.cpp)
     [[nodiscard]] Result<void> create_vcpus();      // pc_boot.cpp
@@ -53,12 +68,13 @@ private:
     std::unique_ptr<Vm> m_vm;
     MemoryLayout m_layout;
     GuestMemory m_memory;
-    std::unique_ptr<EventLoop> m_loop;
+    EventLoop* m_loop; // borrowed
     Bus m_pio { "pio" };
     Bus m_mmio { "mmio" };
     std::vector<std::unique_ptr<VcpuThread>> m_vcpus;
     BootSetup m_boot;                // where the boot vCPU starts (load_guest)
     std::unique_ptr<MachineParts> m_parts; // every device and back end, built by create_devices
+    std::optional<uint64_t> m_paused_clock; // kvmclock at pause()
     std::vector<UniqueFd> m_fds;
 
     std::mutex m_stop_lock;

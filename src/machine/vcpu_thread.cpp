@@ -24,9 +24,51 @@ void VcpuThread::install_kick_handler()
     ::sigaction(k_kick_signal, &action, nullptr);
 }
 
-void VcpuThread::start()
+void VcpuThread::start(Start mode)
 {
+    m_pause_requested = mode == Start::Held;
     m_thread = std::thread([this] { run_loop(); });
+    // The thread id is the first thing the thread records (query-cpus-fast asks for it).
+    std::unique_lock lock(m_pause_lock);
+    m_pause_changed.wait(lock, [this] { return m_tid != 0; });
+}
+
+void VcpuThread::kick()
+{
+    // immediate_exit covers a kick that lands while the thread is outside KVM_RUN.
+    m_vcpu.set_immediate_exit(true);
+    ::pthread_kill(m_thread.native_handle(), k_kick_signal);
+}
+
+void VcpuThread::pause()
+{
+    if (!m_thread.joinable())
+        return;
+    std::unique_lock lock(m_pause_lock);
+    m_pause_requested = true;
+    // A thread blocked in a device call misses a kick: kick until it is held.
+    while (!m_held && !m_exited) {
+        kick();
+        m_pause_changed.wait_for(lock, std::chrono::milliseconds(1));
+    }
+}
+
+void VcpuThread::resume()
+{
+    {
+        std::lock_guard guard(m_pause_lock);
+        m_pause_requested = false;
+    }
+    m_pause_changed.notify_all();
+}
+
+void VcpuThread::hold_while_paused()
+{
+    std::unique_lock lock(m_pause_lock);
+    m_held = true;
+    m_pause_changed.notify_all();
+    m_pause_changed.wait(lock, [this] { return !m_pause_requested || m_stopping; });
+    m_held = false;
 }
 
 void VcpuThread::stop()
@@ -34,6 +76,10 @@ void VcpuThread::stop()
     if (!m_thread.joinable())
         return;
     m_stopping = true;
+    {
+        std::lock_guard guard(m_pause_lock); // a held thread sees m_stopping when woken
+    }
+    m_pause_changed.notify_all();
     m_vcpu.set_immediate_exit(true);
     // Signal until the thread leaves: a kick that lands outside KVM_RUN is covered by
     // immediate_exit, but a thread blocked in a device call needs another go.
@@ -111,8 +157,17 @@ void VcpuThread::run_loop()
     sigaddset(&kick, k_kick_signal);
     ::pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
     ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", m_vcpu.apic_id()).c_str());
+    {
+        std::lock_guard guard(m_pause_lock);
+        m_tid = ::gettid();
+    }
+    m_pause_changed.notify_all();
 
     while (!m_stopping) {
+        if (m_pause_requested)
+            hold_while_paused();
+        if (m_stopping)
+            break;
         VcpuExit result = m_vcpu.run();
         bool keep_going = std::visit(
             [this](auto&& event) -> bool {

@@ -1,7 +1,11 @@
 #pragma once
 // One thread per vCPU: KVM_RUN in a loop, PIO/MMIO exits served synchronously on the buses.
 // The thread is kicked out of KVM_RUN with immediate_exit plus a signal (SIGUSR1).
+#include <sys/types.h>
+
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -27,9 +31,17 @@ public:
     // Installs the no-op SIGUSR1 handler used for kicks; call once before starting threads.
     static void install_kick_handler();
 
-    void start();
+    // Held: the thread waits before its first KVM_RUN until resume() (-S).
+    enum class Start { Running, Held };
+    void start(Start mode = Start::Running);
     // Kicks the vCPU out of KVM_RUN and joins the thread.
     void stop();
+    // Takes the vCPU out of KVM_RUN and holds it there; returns once it is held (or its
+    // thread has ended). resume() lets it run again.
+    void pause();
+    void resume();
+    // The host thread id running this vCPU (known once start() returns).
+    [[nodiscard]] pid_t thread_id() const { return m_tid; }
     // Has the thread log its state (registers, local APIC) the next time it leaves KVM_RUN,
     // which this kicks it into doing.
     void request_state_report();
@@ -42,6 +54,8 @@ private:
     void handle_io_out(const exit::IoOut& io);
     std::string describe_triple_fault() const;
     void report_state();
+    void hold_while_paused();
+    void kick();
 
     Vcpu m_vcpu;
     const Bus& m_pio;
@@ -50,6 +64,11 @@ private:
     std::atomic<bool> m_stopping { false };
     std::atomic<bool> m_exited { false };
     std::atomic<bool> m_report_requested { false };
+    std::atomic<bool> m_pause_requested { false };
+    std::mutex m_pause_lock;
+    std::condition_variable m_pause_changed;
+    bool m_held = false;   // the thread waits in hold_while_paused (under m_pause_lock)
+    std::atomic<pid_t> m_tid { 0 };
     std::thread m_thread;
 };
 

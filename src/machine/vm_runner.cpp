@@ -1,6 +1,5 @@
 #include "machine/vm_runner.h"
 
-#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,7 +7,7 @@
 
 #include "base/log.h"
 #include "char/terminal.h"
-#include "machine/pc_machine.h"
+#include "machine/vm_lifecycle.h"
 #include "machine/vcpu_thread.h"
 
 namespace vireo {
@@ -49,41 +48,11 @@ int run_vm(const VmConfig& config)
     if (auto mode = stdio_mode(config))
         terminal.emplace(STDIN_FILENO, *mode);
 
-    while (true) {
-        auto machine = PcMachine::create(config);
-        if (!machine) {
-            terminal.reset();
-            log_error("{}", machine.error().describe());
-            return 1;
-        }
-        // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
-        // so they don't count against the VMM's own memory for the life of the VM.
-        ::malloc_trim(0);
-        MachineExit result = (*machine)->run();
-        switch (result.reason) {
-        case StopReason::Reset:
-        case StopReason::Crash:
-            // A crash (triple fault) is always worth a line; a reset the guest asked for is not.
-            if (result.reason == StopReason::Crash)
-                log_warn("guest reset after a {}", result.detail);
-            else if (debug_enabled())
-                log_warn("guest reset ({})", result.detail.empty() ? "requested by the guest" : result.detail);
-            if (!config.no_reboot)
-                continue;
-            return 0;
-        case StopReason::PowerOff:
-        case StopReason::Quit:
-            return 0;
-        case StopReason::Signal:
-            terminal.reset();
-            log_error("terminating on signal {}", result.detail);
-            return 0;
-        case StopReason::Error:
-            terminal.reset();
-            log_error("{}", result.detail);
-            return 1;
-        }
-    }
+    auto end = VmLifecycle(config).run();
+    terminal.reset();
+    if (!end.message.empty())
+        log_error("{}", end.message);
+    return end.status;
 }
 
 } // namespace vireo

@@ -39,6 +39,16 @@ class BadInput(unittest.TestCase):
         with tempfile.NamedTemporaryFile() as empty:
             self.check("not a Linux kernel", "-kernel", empty.name, "-nographic")
 
+    def test_bad_monitor_options(self):
+        self.check("-qmp stdio: unsupported QMP socket", "-qmp", "stdio")
+        self.check("-qmp unix:/x: only a listening socket", "-qmp", "unix:/x")
+        self.check("-uuid x: invalid UUID", "-uuid", "x")
+        self.check("-mon chardev=nope,mode=control: chardev 'nope' not found", "-mon", "chardev=nope,mode=control")
+        # Sockets are opened before the guest is built: a bad one is the only error.
+        self.check("cannot listen on /nonexistent/q.sock", "-qmp", "unix:/nonexistent/q.sock,server=on,wait=off")
+        self.check("fd 99 is not a socket", "-chardev", "socket,id=m,fd=99,server=on,wait=off",
+                   "-mon", "chardev=m,mode=control")
+
     def test_version_and_help(self):
         status, out, _ = vireo("-version")
         self.assertEqual(status, 0)

@@ -123,8 +123,8 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
 {
     EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
     EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
-    for (std::string option : { "vnc", "monitor", "qmp", "usb", "soundhw", "vga", "incoming",
-                                "loadvm", "snapshot", "daemonize", "S", "nodefaults", "object", "global" })
+    for (std::string option : { "vnc", "monitor", "usb", "soundhw", "vga", "incoming",
+                                "loadvm", "snapshot", "daemonize", "nodefaults", "object", "global" })
         EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
     EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
     EXPECT_EQ(error_of({ "--" }), "-: unsupported option");
@@ -134,7 +134,8 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
 TEST(Cli, MissingArgument)
 {
     for (std::string option : { "m", "smp", "kernel", "initrd", "append", "name", "serial", "display", "drive",
-                                "hda", "device", "netdev", "net", "nic", "chardev", "accel", "machine", "M", "cpu" })
+                                "hda", "device", "netdev", "net", "nic", "chardev", "accel", "machine", "M", "cpu",
+                                "qmp", "mon", "uuid" })
         EXPECT_EQ(error_of({ "-" + option }), "-" + option + ": missing argument");
     EXPECT_EQ(error_of({ "--m" }), "-m: missing argument");
 }
@@ -485,7 +486,7 @@ TEST(Cli, ChardevErrors)
     EXPECT_EQ(error_of({ "-chardev", "spice,id=x" }),
               "-chardev spice,id=x: unsupported chardev back end 'spice' (stdio, file, socket, null, pty)");
     EXPECT_EQ(error_of({ "-chardev", "file,id=x" }), "-chardev file,id=x: path= is required");
-    EXPECT_EQ(error_of({ "-chardev", "socket,id=x" }), "-chardev socket,id=x: path= or port= is required");
+    EXPECT_EQ(error_of({ "-chardev", "socket,id=x" }), "-chardev socket,id=x: path=, port= or fd= is required");
     EXPECT_EQ(error_of({ "-chardev", "null,id=x,path=/a" }), "-chardev null,id=x,path=/a: unknown parameter 'path'");
     EXPECT_EQ(error_of({ "-chardev", "socket,id=x,path=/a,server=maybe" }),
               "-chardev socket,id=x,path=/a,server=maybe: invalid value 'maybe' for server (expected on or off)");
@@ -705,4 +706,76 @@ TEST(Cli, BiosAndDebugcon)
     EXPECT_EQ(config.debugcon->backend, SerialBackend::File);
     EXPECT_EQ(config.debugcon->path, "debug.log");
     EXPECT_EQ(error_of({ "-bios", "" }), "-bios : empty file name");
+}
+
+// ---- Monitors and lifecycle options ----
+
+TEST(Cli, QmpUnixAndTcp)
+{
+    auto config = config_of({ "-qmp", "unix:/run/vm1.qmp,server=on,wait=off", "-qmp", "unix:/tmp/b,server,nowait",
+                              "-qmp", "tcp:127.0.0.1:4444,server=on,wait=off" });
+    ASSERT_EQ(config.monitors.size(), 3u);
+    EXPECT_EQ(config.monitors[0].chardev.backend, "socket");
+    EXPECT_EQ(config.monitors[0].chardev.id, "compat_monitor0");
+    EXPECT_EQ(config.monitors[0].chardev.options.at("path"), "/run/vm1.qmp");
+    EXPECT_EQ(config.monitors[0].chardev.options.at("server"), "on");
+    EXPECT_EQ(config.monitors[0].chardev.options.at("wait"), "off");
+    EXPECT_EQ(config.monitors[0].mode, MonitorMode::Control);
+    EXPECT_EQ(config.monitors[1].chardev.id, "compat_monitor1");
+    EXPECT_EQ(config.monitors[1].chardev.options.at("path"), "/tmp/b");
+    EXPECT_EQ(config.monitors[1].chardev.options.at("wait"), "off");
+    EXPECT_EQ(config.monitors[2].chardev.options.at("host"), "127.0.0.1");
+    EXPECT_EQ(config.monitors[2].chardev.options.at("port"), "4444");
+    // Without wait=: QEMU's default, wait for a client.
+    EXPECT_FALSE(config_of({ "-qmp", "unix:/x,server" }).monitors[0].chardev.options.contains("wait"));
+}
+
+TEST(Cli, MonOnSocketChardevs)
+{
+    auto config = config_of({ "-mon", "chardev=m0,mode=control,pretty=on", "-chardev",
+                              "socket,id=m0,path=/tmp/m0,server=on,wait=off", "-chardev",
+                              "socket,id=m1,fd=3,server=on,wait=off", "-mon", "chardev=m1,mode=control" });
+    ASSERT_EQ(config.monitors.size(), 2u);
+    EXPECT_EQ(config.monitors[0].chardev.id, "m0");
+    EXPECT_EQ(config.monitors[0].chardev.options.at("path"), "/tmp/m0");
+    EXPECT_TRUE(config.monitors[0].pretty);
+    EXPECT_EQ(config.monitors[1].chardev.options.at("fd"), "3");
+    EXPECT_FALSE(config.monitors[1].pretty);
+}
+
+TEST(Cli, LifecycleOptions)
+{
+    auto config = config_of({ "-S", "-no-shutdown", "-uuid", "12345678-ABCD-abcd-0000-1234567890aB" });
+    EXPECT_TRUE(config.start_paused);
+    EXPECT_TRUE(config.no_shutdown);
+    EXPECT_EQ(config.uuid, "12345678-abcd-abcd-0000-1234567890ab");
+    auto defaults = config_of({});
+    EXPECT_FALSE(defaults.start_paused);
+    EXPECT_FALSE(defaults.no_shutdown);
+    EXPECT_TRUE(defaults.uuid.empty());
+    EXPECT_TRUE(defaults.monitors.empty());
+}
+
+TEST(Cli, BadMonitorOptions)
+{
+    EXPECT_EQ(error_of({ "-qmp", "stdio" }),
+              "-qmp stdio: unsupported QMP socket (unix:PATH,server=on,wait=off or tcp:HOST:PORT,server=on,wait=off)");
+    EXPECT_EQ(error_of({ "-qmp", "unix:/x" }), "-qmp unix:/x: only a listening socket (server=on) is supported");
+    EXPECT_EQ(error_of({ "-qmp", "unix:,server=on" }), "-qmp unix:,server=on: missing socket path");
+    EXPECT_EQ(error_of({ "-qmp", "unix:/x,server=on,bogus=1" }), "-qmp unix:/x,server=on,bogus=1: unknown parameter 'bogus'");
+    EXPECT_EQ(error_of({ "-qmp", "tcp:127.0.0.1:99999,server=on" }), "-qmp tcp:127.0.0.1:99999,server=on: invalid port '99999'");
+    EXPECT_EQ(error_of({ "-qmp", "tcp:4444,server=on" }), "-qmp tcp:4444,server=on: expected tcp:HOST:PORT");
+    EXPECT_EQ(error_of({ "-mon", "chardev=m0" }),
+              "-mon chardev=m0: the human monitor (mode=readline) is not supported; use mode=control");
+    EXPECT_EQ(error_of({ "-mon", "mode=control" }), "-mon mode=control: chardev= is required");
+    EXPECT_EQ(error_of({ "-mon", "chardev=m0,mode=other" }), "-mon chardev=m0,mode=other: invalid mode 'other' (control, readline)");
+    EXPECT_EQ(error_of({ "-mon", "chardev=m0,mode=control" }), "-mon chardev=m0,mode=control: chardev 'm0' not found");
+    EXPECT_EQ(error_of({ "-chardev", "null,id=m0", "-mon", "chardev=m0,mode=control" }),
+              "-mon chardev=m0,mode=control: only a listening socket chardev (socket,...,server=on) can be a monitor");
+    EXPECT_EQ(error_of({ "-chardev", "socket,id=m0,path=/a,fd=3,server=on" }),
+              "-chardev socket,id=m0,path=/a,fd=3,server=on: path=, port= and fd= exclude each other");
+    EXPECT_EQ(error_of({ "-chardev", "socket,id=m0,fd=x,server=on" }), "-chardev socket,id=m0,fd=x,server=on: invalid fd 'x'");
+    EXPECT_EQ(error_of({ "-uuid", "1234" }), "-uuid 1234: invalid UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+    EXPECT_EQ(error_of({ "-uuid", "12345678-1234-1234-1234-12345678901g" }),
+              "-uuid 12345678-1234-1234-1234-12345678901g: invalid UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
 }

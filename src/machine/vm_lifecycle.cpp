@@ -1,0 +1,212 @@
+#include "machine/vm_lifecycle.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "base/log.h"
+#include "monitor/qmp_commands.h"
+
+namespace vireo {
+
+VmLifecycle::~VmLifecycle()
+{
+    m_machine.reset();
+    m_server.reset();
+}
+
+Result<void> VmLifecycle::build_machine()
+{
+    m_machine = TRY(PcMachine::create(m_config, *m_loop));
+    // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
+    // so they don't count against the VMM's own memory for the life of the VM.
+    ::malloc_trim(0);
+    return {};
+}
+
+RunEnd VmLifecycle::run()
+{
+    auto loop = EventLoop::create();
+    if (!loop)
+        return RunEnd { 1, loop.error().describe() };
+    m_loop = std::move(*loop);
+    register_qmp_commands(m_commands, *this);
+    // The monitors listen before the guest starts: a client may connect at once (libvirt
+    // does, with -S), and wait=on waits here for the first one.
+    auto server = QmpServer::create(*m_loop, m_commands, m_config.monitors);
+    if (!server)
+        return RunEnd { 1, server.error().describe() };
+    m_server = std::move(*server);
+    if (auto built = build_machine(); !built)
+        return RunEnd { 1, built.error().describe() };
+    m_state = m_config.start_paused ? RunState::Prelaunch : RunState::Running;
+    m_machine->start(m_state == RunState::Running ? VcpuThread::Start::Running : VcpuThread::Start::Held);
+    while (true) {
+        m_loop->run();
+        if (auto end = handle_stop())
+            return *end;
+    }
+}
+
+std::optional<RunEnd> VmLifecycle::handle_stop()
+{
+    switch (std::exchange(m_host_request, HostRequest::None)) {
+    case HostRequest::Quit:
+        return RunEnd { 0, {} };
+    case HostRequest::Reset:
+        return restart(false, "host-qmp-system-reset");
+    case HostRequest::None:
+        break;
+    }
+    auto exit = m_machine->take_exit();
+    if (!exit)
+        return std::nullopt;
+    switch (exit->reason) {
+    case StopReason::Reset:
+    case StopReason::Crash:
+        // A crash (triple fault) is always worth a line; a reset the guest asked for is not.
+        if (exit->reason == StopReason::Crash)
+            log_warn("guest reset after a {}", exit->detail);
+        else if (debug_enabled())
+            log_warn("guest reset ({})", exit->detail.empty() ? "requested by the guest" : exit->detail);
+        return restart(true, "guest-reset");
+    case StopReason::PowerOff:
+        emit("SHUTDOWN", Json { { "guest", true }, { "reason", "guest-shutdown" } });
+        return shut_down();
+    case StopReason::Quit:
+        if (!m_quit_announced)
+            emit("SHUTDOWN", Json { { "guest", false }, { "reason", "host-qmp-quit" } });
+        return RunEnd { 0, {} };
+    case StopReason::Signal:
+        emit("SHUTDOWN", Json { { "guest", false }, { "reason", "host-signal" } });
+        return RunEnd { 0, fmt::format("terminating on signal {}", exit->detail) };
+    case StopReason::Error:
+        return RunEnd { 1, exit->detail };
+    }
+    return std::nullopt;
+}
+
+// A reset builds the machine again, in the run state it had (QEMU: a VM paused, or shut down
+// under -no-shutdown, comes back paused). Under -no-reboot a reset is a shutdown instead, as
+// QEMU makes it, system_reset included.
+std::optional<RunEnd> VmLifecycle::restart(bool guest, const char* cause)
+{
+    Json data { { "guest", guest }, { "reason", cause } };
+    if (m_config.no_reboot) {
+        emit("SHUTDOWN", data);
+        return shut_down();
+    }
+    m_machine.reset();
+    if (auto built = build_machine(); !built)
+        return RunEnd { 1, built.error().describe() };
+    if (m_state == RunState::Shutdown)
+        m_state = RunState::Prelaunch;
+    m_machine->start(m_state == RunState::Running ? VcpuThread::Start::Running : VcpuThread::Start::Held);
+    emit("RESET", data);
+    return std::nullopt;
+}
+
+// The guest is off: vireo exits, or under -no-shutdown stays, stopped, for the monitor.
+std::optional<RunEnd> VmLifecycle::shut_down()
+{
+    if (!m_config.no_shutdown)
+        return RunEnd { 0, {} };
+    m_machine->stop_vcpus();
+    m_state = RunState::Shutdown;
+    emit("STOP");
+    return std::nullopt;
+}
+
+void VmLifecycle::emit(const char* event, const Json& data)
+{
+    if (m_server)
+        m_server->emit_event(event, data);
+}
+
+void VmLifecycle::pause()
+{
+    if (m_state != RunState::Running)
+        return; // QEMU: stop on a VM that is not running changes nothing
+    m_machine->pause();
+    m_state = RunState::Paused;
+    emit("STOP");
+}
+
+Result<void> VmLifecycle::resume()
+{
+    if (m_state == RunState::Shutdown)
+        return make_error("Resetting the Virtual Machine is required");
+    if (m_state == RunState::Running)
+        return {};
+    m_machine->resume();
+    m_state = RunState::Running;
+    emit("RESUME");
+    return {};
+}
+
+void VmLifecycle::reset()
+{
+    m_host_request = HostRequest::Reset;
+    m_loop->stop();
+}
+
+void VmLifecycle::press_power_button()
+{
+    emit("POWERDOWN");
+    m_machine->press_power_button();
+}
+
+void VmLifecycle::quit()
+{
+    // The SHUTDOWN event goes before quit's reply, as QEMU sends them.
+    emit("SHUTDOWN", Json { { "guest", false }, { "reason", "host-qmp-quit" } });
+    m_quit_announced = true;
+    m_host_request = HostRequest::Quit;
+    m_loop->stop();
+}
+
+std::string VmLifecycle::uuid() const
+{
+    return m_config.uuid.empty() ? "00000000-0000-0000-0000-000000000000" : m_config.uuid;
+}
+
+std::vector<VcpuInfo> VmLifecycle::vcpus() const
+{
+    std::vector<VcpuInfo> list;
+    auto ids = m_machine->vcpu_thread_ids();
+    const auto& smp = m_config.smp;
+    for (uint32_t index = 0; index < ids.size(); ++index) {
+        list.push_back(VcpuInfo { index, ids[index], index / (smp.threads * smp.cores),
+            (index / smp.threads) % smp.cores, index % smp.threads });
+    }
+    return list;
+}
+
+std::vector<ChardevInfo> VmLifecycle::chardevs() const
+{
+    std::vector<ChardevInfo> list;
+    for (const auto& monitor : m_config.monitors) {
+        const auto& options = monitor.chardev.options;
+        std::string address;
+        if (auto path = options.find("path"); path != options.end())
+            address = "unix:" + path->second;
+        else if (auto fd = options.find("fd"); fd != options.end())
+            address = "fd:" + fd->second;
+        else
+            address = fmt::format("tcp:{}:{}", options.contains("host") ? options.at("host") : "",
+                options.contains("port") ? options.at("port") : "");
+        bool connected = m_server && m_server->has_clients(monitor.chardev.id);
+        list.push_back(ChardevInfo { monitor.chardev.id,
+            fmt::format("{}{},server=on", connected ? "" : "disconnected:", address), connected });
+    }
+    for (const auto& chardev : m_config.chardevs) {
+        bool is_monitor = std::any_of(m_config.monitors.begin(), m_config.monitors.end(),
+            [&](const MonitorConfig& monitor) { return monitor.chardev.id == chardev.id; });
+        if (!is_monitor)
+            list.push_back(ChardevInfo { chardev.id, chardev.backend, true });
+    }
+    return list;
+}
+
+} // namespace vireo

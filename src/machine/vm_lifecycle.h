@@ -1,0 +1,71 @@
+#pragma once
+// A VM's life from start to exit, across guest resets: owns the event loop, the QMP monitors
+// and the current PcMachine (built again on every reset), keeps the run state (prelaunch,
+// running, paused, shutdown) and sends the lifecycle events. It is the MachineControl the
+// monitor's commands use; everything here runs on the event loop's thread.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/event_loop.h"
+#include "config/vm_config.h"
+#include "machine/pc_machine.h"
+#include "monitor/command_table.h"
+#include "monitor/machine_control.h"
+#include "monitor/qmp_server.h"
+
+namespace vireo {
+
+// How a run ends: the process exit status, and a message for the user (printed once the
+// terminal is back to normal).
+struct RunEnd {
+    int status = 0;
+    std::string message;
+};
+
+class VmLifecycle final : public MachineControl {
+public:
+    explicit VmLifecycle(const VmConfig& config)
+        : m_config(config)
+    {
+    }
+    ~VmLifecycle() override;
+
+    // Opens the monitors, builds the machine and runs it until vireo should exit.
+    [[nodiscard]] RunEnd run();
+
+    // MachineControl
+    void pause() override;
+    [[nodiscard]] Result<void> resume() override;
+    void reset() override;
+    void press_power_button() override;
+    void quit() override;
+    [[nodiscard]] RunState run_state() const override { return m_state; }
+    [[nodiscard]] std::string name() const override { return m_config.name; }
+    [[nodiscard]] std::string uuid() const override;
+    [[nodiscard]] uint64_t memory_bytes() const override { return m_config.memory_bytes; }
+    [[nodiscard]] std::vector<VcpuInfo> vcpus() const override;
+    [[nodiscard]] std::vector<ChardevInfo> chardevs() const override;
+
+private:
+    enum class HostRequest { None, Reset, Quit };
+
+    [[nodiscard]] Result<void> build_machine();
+    // After the loop stopped: what to do next. A value: vireo ends.
+    [[nodiscard]] std::optional<RunEnd> handle_stop();
+    [[nodiscard]] std::optional<RunEnd> restart(bool guest, const char* cause);
+    [[nodiscard]] std::optional<RunEnd> shut_down();
+    void emit(const char* event, const Json& data = nullptr);
+
+    const VmConfig& m_config;
+    // Destroyed in reverse: the machine and the monitors leave the loop before it goes.
+    std::unique_ptr<EventLoop> m_loop;
+    CommandTable m_commands;
+    std::unique_ptr<QmpServer> m_server;
+    std::unique_ptr<PcMachine> m_machine;
+    RunState m_state = RunState::Running;
+    HostRequest m_host_request = HostRequest::None;
+    bool m_quit_announced = false; // quit's SHUTDOWN event is sent (before its reply)
+};
+
+} // namespace vireo

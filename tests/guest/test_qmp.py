@@ -1,0 +1,212 @@
+"""QMP on a real guest, with a real client (a Unix socket and json): the greeting and
+negotiation, queries, stop/cont, system_reset with the client staying connected, the ACPI power
+button powering the guest off through busybox acpid, -S then cont, -no-shutdown and quit. Each
+check is against the reply and event shapes of QEMU 7.2."""
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+import unittest
+
+from vireo_guest import GuestTestCase, Guest
+
+
+class QmpClient:
+    """A minimal QMP client: commands return their reply; events are kept in order."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.buffer = b""
+        self.events = []
+        self.greeting = self.read()
+
+    def read(self, timeout=60):
+        """One message (CRLF-terminated JSON object), or None at end of stream."""
+        deadline = time.monotonic() + timeout
+        while b"\r\n" not in self.buffer:
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return json.loads(line)
+
+    def command(self, name, arguments=None, id=None):
+        request = {"execute": name}
+        if arguments is not None:
+            request["arguments"] = arguments
+        if id is not None:
+            request["id"] = id
+        self.sock.sendall(json.dumps(request).encode() + b"\r\n")
+        while True:
+            message = self.read()
+            if message is None:
+                raise AssertionError(f"connection closed waiting for the reply to {name}")
+            if "event" in message:
+                self.events.append(message)
+                continue
+            return message
+
+    def event(self, name, timeout=120):
+        """The first event called name not seen yet (those before it are dropped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, event in enumerate(self.events):
+                if event["event"] == name:
+                    del self.events[:index + 1]
+                    return event
+            message = self.read(max(0.1, deadline - time.monotonic()))
+            if message is None:
+                raise AssertionError(f"connection closed waiting for event {name}")
+            self.events.append(message)
+
+    def close(self):
+        self.sock.close()
+
+
+class Qmp(GuestTestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="vireo-qmp-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.path = os.path.join(self.dir, "qmp.sock")
+
+    def client(self):
+        client = QmpClient(self.path)
+        self.addCleanup(client.close)
+        return client
+
+    def assert_event_shape(self, event, name, data=None):
+        self.assertEqual(event["event"], name)
+        self.assertIsInstance(event["timestamp"]["seconds"], int)
+        self.assertIsInstance(event["timestamp"]["microseconds"], int)
+        self.assertLess(abs(event["timestamp"]["seconds"] - time.time()), 120)
+        if data is None:
+            self.assertNotIn("data", event)
+        else:
+            self.assertEqual(event["data"], data)
+
+    def test_queries_stop_cont_reset_and_power_button(self):
+        guest = self.boot("-qmp", f"unix:{self.path},server=on,wait=off", "-name", "guest=vm1",
+                          "-uuid", "6d1f1d2a-47b8-4a5c-9d3e-0123456789ab", smp="2")
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+        qmp = self.client()
+        version = qmp.greeting["QMP"]["version"]
+        self.assertEqual(version["qemu"], {"micro": 0, "minor": 2, "major": 7})
+        self.assertEqual(qmp.greeting["QMP"]["capabilities"], ["oob"])
+
+        # Negotiation first, as QEMU.
+        early = qmp.command("query-status", id="early")
+        self.assertEqual(early["error"]["class"], "CommandNotFound")
+        self.assertEqual(early["id"], "early")
+        self.assertEqual(qmp.command("qmp_capabilities"), {"return": {}})
+        self.assertEqual(qmp.command("qmp_capabilities")["error"]["class"], "CommandNotFound")
+
+        self.assertEqual(qmp.command("query-status", id=1),
+                         {"return": {"status": "running", "singlestep": False, "running": True}, "id": 1})
+        self.assertEqual(qmp.command("query-name")["return"], {"name": "vm1"})
+        self.assertEqual(qmp.command("query-uuid")["return"], {"UUID": "6d1f1d2a-47b8-4a5c-9d3e-0123456789ab"})
+        self.assertEqual(qmp.command("query-kvm")["return"], {"enabled": True, "present": True})
+        self.assertEqual(qmp.command("query-memory-size-summary")["return"],
+                         {"base-memory": 256 << 20, "plugged-memory": 0})
+        cpus = qmp.command("query-cpus-fast")["return"]
+        self.assertEqual([cpu["cpu-index"] for cpu in cpus], [0, 1])
+        for cpu in cpus:  # each is one of vireo's own threads
+            self.assertTrue(os.path.exists(f"/proc/{guest.proc.pid}/task/{cpu['thread-id']}"), cpu)
+            self.assertEqual(set(cpu), {"thread-id", "props", "qom-path", "target", "cpu-index"})
+        schema = qmp.command("query-qmp-schema")["return"]
+        names = {entry["name"] for entry in schema if entry["meta-type"] == "command"}
+        listed = {entry["name"] for entry in qmp.command("query-commands")["return"]}
+        self.assertEqual(names, listed)
+        self.assertEqual(qmp.command("query-bogus")["error"],
+                         {"class": "CommandNotFound", "desc": "The command query-bogus has not been found"})
+        self.assertEqual(qmp.command("query-status", {"x": 1})["error"]["desc"], "Parameter 'x' is unexpected")
+        hmp = lambda line: qmp.command("human-monitor-command", {"command-line": line})["return"]
+        self.assertEqual(hmp("info status"), "VM status: running\r\n")
+        self.assertEqual(hmp("info kvm"), "kvm support: enabled\r\n")
+        self.assertEqual(hmp("nonsense"), "unknown command: 'nonsense'\r\n")
+
+        # stop: the guest runs no more until cont (a command typed meanwhile waits).
+        status, before = guest.run("date +%s")
+        host_before = time.time()
+        self.assertEqual(qmp.command("stop"), {"return": {}})
+        self.assert_event_shape(qmp.event("STOP"), "STOP")
+        self.assertEqual(qmp.command("query-status")["return"],
+                         {"status": "paused", "singlestep": False, "running": False})
+        guest.send("echo paused-$((40+2))\n")
+        time.sleep(3)
+        self.assertNotIn("paused-42", guest.text())
+        self.assertEqual(qmp.command("cont"), {"return": {}})
+        self.assert_event_shape(qmp.event("RESUME"), "RESUME")
+        guest.expect("paused-42", 30)
+        status, after = guest.run("date +%s")
+        guest_elapsed, host_elapsed = int(after) - int(before), time.time() - host_before
+        # The kvmclock is set back after the pause, as QEMU does: the guest's clock does not
+        # count the 3 s the VM was stopped (it may lag the host's by that much).
+        print(f"\nguest clock across a 3 s pause: {guest_elapsed} s (host: {host_elapsed:.1f} s)")
+        self.assertLessEqual(guest_elapsed, host_elapsed + 1)
+
+        # system_reset: the guest boots again; this client stays connected, a second one joins.
+        self.assertEqual(qmp.command("system_reset"), {"return": {}})
+        self.assert_event_shape(qmp.event("RESET"), "RESET", {"guest": False, "reason": "host-qmp-system-reset"})
+        guest.expect("vireo-guest: ready", 180)
+        guest.run("true")
+        self.assertEqual(qmp.command("query-status")["return"]["status"], "running")
+        second = self.client()
+        self.assertIn("QMP", second.greeting)
+
+        # system_powerdown: the ACPI power button, which busybox acpid turns into a power-off.
+        guest.run("mkdir -p /etc/acpi/PWRF && printf '#!/bin/sh\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080 "
+                  "&& chmod +x /etc/acpi/PWRF/00000080 && acpid -l /tmp/acpid.log && sleep 1")
+        self.assertEqual(qmp.command("system_powerdown"), {"return": {}})
+        self.assert_event_shape(qmp.event("POWERDOWN"), "POWERDOWN")
+        shutdown = qmp.event("SHUTDOWN", 60)
+        self.assert_event_shape(shutdown, "SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+        self.assertEqual(guest.wait_exit(60), 0)
+
+    def test_start_paused_no_shutdown_and_quit(self):
+        guest = Guest("-S", "-no-shutdown", "-qmp", f"unix:{self.path},server,nowait")
+        self.addCleanup(guest.kill)
+        qmp = self.client()
+        self.assertEqual(qmp.command("qmp_capabilities"), {"return": {}})
+        self.assertEqual(qmp.command("query-status")["return"],
+                         {"status": "prelaunch", "singlestep": False, "running": False})
+        self.assertEqual(qmp.command("stop"), {"return": {}})  # not running: nothing changes
+        time.sleep(2)
+        self.assertNotIn("init started", guest.text())  # held before the first instruction
+        self.assertEqual(qmp.command("cont"), {"return": {}})
+        self.assert_event_shape(qmp.event("RESUME"), "RESUME")
+        guest.wait_ready()
+
+        # -no-shutdown: the guest's power-off stops the VM; vireo stays for the monitor.
+        guest.send("poweroff -f\n")
+        self.assert_event_shape(qmp.event("SHUTDOWN", 60), "SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+        self.assert_event_shape(qmp.event("STOP"), "STOP")
+        self.assertIsNone(guest.proc.poll())
+        self.assertEqual(qmp.command("query-status")["return"]["status"], "shutdown")
+        self.assertEqual(qmp.command("cont")["error"],
+                         {"class": "GenericError", "desc": "Resetting the Virtual Machine is required"})
+
+        # quit: SHUTDOWN before the reply, then the connection closes and vireo exits 0.
+        qmp.sock.sendall(b'{"execute": "quit", "id": "bye"}\r\n')
+        event = qmp.read()
+        self.assert_event_shape(event, "SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"})
+        self.assertEqual(qmp.read(), {"return": {}, "id": "bye"})
+        self.assertIsNone(qmp.read())
+        self.assertEqual(guest.wait_exit(30), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
