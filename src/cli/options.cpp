@@ -148,6 +148,7 @@ private:
     Result<void> on_nographic(const Arg&);
     Result<void> on_serial(const Arg&);
     Result<void> on_debugcon(const Arg&);
+    Result<void> on_nodefaults(const Arg&);
     Result<void> on_bios(const Arg&);
     Result<void> on_cdrom(const Arg&);
     Result<void> on_boot(const Arg&);
@@ -205,6 +206,7 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "nographic", false, &Parser::on_nographic },
         { "serial", true, &Parser::on_serial },
         { "debugcon", true, &Parser::on_debugcon },
+        { "nodefaults", false, &Parser::on_nodefaults },
         { "bios", true, &Parser::on_bios },
         { "cdrom", true, &Parser::on_cdrom },
         { "boot", true, &Parser::on_boot },
@@ -448,6 +450,14 @@ Result<void> Parser::on_serial(const Arg& arg)
 Result<void> Parser::on_debugcon(const Arg& arg)
 {
     m_result.config.debugcon = TRY(parse_character_backend(arg));
+    return {};
+}
+
+// -nodefaults: none of the devices QEMU adds on its own (a NIC, a serial port, a CD-ROM drive).
+Result<void> Parser::on_nodefaults(const Arg&)
+{
+    m_result.config.nodefaults = true;
+    m_result.config.default_network = false;
     return {};
 }
 

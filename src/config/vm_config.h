@@ -112,6 +112,7 @@ struct VmConfig {
     bool display_none = false;
     bool no_reboot = false;
     bool no_shutdown = false;             // -no-shutdown: a guest power-off stops the VM instead
+    bool nodefaults = false;              // -nodefaults: no default NIC, serial port or CD-ROM drive
     bool start_paused = false;            // -S: vCPUs held before their first instruction until cont
     std::vector<MonitorConfig> monitors;
     std::vector<DriveConfig> drives;

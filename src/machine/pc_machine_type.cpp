@@ -11,6 +11,7 @@ constexpr PartBuilder k_pc_builders[] = {
     build_chipset,        // i440FX, PIIX3, PIIX4 PM: slot 1 before any other PCI device
     build_legacy_devices,
     build_serial_ports,
+    build_ide,            // 00:01.1, before the virtio devices so that IDE disks boot first
     build_virtio_drives,
     build_devices,
     build_default_nic,

@@ -124,7 +124,7 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
     EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
     EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
     for (std::string option : { "vnc", "monitor", "usb", "soundhw", "vga", "incoming",
-                                "loadvm", "snapshot", "daemonize", "nodefaults", "object", "global" })
+                                "loadvm", "snapshot", "daemonize", "object", "global" })
         EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
     EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
     EXPECT_EQ(error_of({ "--" }), "-: unsupported option");
@@ -778,4 +778,11 @@ TEST(Cli, BadMonitorOptions)
     EXPECT_EQ(error_of({ "-uuid", "1234" }), "-uuid 1234: invalid UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
     EXPECT_EQ(error_of({ "-uuid", "12345678-1234-1234-1234-12345678901g" }),
               "-uuid 12345678-1234-1234-1234-12345678901g: invalid UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+}
+
+TEST(Cli, NodefaultsDropsTheDefaultNic)
+{
+    auto config = config_of({ "-nodefaults" });
+    EXPECT_TRUE(config.nodefaults);
+    EXPECT_FALSE(config.default_network);
 }

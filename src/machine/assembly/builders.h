@@ -15,6 +15,8 @@ namespace vireo {
 [[nodiscard]] Result<void> build_legacy_devices(MachineParts& parts);
 // COM1-COM4 from -serial / -nographic, and the console on stdin (serial_builder.cpp).
 [[nodiscard]] Result<void> build_serial_ports(MachineParts& parts);
+// The PIIX3 IDE function (00:01.1) with -drive if=ide, -hda..-hdd and -cdrom (ide_builder.cpp).
+[[nodiscard]] Result<void> build_ide(MachineParts& parts);
 // Disks on virtio-blk from -drive if=virtio (virtio_builder.cpp).
 [[nodiscard]] Result<void> build_virtio_drives(MachineParts& parts);
 // Every -device, by driver name (device_builder.cpp).

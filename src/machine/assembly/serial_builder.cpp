@@ -45,7 +45,7 @@ Result<std::shared_ptr<SerialOutput>> serial_output(const SerialConfig& serial)
 Result<void> build_serial_ports(MachineParts& parts)
 {
     std::vector<SerialConfig> serials = parts.config.serials;
-    if (serials.empty())
+    if (serials.empty() && !parts.config.nodefaults)
         serials.push_back(SerialConfig { parts.config.nographic ? SerialBackend::MonStdio : SerialBackend::None, {} });
     if (serials.size() > std::size(k_com_ports))
         return make_error("-serial: at most {} serial ports", std::size(k_com_ports));
