@@ -15,7 +15,7 @@ kernel="$cache/guest/vmlinuz"
 initrd="$cache/guest/initrd.gz"
 append="console=ttyS0 quiet"
 stamp_ok() { [ -s "$1" ] && [ "$1" -nt "$initrd" ] && [ "$1" -nt "$0" ]; }
-work=$(mktemp -d); trap 'umount "$work/mnt" 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'umount "$work/mnt" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 syslinux_cfg() { # label text for extlinux/isolinux
   printf 'PROMPT 1\nTIMEOUT 10\nSAY vireo-boot: syslinux menu\nDEFAULT guest\nLABEL guest\n  KERNEL %s\n  INITRD %s\n  APPEND %s\n' \

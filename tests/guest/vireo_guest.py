@@ -32,8 +32,10 @@ class Guest:
     def __init__(self, *extra, memory="256", smp="1", append="console=ttyS0 quiet", kernel=KERNEL, initrd=INITRD,
                  wrapper=(), shell="serial"):
         net = [] if any(a in ("-nic", "-net", "-netdev") for a in extra) else ["-nic", "none"]
-        args = [*wrapper, VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp), "-kernel", kernel]
-        if initrd:
+        args = [*wrapper, VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp)]
+        if kernel:  # kernel=None: the firmware boots what the disks hold (the boot loader picks the command line)
+            args += ["-kernel", kernel]
+        if kernel and initrd:
             args += ["-initrd", initrd]
         self.shell_dir = None
         if shell == "hvc":
@@ -42,7 +44,7 @@ class Guest:
             extra = (*extra, "-chardev", f"socket,id=shell0,path={shell_socket},server=on,wait=off",
                      "-device", "virtio-serial-pci", "-device", "virtconsole,chardev=shell0")
             append += " vireo.shell=hvc0"
-        args += ["-append", append, "-nographic", *net, *extra]
+        args += (["-append", append] if kernel else []) + ["-nographic", *net, *extra]
         self.args = args
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.output = b""  # what the shell prints: the serial console, or the virtio one
