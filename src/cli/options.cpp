@@ -149,6 +149,7 @@ private:
     Result<void> on_serial(const Arg&);
     Result<void> on_debugcon(const Arg&);
     Result<void> on_nodefaults(const Arg&);
+    Result<void> on_smbios(const Arg&);
     Result<void> on_bios(const Arg&);
     Result<void> on_cdrom(const Arg&);
     Result<void> on_boot(const Arg&);
@@ -207,6 +208,7 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "serial", true, &Parser::on_serial },
         { "debugcon", true, &Parser::on_debugcon },
         { "nodefaults", false, &Parser::on_nodefaults },
+        { "smbios", true, &Parser::on_smbios },
         { "bios", true, &Parser::on_bios },
         { "cdrom", true, &Parser::on_cdrom },
         { "boot", true, &Parser::on_boot },
@@ -458,6 +460,38 @@ Result<void> Parser::on_nodefaults(const Arg&)
 {
     m_result.config.nodefaults = true;
     m_result.config.default_network = false;
+    return {};
+}
+
+// -smbios type=0|1,FIELD=VALUE,...: what the firmware's SMBIOS tables say about the BIOS and
+// the system (types 0 and 1, as QEMU takes them).
+Result<void> Parser::on_smbios(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 13> keys { "type", "vendor", "version", "date", "release",
+                                                             "uefi", "manufacturer", "product", "serial", "uuid",
+                                                             "sku", "family", "file" };
+    static constexpr std::array<std::string_view, 5> bios_keys { "vendor", "version", "date", "release", "uefi" };
+    static constexpr std::array<std::string_view, 7> system_keys { "manufacturer", "product", "version", "serial",
+                                                                   "uuid", "sku", "family" };
+    auto kv = TRY(parse_keyvals(arg, {}, keys));
+    if (kv.get("file"))
+        return arg.error("file= (a binary SMBIOS table) is not supported; give type=0 or type=1 fields");
+    auto type = kv.get("type");
+    if (!type)
+        return arg.error("type= is required (0 or 1)");
+    if (*type != "0" && *type != "1")
+        return arg.error("unsupported SMBIOS type '{}' (0, 1)", *type);
+    bool bios = *type == "0";
+    auto& fields = bios ? m_result.config.smbios.bios : m_result.config.smbios.system;
+    for (const auto& item : kv.items()) {
+        if (item.key == "type")
+            continue;
+        bool known = bios ? std::ranges::find(bios_keys, item.key) != bios_keys.end()
+                          : std::ranges::find(system_keys, item.key) != system_keys.end();
+        if (!known)
+            return arg.error("Invalid parameter '{}' for SMBIOS type {}", item.key, *type);
+        fields[std::string(item.key)] = item.value;
+    }
     return {};
 }
 

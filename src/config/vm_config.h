@@ -93,6 +93,13 @@ struct MonitorConfig {
     bool pretty = false;
 };
 
+// -smbios type=0,... and type=1,...: the fields given (vendor=, version=, date=, release=, uefi=
+// for type 0; manufacturer=, product=, version=, serial=, uuid=, sku=, family= for type 1).
+struct SmbiosFieldsConfig {
+    std::map<std::string, std::string> bios;   // type 0
+    std::map<std::string, std::string> system; // type 1
+};
+
 struct VmConfig {
     std::string name;
     std::string uuid;                     // -uuid, lower case; empty: none given
@@ -108,6 +115,7 @@ struct VmConfig {
     std::vector<SerialConfig> serials;    // empty: the default (stdio under -nographic, else none)
     std::optional<SerialConfig> debugcon; // -debugcon: the firmware's debug port 0x402
     BootConfig boot;
+    SmbiosFieldsConfig smbios;
     bool nographic = false;
     bool display_none = false;
     bool no_reboot = false;

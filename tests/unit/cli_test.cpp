@@ -786,3 +786,14 @@ TEST(Cli, NodefaultsDropsTheDefaultNic)
     EXPECT_TRUE(config.nodefaults);
     EXPECT_FALSE(config.default_network);
 }
+
+TEST(Cli, SmbiosTypes0And1)
+{
+    auto config = config_of({ "-smbios", "type=1,manufacturer=ACME,serial=S123", "-smbios", "type=0,vendor=V,release=1.2" });
+    EXPECT_EQ(config.smbios.system.at("manufacturer"), "ACME");
+    EXPECT_EQ(config.smbios.system.at("serial"), "S123");
+    EXPECT_EQ(config.smbios.bios.at("release"), "1.2");
+    EXPECT_EQ(error_of({ "-smbios", "type=2,serial=y" }), "-smbios type=2,serial=y: unsupported SMBIOS type '2' (0, 1)");
+    EXPECT_EQ(error_of({ "-smbios", "type=1,vendor=x" }), "-smbios type=1,vendor=x: Invalid parameter 'vendor' for SMBIOS type 1");
+    EXPECT_EQ(error_of({ "-smbios", "vendor=x" }), "-smbios vendor=x: type= is required (0 or 1)");
+}
