@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from vireo_guest import CACHE, GuestTestCase, vireo
@@ -116,14 +117,27 @@ class FirmwareBoot(GuestTestCase):
         guest.send("poweroff -f\n")
         self.assertEqual(guest.wait_exit(120), 0)
 
-    def test_grub_cdrom_with_boot_order_d(self):
-        """A GRUB ISO from grub-mkrescue boots from the CD-ROM with -boot d."""
-        guest = self.firmware_boot("-cdrom", os.path.join(BOOT, "grub.iso"), "-boot", "d")
+    def test_grub_cdrom_with_boot_order_d_and_grub_disk(self):
+        """A GRUB image from grub-mkrescue boots from the CD-ROM with -boot d (an extlinux disk is
+        there too), and the same image, a hybrid MBR disk, boots from an IDE disk."""
+        guest = self.firmware_boot("-cdrom", os.path.join(BOOT, "grub.iso"), "-boot", "d",
+                                   "-drive", f"file={os.path.join(BOOT, 'extlinux.raw')},format=raw,if=ide,snapshot=on")
         console = plain(guest.text())
         self.assertIn("Booting from DVD/CD", console)
         self.assertIn("GNU GRUB", console)
         status, out = guest.run("cat /proc/cmdline")
         self.assertIn("BOOT_IMAGE=/boot/vmlinuz", out)
+        guest.send("poweroff -f\n")
+        self.assertEqual(guest.wait_exit(120), 0)
+
+        disk = os.path.join(self.dir.name, "grub-disk.img")
+        shutil.copyfile(os.path.join(BOOT, "grub.iso"), disk)
+        guest = self.firmware_boot("-drive", f"file={disk},format=raw,if=ide,index=0")
+        console = plain(guest.text())
+        self.assertIn("Booting from Hard Disk", console)
+        self.assertIn("GNU GRUB", console)
+        status, out = guest.run("ls /sys/block")
+        self.assertIn("sda", out)
         guest.send("poweroff -f\n")
         self.assertEqual(guest.wait_exit(120), 0)
 
@@ -141,6 +155,18 @@ class FirmwareBoot(GuestTestCase):
         self.assertIn("BOOT_IMAGE=/boot/vmlinuz", out)
         guest.send("poweroff -f\n")
         self.assertEqual(guest.wait_exit(120), 0)
+
+
+class NoBootableDevice(GuestTestCase):
+    def test_no_bootable_device_keeps_vireo_running(self):
+        """With nothing to boot, SeaBIOS says so on the serial console and the VM stays up (as in
+        QEMU) until it is told to quit."""
+        from vireo_guest import Guest
+        guest = Guest("-nodefaults", "-serial", "stdio", kernel=None)
+        self.addCleanup(guest.kill)
+        guest.expect("No bootable device", FIRMWARE_BOOT_TIMEOUT)
+        time.sleep(3)
+        self.assertIsNone(guest.proc.poll())
 
 
 class FirmwareErrors(unittest.TestCase):

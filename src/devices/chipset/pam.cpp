@@ -25,6 +25,13 @@ RegisterField field_of(size_t segment)
     return { 1 + segment / 2, static_cast<unsigned>(segment % 2) };
 }
 
+// The segment holding `address` (inside the area).
+size_t segment_of(uint64_t address)
+{
+    const uint64_t small_end = Pam::k_area_start + k_small_segments * k_small_segment;
+    return address < small_end ? (address - Pam::k_area_start) / k_small_segment : k_small_segments;
+}
+
 bool readable(Pam::Attribute attribute)
 {
     return attribute == Pam::Attribute::ReadOnly || attribute == Pam::Attribute::ReadWrite;
@@ -147,7 +154,7 @@ void Pam::read(uint64_t offset, std::span<uint8_t> data)
         return;
     for (size_t i = 0; i < data.size(); ++i) {
         const uint64_t address = k_area_start + offset + i;
-        size_t index = address < segment(k_small_segments).start ? (address - k_area_start) / k_small_segment : k_small_segments;
+        size_t index = segment_of(address);
         if (readable(m_attributes[index]))
             data[i] = m_ram[offset + i];
         else if (auto rom = rom_for(index); !rom.empty())
@@ -164,7 +171,7 @@ void Pam::write(uint64_t offset, std::span<const uint8_t> data)
         return;
     for (size_t i = 0; i < data.size(); ++i) {
         const uint64_t address = k_area_start + offset + i;
-        size_t index = address < segment(k_small_segments).start ? (address - k_area_start) / k_small_segment : k_small_segments;
+        size_t index = segment_of(address);
         if (writable(m_attributes[index]))
             m_ram[offset + i] = data[i];
     }

@@ -92,16 +92,19 @@ void IdeDrive::write_control(uint8_t value)
     m_tf.control = value;
 }
 
-void IdeDrive::read_data(std::span<uint8_t> out)
+// Moves up to `length` bytes of the current PIO block through copy(offset into the caller's
+// span, offset into the buffer, count), ending the block when it is done.
+template<typename Copy>
+size_t IdeDrive::transfer_pio(Phase phase, size_t length, Copy copy)
 {
     size_t done = 0;
     // A command set never presents an empty block; should one appear, stop rather than spin.
     int empty_blocks = 0;
-    while (done < out.size() && m_phase == Phase::PioIn && empty_blocks < 2) {
+    while (done < length && m_phase == phase && empty_blocks < 2) {
         if (m_block_end <= m_position)
             ++empty_blocks;
-        size_t n = std::min(out.size() - done, m_block_end - std::min(m_position, m_block_end));
-        std::memcpy(out.data() + done, m_buffer.data() + m_position, n);
+        size_t n = std::min(length - done, m_block_end - std::min(m_position, m_block_end));
+        copy(done, m_position, n);
         done += n;
         m_position += n;
         if (m_position >= m_block_end) {
@@ -110,27 +113,22 @@ void IdeDrive::read_data(std::span<uint8_t> out)
             pio_block_done();
         }
     }
+    return done;
+}
+
+void IdeDrive::read_data(std::span<uint8_t> out)
+{
+    size_t done = transfer_pio(Phase::PioIn, out.size(), [&](size_t at, size_t position, size_t n) {
+        std::memcpy(out.data() + at, m_buffer.data() + position, n);
+    });
     std::fill(out.begin() + static_cast<std::ptrdiff_t>(done), out.end(), 0xff);
 }
 
 void IdeDrive::write_data(std::span<const uint8_t> in)
 {
-    size_t done = 0;
-    // A command set never presents an empty block; should one appear, stop rather than spin.
-    int empty_blocks = 0;
-    while (done < in.size() && m_phase == Phase::PioOut && empty_blocks < 2) {
-        if (m_block_end <= m_position)
-            ++empty_blocks;
-        size_t n = std::min(in.size() - done, m_block_end - std::min(m_position, m_block_end));
-        std::memcpy(m_buffer.data() + m_position, in.data() + done, n);
-        done += n;
-        m_position += n;
-        if (m_position >= m_block_end) {
-            m_phase = Phase::Busy;
-            m_tf.status &= static_cast<uint8_t>(~k_st_drq);
-            pio_block_done();
-        }
-    }
+    transfer_pio(Phase::PioOut, in.size(), [&](size_t at, size_t position, size_t n) {
+        std::memcpy(m_buffer.data() + position, in.data() + at, n);
+    });
 }
 
 void IdeDrive::dma_done()

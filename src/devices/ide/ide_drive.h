@@ -110,6 +110,8 @@ protected:
     virtual void execute(uint8_t command) = 0;
     // The guest moved the whole current PIO block.
     virtual void pio_block_done() = 0;
+    template<typename Copy>
+    size_t transfer_pio(Phase phase, size_t length, Copy copy);
     // The bus master moved the whole DMA buffer.
     virtual void dma_transfer_done() = 0;
     // Status when idle (DRDY|DSC) and after a reset (ATAPI devices: 0, ATA8-ACS §9.12).
