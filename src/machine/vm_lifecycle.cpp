@@ -18,7 +18,8 @@ VmLifecycle::~VmLifecycle()
 
 Result<void> VmLifecycle::build_machine()
 {
-    m_machine = TRY(PcMachine::create(m_config, *m_loop));
+    m_machine = TRY(PcMachine::create(m_machine_config, *m_loop));
+    m_machine_config.boot.once.clear(); // -boot once=: the next reset boots in the usual order
     // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
     // so they don't count against the VMM's own memory for the life of the VM.
     ::malloc_trim(0);

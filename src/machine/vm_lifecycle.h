@@ -27,6 +27,7 @@ class VmLifecycle final : public MachineControl {
 public:
     explicit VmLifecycle(const VmConfig& config)
         : m_config(config)
+        , m_machine_config(config)
     {
     }
     ~VmLifecycle() override;
@@ -58,6 +59,9 @@ private:
     void emit(const char* event, const Json& data = nullptr);
 
     const VmConfig& m_config;
+    // What each machine is built from: the configuration, less what holds for the first boot
+    // only (-boot once=).
+    VmConfig m_machine_config;
     // Destroyed in reverse: the machine and the monitors leave the loop before it goes.
     std::unique_ptr<EventLoop> m_loop;
     CommandTable m_commands;
