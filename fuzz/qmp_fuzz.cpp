@@ -34,9 +34,41 @@ public:
     uint64_t memory_bytes() const override { return 1 << 20; }
     std::vector<VcpuInfo> vcpus() const override { return { VcpuInfo {} }; }
     std::vector<ChardevInfo> chardevs() const override { return { ChardevInfo { "m", "stdio", true } }; }
+    // A disk and a CD-ROM; media changes never open a file here.
+    std::vector<BlockDeviceInfo> block_devices() const override
+    {
+        BlockDeviceInfo disk { "ide0-hd0", "/machine/unattached/device[1]", false, false, std::nullopt,
+            BlockMedium { "d.img", "raw", false, 1 << 20, 0, {}, true, false, false } };
+        BlockDeviceInfo cdrom { "ide1-cd0", "/machine/unattached/device[2]", true, m_locked, m_tray_open,
+            std::nullopt };
+        return { disk, cdrom };
+    }
+    Result<MediumOutcome> eject_medium(std::string_view device, MediumForce force) override
+    {
+        return move_tray(device, force, true);
+    }
+    Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change, MediumForce force) override
+    {
+        if (change.file.empty())
+            return make_error("no file");
+        return move_tray(device, force, false);
+    }
 
 private:
+    Result<MediumOutcome> move_tray(std::string_view device, MediumForce force, bool open)
+    {
+        if (device != "ide1-cd0")
+            return MediumOutcome::NotRemovable;
+        if (m_locked && force == MediumForce::IfUnlocked)
+            return MediumOutcome::Locked;
+        m_tray_open = open;
+        m_locked = !open;
+        return MediumOutcome::Done;
+    }
+
     RunState m_state = RunState::Running;
+    bool m_tray_open = false;
+    bool m_locked = false;
 };
 
 void check_replies(std::string_view out)

@@ -25,6 +25,7 @@ enum class Format { Raw, Qcow2 };
 struct Chain {
     std::set<std::pair<dev_t, ino_t>> visited; // files already in the chain: a repeat is a loop
     int depth = 0;
+    std::string top_backing;                   // the backing file the top image names
 };
 
 Result<Format> parse_format(const std::string& format, const std::string& path)
@@ -91,6 +92,8 @@ Result<std::unique_ptr<qcow2::Qcow2Core>> open_qcow2(const std::string& path, Ac
     auto size = TRY(file_size(fd.get()));
     auto header = TRY(qcow2::read_header(fd.get(), size, path));
     std::unique_ptr<SyncImage> backing;
+    if (chain.depth == 1)
+        chain.top_backing = header.backing_file;
     if (!header.backing_file.empty()) {
         auto backing_path = resolve_backing(path, header.backing_file);
         std::optional<Format> backing_format;
@@ -118,9 +121,9 @@ Result<std::unique_ptr<SyncImage>> open_member(const std::string& path, std::opt
 }
 
 // snapshot=on: a qcow2 overlay in an anonymous temporary file over the read-only image.
-Result<std::unique_ptr<DiskImage>> open_snapshot(const DriveConfig& config, Format format, ChainOptions options)
+Result<std::unique_ptr<DiskImage>> open_snapshot(const DriveConfig& config, Format format, ChainOptions options,
+    Chain& chain)
 {
-    Chain chain;
     auto base = TRY(open_member(config.file, format, "", chain, options));
     auto fd = TRY(create_temp_file());
     TRY(qcow2::create_image(fd.get(), qcow2::CreateOptions { base->size() }));
@@ -137,6 +140,11 @@ Result<std::unique_ptr<DiskImage>> open_snapshot(const DriveConfig& config, Form
 
 Result<std::unique_ptr<DiskImage>> open_disk_image(const DriveConfig& config)
 {
+    return TRY(open_drive_image(config)).image;
+}
+
+Result<OpenedImage> open_drive_image(const DriveConfig& config)
+{
     if (config.file.empty())
         return make_error("drive {}: no file given", config.id);
     bool probed = config.format.empty();
@@ -152,8 +160,15 @@ Result<std::unique_ptr<DiskImage>> open_disk_image(const DriveConfig& config)
     ChainOptions chain_options { flags.direct,
         config.cache == CacheMode::Unsafe ? qcow2::MetadataSync::None : qcow2::MetadataSync::Barriers };
 
-    if (config.snapshot && access == Access::ReadWrite)
-        return open_snapshot(config, format, chain_options);
+    auto opened = [](std::unique_ptr<DiskImage> image, const char* format_name, int depth, std::string backing) {
+        auto size = image->size();
+        return OpenedImage { std::move(image), ImageFacts { format_name, size, depth, std::move(backing) } };
+    };
+    if (config.snapshot && access == Access::ReadWrite) {
+        Chain chain;
+        auto image = TRY(open_snapshot(config, format, chain_options, chain));
+        return opened(std::move(image), "qcow2", chain.depth, config.file);
+    }
 
     if (format == Format::Raw) {
         RawOptions options;
@@ -162,13 +177,14 @@ Result<std::unique_ptr<DiskImage>> open_disk_image(const DriveConfig& config)
         options.engine = config.aio == AioMode::Threads ? IoEngineKind::ThreadPool : IoEngineKind::IoUring;
         options.discard = config.discard;
         options.probed = probed;
-        return std::unique_ptr<DiskImage>(TRY(RawImage::open(config.file, options)));
+        return opened(std::unique_ptr<DiskImage>(TRY(RawImage::open(config.file, options))), "raw", 0, {});
     }
     Chain chain;
     TRY(enter_chain(chain, config.file, ""));
     auto core = TRY(open_qcow2(config.file, access, flags.dsync, chain, chain_options));
     auto engine = config.aio == AioMode::Threads ? IoEngineKind::ThreadPool : IoEngineKind::IoUring;
-    return std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard, engine)));
+    auto image = std::unique_ptr<DiskImage>(TRY(qcow2::Qcow2Image::create(std::move(core), config.discard, engine)));
+    return opened(std::move(image), "qcow2", chain.depth - 1, chain.top_backing);
 }
 
 } // namespace vireo

@@ -646,8 +646,10 @@ Result<void> Parser::on_drive(const Arg& arg)
         else
             return arg.error("unsupported interface '{}' (virtio, ide, none)", *interface);
     }
-    if (auto id = TRY(get_id(arg, kv)))
+    if (auto id = TRY(get_id(arg, kv))) {
         drive.id = *id;
+        drive.id_given = true;
+    }
     if (auto index = kv.get("index")) {
         auto number = parse_uint(*index, max_drive_index);
         if (!number)

@@ -35,6 +35,7 @@ struct DriveConfig {
     std::string format;      // "raw", "qcow2", or empty: probe from the file's magic
     DriveInterface interface = DriveInterface::Ide;
     std::string id;          // set for if=none (and generated otherwise)
+    bool id_given = false;   // id= was on the command line (QEMU then names the drive by it)
     int index = -1;
     DriveMedia media = DriveMedia::Disk;
     int bootindex = -1;      // firmware boot priority (lowest first); -1: none

@@ -46,6 +46,9 @@ public:
     void stop_vcpus();
     // The ACPI fixed-feature power button (system_powerdown).
     void press_power_button();
+    // What the builders made: the drives for the monitor (machine/assembly/drive_media.h).
+    [[nodiscard]] MachineParts& parts() { return *m_parts; }
+    [[nodiscard]] const MachineParts& parts() const { return *m_parts; }
     // The host thread of each vCPU, in vCPU order.
     [[nodiscard]] std::vector<pid_t> vcpu_thread_ids() const;
 

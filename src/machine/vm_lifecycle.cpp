@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "machine/assembly/drive_media.h"
 #include "monitor/qmp_commands.h"
 
 namespace vireo {
@@ -13,6 +14,7 @@ namespace vireo {
 VmLifecycle::~VmLifecycle()
 {
     m_machine.reset();
+    m_device_events.reset();
     m_server.reset();
 }
 
@@ -20,6 +22,7 @@ Result<void> VmLifecycle::build_machine()
 {
     m_machine = TRY(PcMachine::create(m_machine_config, *m_loop));
     m_machine_config.boot.once.clear(); // -boot once=: the next reset boots in the usual order
+    carry_media_over();
     // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
     // so they don't count against the VMM's own memory for the life of the VM.
     ::malloc_trim(0);
@@ -39,6 +42,13 @@ RunEnd VmLifecycle::run()
     if (!server)
         return RunEnd { 1, server.error().describe() };
     m_server = std::move(*server);
+    auto events = QmpEventQueue::create(*m_loop, [this](std::string_view name, const Json& data) {
+        if (m_server)
+            m_server->emit_event(name, data);
+    });
+    if (!events)
+        return RunEnd { 1, events.error().describe() };
+    m_device_events = std::move(*events);
     if (auto built = build_machine(); !built)
         return RunEnd { 1, built.error().describe() };
     m_state = m_config.start_paused ? RunState::Prelaunch : RunState::Running;
@@ -117,6 +127,54 @@ std::optional<RunEnd> VmLifecycle::shut_down()
     m_state = RunState::Shutdown;
     emit("STOP");
     return std::nullopt;
+}
+
+void VmLifecycle::carry_media_over()
+{
+    auto drives = drive_set(m_machine->parts());
+    for (const auto& [name, medium] : m_media) {
+        auto outcome = medium.file.empty() ? vireo::eject_medium(drives, name, MediumForce::Always)
+                                           : vireo::insert_medium(drives, name, medium, MediumForce::Always);
+        if (!outcome)
+            log_warn("{}: the medium changed by the monitor is lost at reset: {}", name, outcome.error().describe());
+    }
+    // On a vCPU thread with the channel lock held: only queue the event.
+    auto* events = m_device_events.get();
+    auto watched = watch_trays(drives, [events](const std::string& name, const std::string& qdev, bool open) {
+        events->post("DEVICE_TRAY_MOVED", device_tray_moved_data(name, qdev, open));
+    });
+    if (!watched)
+        log_warn("CD-ROM tray events: {}", watched.error().describe());
+}
+
+Result<MediumOutcome> VmLifecycle::media_changed(std::string_view device, Result<MediumOutcome> outcome)
+{
+    if (outcome && *outcome == MediumOutcome::Done) {
+        if (const BlockDrive* drive = find_block_drive(drive_set(m_machine->parts()), device))
+            m_media.insert_or_assign(std::string(device), drive->config);
+    }
+    m_device_events->drain(); // the tray's events go before the reply, as QEMU sends them
+    return outcome;
+}
+
+std::vector<BlockDeviceInfo> VmLifecycle::block_devices() const
+{
+    return m_machine ? block_device_info(drive_set(m_machine->parts())) : std::vector<BlockDeviceInfo> {};
+}
+
+Result<MediumOutcome> VmLifecycle::eject_medium(std::string_view device, MediumForce force)
+{
+    if (!m_machine)
+        return make_error("no machine yet");
+    return media_changed(device, vireo::eject_medium(drive_set(m_machine->parts()), device, force));
+}
+
+Result<MediumOutcome> VmLifecycle::change_medium(std::string_view device, const MediumChange& change,
+    MediumForce force)
+{
+    if (!m_machine)
+        return make_error("no machine yet");
+    return media_changed(device, vireo::change_medium(drive_set(m_machine->parts()), device, change, force));
 }
 
 void VmLifecycle::emit(const char* event, const Json& data)

@@ -3,6 +3,7 @@
 // and the current PcMachine (built again on every reset), keeps the run state (prelaunch,
 // running, paused, shutdown) and sends the lifecycle events. It is the MachineControl the
 // monitor's commands use; everything here runs on the event loop's thread.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "config/vm_config.h"
 #include "machine/pc_machine.h"
 #include "monitor/command_table.h"
+#include "monitor/event_queue.h"
 #include "monitor/machine_control.h"
 #include "monitor/qmp_server.h"
 
@@ -47,11 +49,20 @@ public:
     [[nodiscard]] uint64_t memory_bytes() const override { return m_config.memory_bytes; }
     [[nodiscard]] std::vector<VcpuInfo> vcpus() const override;
     [[nodiscard]] std::vector<ChardevInfo> chardevs() const override;
+    [[nodiscard]] std::vector<BlockDeviceInfo> block_devices() const override;
+    [[nodiscard]] Result<MediumOutcome> eject_medium(std::string_view device, MediumForce force) override;
+    [[nodiscard]] Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change,
+        MediumForce force) override;
 
 private:
     enum class HostRequest { None, Reset, Quit };
 
     [[nodiscard]] Result<void> build_machine();
+    // A new machine gets the media the monitor put in or took out of the last one, then reports
+    // its trays' moves as DEVICE_TRAY_MOVED.
+    void carry_media_over();
+    // After a host media change: records it for the next machine, sends the tray events now.
+    Result<MediumOutcome> media_changed(std::string_view device, Result<MediumOutcome> outcome);
     // After the loop stopped: what to do next. A value: vireo ends.
     [[nodiscard]] std::optional<RunEnd> handle_stop();
     [[nodiscard]] std::optional<RunEnd> restart(bool guest, const char* cause);
@@ -66,6 +77,10 @@ private:
     std::unique_ptr<EventLoop> m_loop;
     CommandTable m_commands;
     std::unique_ptr<QmpServer> m_server;
+    std::unique_ptr<QmpEventQueue> m_device_events; // raised on vCPU threads (a tray the guest moves)
+    // The monitor's media changes, by drive: the medium now in it (file empty: ejected). QEMU's
+    // media outlive a reset; vireo's machine is built again from the command line.
+    std::map<std::string, DriveConfig, std::less<>> m_media;
     std::unique_ptr<PcMachine> m_machine;
     RunState m_state = RunState::Running;
     HostRequest m_host_request = HostRequest::None;

@@ -3,6 +3,7 @@
 // implements (machine/vm_lifecycle) and unit tests fake. Handlers never reach a device.
 // Every call comes from the event loop's thread.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,45 @@ struct ChardevInfo {
     bool frontend_open = false;
 };
 
+// The medium in a drive, as query-block's "inserted" (BlockDeviceInfo) reports it.
+struct BlockMedium {
+    std::string file;
+    std::string format;         // "raw" or "qcow2"
+    bool read_only = false;
+    uint64_t virtual_size = 0;
+    int backing_depth = 0;
+    std::string backing_file;   // empty: none
+    bool writeback = true;      // the cache mode (BlockdevCacheInfo)
+    bool direct = false;
+    bool no_flush = false;
+};
+
+// One drive of the guest (query-block's BlockInfo).
+struct BlockDeviceInfo {
+    std::string device;             // the block backend's name: "ide0-hd0", "ide1-cd0", "virtio0" or -drive id=
+    std::string qdev;               // the guest device's id, or its QOM path
+    bool removable = false;
+    bool locked = false;            // the guest prevents medium removal
+    std::optional<bool> tray_open;  // drives with a tray only
+    std::optional<BlockMedium> medium;
+};
+
+// What a host media request came to, when it did not fail outright.
+enum class MediumOutcome {
+    Done,
+    NotRemovable,  // the drive has no removable medium
+    Locked,        // the guest locked the tray: it got an eject request, nothing changed
+};
+enum class MediumForce { IfUnlocked, Always };
+enum class ReadOnlyMode { Retain, ReadOnly, ReadWrite }; // BlockdevChangeReadOnlyMode
+
+// blockdev-change-medium's new medium.
+struct MediumChange {
+    std::string file;
+    std::string format; // empty: probed
+    ReadOnlyMode read_only = ReadOnlyMode::Retain;
+};
+
 class MachineControl {
 public:
     virtual ~MachineControl() = default;
@@ -65,6 +105,15 @@ public:
     [[nodiscard]] virtual uint64_t memory_bytes() const = 0;
     [[nodiscard]] virtual std::vector<VcpuInfo> vcpus() const = 0;
     [[nodiscard]] virtual std::vector<ChardevInfo> chardevs() const = 0;
+
+    // Block devices, in QEMU's query-block order. `device` below is a BlockDeviceInfo::device.
+    [[nodiscard]] virtual std::vector<BlockDeviceInfo> block_devices() const = 0;
+    // eject: opens the tray and removes the medium (DEVICE_TRAY_MOVED events as the tray moves).
+    [[nodiscard]] virtual Result<MediumOutcome> eject_medium(std::string_view device, MediumForce force) = 0;
+    // blockdev-change-medium: opens the new image first (an error: nothing changed), then swaps it
+    // in and closes the tray.
+    [[nodiscard]] virtual Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change,
+        MediumForce force) = 0;
 };
 
 } // namespace vireo

@@ -1,5 +1,7 @@
 #include "monitor/qmp_commands.h"
 
+#include <cstring>
+
 #include "monitor/hmp.h"
 #include "monitor/qmp_session.h"
 
@@ -195,6 +197,139 @@ void register_lifecycle(CommandTable& table, MachineControl& control)
         } });
 }
 
+// A block device named by `device` (its backend's name) or `id` (its guest device's id or QOM
+// path), as QEMU's qmp_get_blk finds it; `shown` is the name QEMU's messages use for it.
+struct BlockTarget {
+    BlockDeviceInfo info;
+    std::string shown;
+};
+
+std::expected<BlockTarget, QmpError> find_block_device(const Json& arguments, const MachineControl& control)
+{
+    auto device = arguments.find("device");
+    auto id = arguments.find("id");
+    if ((device == arguments.end()) == (id == arguments.end()))
+        return qmp_error(QmpErrorClass::GenericError, "Need exactly one of 'device' and 'id'");
+    const auto& wanted = (device != arguments.end() ? *device : *id).get_ref<const std::string&>();
+    for (auto& info : control.block_devices()) {
+        bool found = device != arguments.end()
+            ? info.device == wanted
+            : !wanted.empty() && (info.qdev == wanted || info.qdev == "/machine/peripheral/" + wanted);
+        if (found)
+            return BlockTarget { std::move(info), wanted };
+    }
+    return qmp_error(QmpErrorClass::DeviceNotFound, "Device '{}' not found", wanted);
+}
+
+// The outcome of eject or blockdev-change-medium as QEMU reports it (do_open_tray's messages).
+QmpResult medium_reply(const Result<MediumOutcome>& outcome, const BlockTarget& target,
+    const std::string& filename = {})
+{
+    if (!outcome) {
+        const auto& error = outcome.error();
+        if (error.code != 0 && !filename.empty())
+            return qmp_error(QmpErrorClass::GenericError, "Could not open '{}': {}", filename,
+                std::strerror(error.code));
+        return qmp_error(QmpErrorClass::GenericError, "{}", error.describe());
+    }
+    switch (*outcome) {
+    case MediumOutcome::Done:
+        return Json::object();
+    case MediumOutcome::NotRemovable:
+        return qmp_error(QmpErrorClass::GenericError, "Device '{}' is not removable", target.shown);
+    case MediumOutcome::Locked:
+        return qmp_error(QmpErrorClass::GenericError,
+            "Device '{}' is locked and force was not specified, wait for tray to open and try again", target.shown);
+    }
+    return Json::object();
+}
+
+MediumForce force_of(const Json& arguments)
+{
+    return arguments.value("force", false) ? MediumForce::Always : MediumForce::IfUnlocked;
+}
+
+Json inserted_info(const BlockMedium& medium)
+{
+    Json image { { "filename", medium.file }, { "format", medium.format }, { "virtual-size", medium.virtual_size } };
+    if (!medium.backing_file.empty())
+        image["backing-filename"] = medium.backing_file;
+    Json inserted { { "file", medium.file }, { "ro", medium.read_only }, { "drv", medium.format } };
+    if (!medium.backing_file.empty())
+        inserted["backing_file"] = medium.backing_file;
+    inserted["backing_file_depth"] = medium.backing_depth;
+    inserted["encrypted"] = false;
+    inserted["detect_zeroes"] = "off";
+    for (const char* limit : { "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr" })
+        inserted[limit] = 0;
+    inserted["image"] = std::move(image);
+    inserted["cache"] = Json { { "writeback", medium.writeback }, { "direct", medium.direct },
+        { "no-flush", medium.no_flush } };
+    inserted["write_threshold"] = 0;
+    return inserted;
+}
+
+Json block_info(const BlockDeviceInfo& info)
+{
+    Json entry { { "io-status", "ok" }, { "device", info.device }, { "locked", info.locked },
+        { "removable", info.removable } };
+    if (info.medium)
+        entry["inserted"] = inserted_info(*info.medium);
+    entry["qdev"] = info.qdev;
+    if (info.tray_open)
+        entry["tray_open"] = *info.tray_open;
+    entry["type"] = "unknown";
+    return entry;
+}
+
+void register_block(CommandTable& table, MachineControl& control)
+{
+    auto image_info = object({ { "filename", str() }, { "format", str() }, { "virtual-size", integer() },
+        { "backing-filename", str(), true } });
+    auto cache_info = object({ { "writeback", boolean() }, { "direct", boolean() }, { "no-flush", boolean() } });
+    auto device_info = object({ { "file", str() }, { "ro", boolean() }, { "drv", str() },
+        { "backing_file", str(), true }, { "backing_file_depth", integer() }, { "encrypted", boolean() },
+        { "detect_zeroes", enumeration({ "off", "on", "unmap" }) }, { "bps", integer() }, { "bps_rd", integer() },
+        { "bps_wr", integer() }, { "iops", integer() }, { "iops_rd", integer() }, { "iops_wr", integer() },
+        { "image", image_info }, { "cache", cache_info }, { "write_threshold", integer() } });
+    auto info = object({ { "device", str() }, { "qdev", str(), true }, { "type", str() },
+        { "removable", boolean() }, { "locked", boolean() }, { "tray_open", boolean(), true },
+        { "io-status", enumeration({ "ok", "failed", "nospace" }), true }, { "inserted", device_info, true } });
+    table.add({ "query-block", empty_object(), array(info),
+        [&control](const Json&, QmpSessionState&) -> QmpResult {
+            Json list = Json::array();
+            for (const auto& device : control.block_devices())
+                list.push_back(block_info(device));
+            return list;
+        } });
+    table.add({ "eject",
+        object({ { "device", str(), true }, { "id", str(), true }, { "force", boolean(), true } }), empty_object(),
+        [&control](const Json& arguments, QmpSessionState&) -> QmpResult {
+            auto target = find_block_device(arguments, control);
+            if (!target)
+                return std::unexpected(target.error());
+            return medium_reply(control.eject_medium(target->info.device, force_of(arguments)), *target);
+        } });
+    auto read_only_mode = enumeration({ "retain", "read-only", "read-write" });
+    table.add({ "blockdev-change-medium",
+        object({ { "device", str(), true }, { "id", str(), true }, { "filename", str() }, { "format", str(), true },
+            { "read-only-mode", read_only_mode, true }, { "force", boolean(), true } }),
+        empty_object(), [&control](const Json& arguments, QmpSessionState&) -> QmpResult {
+            auto target = find_block_device(arguments, control);
+            if (!target)
+                return std::unexpected(target.error());
+            MediumChange change;
+            change.file = arguments.at("filename").get<std::string>();
+            change.format = arguments.value("format", std::string());
+            auto mode = arguments.value("read-only-mode", std::string("retain"));
+            change.read_only = mode == "read-only" ? ReadOnlyMode::ReadOnly
+                : mode == "read-write"             ? ReadOnlyMode::ReadWrite
+                                                   : ReadOnlyMode::Retain;
+            return medium_reply(control.change_medium(target->info.device, change, force_of(arguments)), *target,
+                change.file);
+        } });
+}
+
 void register_events(CommandTable& table, const Types& types)
 {
     auto cause = object({ { "guest", boolean() }, { "reason", types.shutdown_cause } });
@@ -203,6 +338,8 @@ void register_events(CommandTable& table, const Types& types)
     table.add_event({ "POWERDOWN", empty_object() });
     table.add_event({ "STOP", empty_object() });
     table.add_event({ "RESUME", empty_object() });
+    table.add_event(
+        { "DEVICE_TRAY_MOVED", object({ { "device", str() }, { "id", str() }, { "tray-open", boolean() } }) });
 }
 
 } // namespace
@@ -213,7 +350,13 @@ void register_qmp_commands(CommandTable& table, MachineControl& control)
     register_protocol_commands(table, types);
     register_queries(table, control, types);
     register_lifecycle(table, control);
+    register_block(table, control);
     register_events(table, types);
+}
+
+Json device_tray_moved_data(std::string_view device, std::string_view id, bool open)
+{
+    return Json { { "device", device }, { "id", id }, { "tray-open", open } };
 }
 
 } // namespace vireo

@@ -9,4 +9,8 @@ namespace vireo {
 // Fills table (which must outlive its use: query-commands and query-qmp-schema read it).
 void register_qmp_commands(CommandTable& table, MachineControl& control);
 
+// DEVICE_TRAY_MOVED's data: the block backend's name, the guest device's id or QOM path, and
+// where the tray is now.
+[[nodiscard]] Json device_tray_moved_data(std::string_view device, std::string_view id, bool open);
+
 } // namespace vireo

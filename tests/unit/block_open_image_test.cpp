@@ -1,4 +1,4 @@
-// open_disk_image(): probing, missing files, locks, snapshot=on overlays.
+// open_disk_image(): probing, missing files, locks, snapshot=on overlays, the facts of a chain.
 #include <fcntl.h>
 
 #include "block/open_image.h"
@@ -71,6 +71,30 @@ TEST(BlockOpenImage, Qcow2IsLockedAgainstSecondWriter)
     auto second = open_disk_image(drive(dir.file("q"), "qcow2"));
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().describe(), dir.file("q") + ": image is locked by another process (is another VM using it?)");
+}
+
+// What query-block reports: the top's format, the chain's depth below it, its backing file.
+TEST(BlockOpenImage, FactsOfTheOpenedChain)
+{
+    TempDir dir;
+    test::write_file(dir.file("base.raw"), std::vector<uint8_t>(1 << 20, 0));
+    {
+        UniqueFd fd(::open(dir.file("top.qcow2").c_str(), O_RDWR | O_CREAT, 0600));
+        ASSERT_TRUE(qcow2::create_image(fd.get(), { 2 << 20, 16, 4, "base.raw", "raw" }));
+    }
+    auto top = open_drive_image(drive(dir.file("top.qcow2")));
+    ASSERT_TRUE(top) << top.error().describe();
+    EXPECT_EQ(top->facts.format, "qcow2");
+    EXPECT_EQ(top->facts.virtual_size, 2u << 20);
+    EXPECT_EQ(top->facts.backing_depth, 1);
+    EXPECT_EQ(top->facts.backing_file, "base.raw");
+    top = {};
+    auto base = open_drive_image(drive(dir.file("base.raw"), "raw"));
+    ASSERT_TRUE(base);
+    EXPECT_EQ(base->facts.format, "raw");
+    EXPECT_EQ(base->facts.virtual_size, 1u << 20);
+    EXPECT_EQ(base->facts.backing_depth, 0);
+    EXPECT_EQ(base->facts.backing_file, "");
 }
 
 class SnapshotTest : public ::testing::TestWithParam<const char*> { };

@@ -436,6 +436,9 @@ TEST(Cli, GeneratedDriveIdsAvoidUserIds)
     auto config = config_of({ "-hda", "a", "-drive", "file=b,id=drive0" });
     EXPECT_EQ(config.drives[0].id, "drive1");
     EXPECT_EQ(config.drives[1].id, "drive0");
+    // Only a given id names the drive in QMP (else QEMU's ide0-hd0, virtio0...).
+    EXPECT_FALSE(config.drives[0].id_given);
+    EXPECT_TRUE(config.drives[1].id_given);
 }
 
 // ---- Devices and chardevs ----

@@ -1,6 +1,8 @@
 #pragma once
 // A MachineControl for monitor tests: records what the commands asked and plays a run state
 // machine like the VM lifecycle's, with the events it would send.
+#include <algorithm>
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -53,10 +55,73 @@ public:
         return { ChardevInfo { "compat_monitor0", "disconnected:unix:/tmp/q,server=on", false } };
     }
 
+    std::vector<BlockDeviceInfo> block_devices() const override { return drives; }
+    Result<MediumOutcome> eject_medium(std::string_view device, MediumForce force) override
+    {
+        calls.push_back(fmt::format("eject {}{}", device, force == MediumForce::Always ? " force" : ""));
+        auto* drive = find(device);
+        if (!drive)
+            return make_error("no block device '{}'", device);
+        if (!drive->removable)
+            return MediumOutcome::NotRemovable;
+        if (drive->locked && force == MediumForce::IfUnlocked)
+            return MediumOutcome::Locked;
+        move_tray(*drive, true);
+        drive->locked = false;
+        drive->medium.reset();
+        return MediumOutcome::Done;
+    }
+    Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change,
+        MediumForce force) override
+    {
+        calls.push_back(fmt::format("change {} {}", device, change.file));
+        auto* drive = find(device);
+        if (!drive)
+            return make_error("no block device '{}'", device);
+        if (change.file == "/missing.iso")
+            return std::unexpected(Error { ENOENT, change.file });
+        if (!drive->removable)
+            return MediumOutcome::NotRemovable;
+        if (drive->locked && force == MediumForce::IfUnlocked)
+            return MediumOutcome::Locked;
+        move_tray(*drive, true);
+        BlockMedium medium;
+        medium.file = change.file;
+        medium.format = change.format.empty() ? "raw" : change.format;
+        medium.read_only = change.read_only != ReadOnlyMode::ReadWrite;
+        medium.virtual_size = 1 << 20;
+        drive->medium = medium;
+        drive->locked = false;
+        move_tray(*drive, false);
+        return MediumOutcome::Done;
+    }
+
+    // An IDE disk and the default CD-ROM drive, as a plain `vireo -hda disk.qcow2` has them.
+    static std::vector<BlockDeviceInfo> default_drives()
+    {
+        BlockMedium disk { "disk.qcow2", "qcow2", false, 8 << 20, 1, "base.qcow2", true, false, false };
+        return { BlockDeviceInfo { "ide0-hd0", "/machine/unattached/device[2]", false, false, std::nullopt, disk },
+            BlockDeviceInfo { "ide1-cd0", "/machine/unattached/device[3]", true, false, false, std::nullopt } };
+    }
+
     RunState state = RunState::Running;
+    std::vector<BlockDeviceInfo> drives = default_drives();
     std::string vm_name;
     std::vector<std::string> calls;
     std::vector<std::string> events;
+
+private:
+    BlockDeviceInfo* find(std::string_view device)
+    {
+        auto found = std::ranges::find(drives, device, &BlockDeviceInfo::device);
+        return found == drives.end() ? nullptr : &*found;
+    }
+    void move_tray(BlockDeviceInfo& drive, bool open)
+    {
+        if (drive.tray_open != open)
+            events.push_back(fmt::format("DEVICE_TRAY_MOVED {} {}", drive.device, open));
+        drive.tray_open = open;
+    }
 };
 
 } // namespace vireo

@@ -2,11 +2,13 @@
 // QEMU's pc: four positions (primary master, primary slave, secondary master, secondary slave),
 // and an empty CD-ROM drive as the secondary master unless a drive or -nodefaults takes it.
 #include <algorithm>
+#include <optional>
 
 #include "block/open_image.h"
 #include "devices/ide/piix_ide.h"
 #include "devices/pci/pci_root.h"
 #include "machine/assembly/builders.h"
+#include "machine/assembly/drive_media.h"
 #include "machine/firmware/boot_config.h"
 #include "machine/pc_layout.h"
 
@@ -35,12 +37,39 @@ Result<std::array<const DriveConfig*, k_ide_positions>> place_drives(const std::
     return placed;
 }
 
+// Each drive for the monitor, named as QEMU names legacy IDE drives ("ide1-cd0"); the default
+// CD-ROM drive is an empty, read-only -drive if=ide,media=cdrom,index=2.
+void record_drives(MachineParts& parts, const std::array<const DriveConfig*, k_ide_positions>& placed,
+    const std::array<IdeDriveSpec, k_ide_positions>& specs,
+    const std::array<std::optional<ImageFacts>, k_ide_positions>& facts)
+{
+    for (size_t position = 0; position < k_ide_positions; ++position) {
+        if (specs[position].kind == IdeMedia::None)
+            continue;
+        DriveConfig config;
+        if (placed[position]) {
+            config = *placed[position];
+        } else {
+            config.interface = DriveInterface::Ide;
+            config.media = DriveMedia::Cdrom;
+            config.index = static_cast<int>(position);
+            config.read_only = true;
+        }
+        bool cdrom = specs[position].kind == IdeMedia::Cdrom;
+        auto name = drive_name(config, static_cast<unsigned>(position / 2), static_cast<unsigned>(position % 2));
+        auto qdev = anonymous_device_path(parts);
+        add_block_drive(parts, std::move(name), std::move(qdev), config, facts[position] ? &*facts[position] : nullptr,
+            cdrom ? static_cast<int>(position) : -1);
+    }
+}
+
 } // namespace
 
 Result<void> build_ide(MachineParts& parts)
 {
     auto placed = TRY(place_drives(parts.config.drives));
     std::array<IdeDriveSpec, k_ide_positions> specs {};
+    std::array<std::optional<ImageFacts>, k_ide_positions> facts {};
     for (size_t position = 0; position < k_ide_positions; ++position) {
         const DriveConfig* drive = placed[position];
         if (!drive) {
@@ -49,7 +78,9 @@ Result<void> build_ide(MachineParts& parts)
             continue;
         }
         specs[position].kind = drive->media == DriveMedia::Cdrom ? IdeMedia::Cdrom : IdeMedia::Disk;
-        specs[position].image = std::shared_ptr<DiskImage>(TRY(open_disk_image(*drive)));
+        auto opened = TRY(open_drive_image(*drive));
+        specs[position].image = std::shared_ptr<DiskImage>(std::move(opened.image));
+        facts[position] = opened.facts;
         specs[position].read_only = drive->read_only;
         auto channel = static_cast<uint8_t>(position / 2);
         auto unit = static_cast<uint8_t>(position % 2);
@@ -62,7 +93,8 @@ Result<void> build_ide(MachineParts& parts)
     auto ide = TRY(PiixIde::create(parts.memory, parts.loop, std::move(irq14), std::move(irq15), specs));
     TRY(ide->attach_compat_ports(parts.pio));
     TRY(parts.pci_root->add_device(ide, pc::k_piix_slot, pc::k_piix_ide_function));
-    parts.keep(ide);
+    parts.ide = &parts.keep(ide);
+    record_drives(parts, placed, specs, facts);
     return {};
 }
 

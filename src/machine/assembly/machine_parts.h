@@ -5,10 +5,12 @@
 // is a builder and a line in that list, not a new PcMachine method.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/event_loop.h"
+#include "block/open_image.h"
 #include "bus/bus.h"
 #include "config/vm_config.h"
 #include "kvm/vm.h"
@@ -21,6 +23,7 @@ namespace vireo {
 class AcpiPm;
 class FirmwareImage;
 class PciRoot;
+class PiixIde;
 
 // A device the firmware may boot from, in the order the devices were created.
 struct BootDevice {
@@ -28,6 +31,16 @@ struct BootDevice {
     Kind kind = Kind::Disk;
     std::string firmware_path; // OpenFirmware device path, as SeaBIOS matches `bootorder` lines
     int bootindex = -1;        // -1: none given
+};
+
+// A drive as the monitor sees it (query-block, eject, blockdev-change-medium), recorded by the
+// builder that attached it.
+struct BlockDrive {
+    std::string name;                // QEMU's block backend name: "ide0-hd0", "ide1-cd0", "virtio0", or -drive id=
+    std::string qdev;                // the guest device's id, or the QOM path vireo gives it
+    DriveConfig config;              // of the medium in it (file empty: none)
+    std::optional<ImageFacts> facts; // of the medium in it
+    int cdrom_position = -1;         // a CD-ROM's PiixIde position (media changes go there); -1: not removable
 };
 
 class MachineParts {
@@ -60,6 +73,8 @@ public:
     std::shared_ptr<FirmwareImage> firmware; // null: direct kernel boot, no firmware
     PciRoot* pci_root = nullptr;
     AcpiPm* acpi_pm = nullptr;
+    PiixIde* ide = nullptr;
+    std::vector<BlockDrive> block_drives; // in the order QEMU's query-block lists them
     std::vector<BootDevice> boot_devices;
     std::vector<std::function<std::string()>> state_reporters; // SIGUSR2 state report lines
 

@@ -6,6 +6,7 @@
 #include "block/open_image.h"
 #include "char/chardev.h"
 #include "devices/pci/pci_root.h"
+#include "machine/assembly/drive_media.h"
 #include "devices/virtio/blk/virtio_blk.h"
 #include "devices/virtio/console/virtio_console.h"
 #include "devices/virtio/net/virtio_net.h"
@@ -41,13 +42,22 @@ Result<uint8_t> add_virtio(MachineParts& parts, std::shared_ptr<VirtioDevice> de
 Result<void> add_virtio_blk(MachineParts& parts, const DriveConfig& drive, const DeviceConfig* device)
 {
     auto options = TRY(virtio_blk_options(drive, device, parts.config.smp.cpus));
-    auto disk = TRY(open_disk_image(drive));
-    auto blk = std::make_shared<VirtioBlk>(std::move(disk), options);
+    auto opened = TRY(open_drive_image(drive));
+    auto blk = std::make_shared<VirtioBlk>(std::move(opened.image), options);
     TRY(blk->attach(parts.loop));
     uint8_t slot = TRY(add_virtio(parts, blk));
     int bootindex = device ? TRY(device_bootindex(*device)) : drive.bootindex;
     parts.boot_devices.push_back(BootDevice { BootDevice::Kind::Disk,
         fmt::format("/pci@i0cf8/scsi@{:x}/disk@0,0", slot), bootindex });
+    // QEMU's unit of an if=virtio drive: index= or the next free one; the block backend sits on
+    // the virtio-blk device inside the PCI proxy ("virtio-backend").
+    auto unit = static_cast<unsigned>(std::ranges::count(parts.block_drives, drive.interface,
+        [](const BlockDrive& other) { return other.config.interface; }));
+    if (drive.index >= 0)
+        unit = static_cast<unsigned>(drive.index);
+    auto qdev = device && !device->id.empty() ? fmt::format("/machine/peripheral/{}/virtio-backend", device->id)
+                                              : anonymous_device_path(parts);
+    add_block_drive(parts, drive_name(drive, 0, unit), std::move(qdev), drive, &opened.facts);
     return {};
 }
 
