@@ -12,6 +12,7 @@ import tempfile
 import time
 import unittest
 
+from test_qmp import QmpClient
 from vireo_guest import CACHE, IN_TESTHOST, GuestTestCase, vireo
 
 BOOT = os.path.join(CACHE, "boot")
@@ -58,7 +59,9 @@ class FirmwareBoot(GuestTestCase):
         disk = os.path.join(self.dir.name, "disk.qcow2")
         self.assertEqual(qemu_img("convert", "-O", "qcow2", os.path.join(BOOT, "extlinux.raw"), disk).returncode, 0)
         iso = os.path.join(BOOT, "isolinux.iso")
-        guest = self.firmware_boot("-hda", disk, "-cdrom", iso, "-boot", "menu=on,splash-time=1000")
+        qmp_path = os.path.join(self.dir.name, "qmp.sock")
+        guest = self.firmware_boot("-hda", disk, "-cdrom", iso, "-boot", "menu=on,splash-time=1000",
+                                   "-qmp", f"unix:{qmp_path},server=on,wait=off")
         console = plain(guest.text())
         self.assertIn("SeaBIOS", console)
         self.assertIn("Press ESC for boot menu", console)
@@ -85,8 +88,28 @@ class FirmwareBoot(GuestTestCase):
         self.assertEqual(out.count(kernel_sum), 2, out)
         self.assertIn("vireo cdrom test file", out)
         self.assertEqual(guest.run("echo written-by-guest > /mnt/d/written.txt && umount /mnt/d /mnt/c && sync")[0], 0)
-        # (The default guest's busybox has no eject applet; START STOP UNIT is covered by the
-        # ATAPI unit tests.)
+        # The CD-ROM over QMP: query-block names it as QEMU does; eject opens the tray (the event)
+        # and the guest finds no medium; blockdev-change-medium puts another ISO in, which the
+        # guest reads. (The guest's busybox has no eject applet: the ATAPI unit tests cover its side.)
+        qmp = QmpClient(qmp_path)
+        self.addCleanup(qmp.close)
+        qmp.command("qmp_capabilities")
+        blocks = {b["device"]: b for b in qmp.command("query-block")["return"]}
+        self.assertEqual(blocks["ide1-cd0"]["inserted"]["file"], iso)
+        self.assertTrue(blocks["ide1-cd0"]["removable"])
+        self.assertFalse(blocks["ide0-hd0"]["removable"])
+        self.assertEqual(qmp.command("eject", {"device": "ide1-cd0"}), {"return": {}})
+        self.assertEqual(qmp.event("DEVICE_TRAY_MOVED")["data"]["tray-open"], True)
+        status, out = guest.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>&1; dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>&1")
+        self.assertIn("No medium found", out)
+        grub_iso = os.path.join(BOOT, "grub.iso")
+        reply = qmp.command("blockdev-change-medium", {"device": "ide1-cd0", "filename": grub_iso, "format": "raw"})
+        self.assertEqual(reply, {"return": {}})
+        self.assertEqual(qmp.event("DEVICE_TRAY_MOVED")["data"]["tray-open"], False)
+        status, out = guest.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null; "
+                                "mount -t iso9660 -o ro /dev/sr0 /mnt/c && ls /mnt/c/boot/grub && umount /mnt/c")
+        self.assertEqual(status, 0, out)
+        self.assertIn("grub.cfg", out)
 
         guest.send("reboot -f\n")
         guest.expect("SeaBIOS", FIRMWARE_BOOT_TIMEOUT)  # the firmware runs again
