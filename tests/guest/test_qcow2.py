@@ -47,8 +47,8 @@ def sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-# Lists "NAME SECTORS SHA256" for every virtio disk.
-LIST_DISKS = 'for d in /sys/block/vd*; do n=${d##*/}; echo "$n $(cat $d/size) $(sha256sum < /dev/$n | cut -d" " -f1)"; done'
+# Lists "NAME SECTORS SHA256" for every virtio disk and IDE disk (-hda is sda, on ata_piix).
+LIST_DISKS = 'for d in /sys/block/vd* /sys/block/sd*; do [ -e "$d" ] || continue; n=${d##*/}; echo "$n $(cat $d/size) $(sha256sum < /dev/$n | cut -d" " -f1)"; done'
 
 
 def disks_by_size(guest):
