@@ -287,7 +287,7 @@ def report(rows):
                 sel = [r for r in boots if r["case"] == case and r["vmm"] == vmm]
                 if not sel:
                     continue
-                cells = [fmt(med([r["kvm"].get(k) for r in sel]), 0) for k in EXIT_KINDS]
+                cells = [fmt(med([r["kvm"].get(k, 0) for r in sel]), 0) for k in EXIT_KINDS]
                 out.append(f"| {case} | {vmm} | " + " | ".join(cells) +
                            f" | {fmt(med([r.get('vmm_cpu') for r in sel]))} | {fmt(med([r.get('vmm_guest_cpu') for r in sel]))} |")
     ios = [r for r in rows if r["case"] == "ide-io"]
