@@ -197,24 +197,5 @@ class NoBootableDevice(GuestTestCase):
         self.assertIsNone(guest.proc.poll())
 
 
-class FirmwareErrors(unittest.TestCase):
-    def test_bad_firmware_images_are_one_line_errors(self):
-        with tempfile.TemporaryDirectory() as d:
-            empty = os.path.join(d, "empty.bin")
-            open(empty, "wb").close()
-            odd = os.path.join(d, "odd.bin")
-            with open(odd, "wb") as f:
-                f.write(b"\x90" * 1000)
-            huge = os.path.join(d, "huge.bin")
-            with open(huge, "wb") as f:
-                f.truncate(32 << 20)
-            for path, words in ((empty, "is empty"), (odd, "not a multiple of 64 KiB"), (huge, "larger than"),
-                                (os.path.join(d, "missing.bin"), "cannot open")):
-                status, out, err = vireo("-m", "64", "-nographic", "-nodefaults", "-bios", path)
-                self.assertEqual(status, 1, err)
-                self.assertEqual(len(err.strip().splitlines()), 1, err)
-                self.assertIn(words, err)
-
-
 if __name__ == "__main__":
     unittest.main(verbosity=2)
