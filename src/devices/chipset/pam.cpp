@@ -105,8 +105,6 @@ Pam::Attribute Pam::attribute(size_t segment_index) const
 
 Result<void> Pam::map_segment(size_t index, Attribute attribute)
 {
-    if (m_initialised && m_mapped[index] && m_attributes[index] == attribute)
-        return {};
     const auto seg = segment(index);
     if (m_mapped[index]) {
         m_slots.unmap_slot(*m_mapped[index]);
@@ -133,7 +131,7 @@ Result<void> Pam::set_registers(std::span<const uint8_t, k_register_count> value
         auto field = field_of(index);
         auto bits = static_cast<uint8_t>((values[field.index] >> (field.nibble * 4)) & 3);
         auto attribute = static_cast<Attribute>(bits);
-        if (!m_initialised || attribute != m_attributes[index] || !m_mapped[index])
+        if (!m_initialised || attribute != m_attributes[index])
             TRY(map_segment(index, attribute));
     }
     m_initialised = true;
