@@ -168,21 +168,22 @@ def bench_boot(args):
 
 def io_script(runtime):
     """The guest's job script (run by bench/io_bench_init.sh's "script" job): each fio job's JSON
-    between FIO-BEGIN/FIO-END lines."""
+    between FIO-BEGIN/FIO-END lines (in the output printed after the script), and FIO-RUN/FIO-DONE
+    on the console as each job starts and ends, where the host samples KVM's counters."""
     lines = ["i=0; while [ ! -e /dev/sda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done"]
     for name, rw, bs, depth, _ in IO_JOBS:
-        lines += [f"echo FIO-BEGIN {name}",
+        lines += [f"echo FIO-BEGIN {name}", f"echo FIO-RUN {name} > /dev/console",
                   f"fio --name={name} --filename=/dev/sda --rw={rw} --bs={bs} --ioengine=libaio --direct=1 "
                   f"--iodepth={depth} --numjobs=1 --time_based --runtime={runtime} --randrepeat=0 --norandommap "
                   f"--output-format=json",
-                  f"echo FIO-END {name}"]
+                  f"echo FIO-DONE {name} > /dev/console", f"echo FIO-END {name}"]
     return "\n".join(lines) + "\n"
 
 
 def io_once(vmm, disk, script, timeout):
     # 512 MiB: the 90 MB uncompressed initramfs does not unpack into 256
     command = [binary(vmm), *COMMON, "-m", "512", "-kernel", KERNEL, "-initrd", INITRD,
-               "-append", "console=ttyS0 quiet bench.job=script", "-no-reboot",
+               "-append", "console=ttyS0 quiet bench.job=script bench.script=/dev/vda", "-no-reboot",
                "-drive", f"file={disk},format=raw,if=ide",
                "-drive", f"file={script},format=raw,if=virtio,readonly=on"]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -191,6 +192,7 @@ def io_once(vmm, disk, script, timeout):
     timer = threading.Timer(timeout, proc.kill)
     timer.start()
     out, current, body, tail = {}, None, [], []
+    counters0, counters1 = {}, {}  # KVM's counters at each job's start and end
     cpu0 = cpu1 = None
     try:
         for raw in proc.stdout:
@@ -198,13 +200,19 @@ def io_once(vmm, disk, script, timeout):
             tail = (tail + [line])[-30:]
             if VERBOSE:
                 log(f"[{vmm} io] {line}")
-            if m := re.search(r"FIO-BEGIN (\S+)", line):
+            if m := re.search(r"FIO-RUN (\S+)", line):
+                counters0[m.group(1)] = kvm_stats(proc.pid)
+            elif m := re.search(r"FIO-DONE (\S+)", line):
+                counters1[m.group(1)] = kvm_stats(proc.pid)
+            elif m := re.search(r"FIO-BEGIN (\S+)", line):
                 current, body = m.group(1), []
             elif current and f"FIO-END {current}" in line:
                 text = "\n".join(body)
                 try:
                     job = json.loads(text[text.index("{"):])["jobs"][0]["read"]
-                    out[current] = {"bw": job["bw_bytes"], "iops": job["iops"]}
+                    before, after = counters0.get(current, {}), counters1.get(current, {})
+                    out[current] = {"bw": job["bw_bytes"], "iops": job["iops"], "ios": job["total_ios"],
+                                    "kvm": {k: after[k] - before.get(k, 0) for k in after}}
                 except (ValueError, KeyError, IndexError) as e:
                     log(f"{vmm} io {current}: cannot parse fio's output ({e}): {text[-500:]}")
                 current = None
@@ -304,6 +312,14 @@ def report(rows):
                 unit = "IOPS"
             out.append(f"| {label} | {fmt(v, 1 if unit == 'MiB/s' else 0)} {unit} | {fmt(q, 1 if unit == 'MiB/s' else 0)} {unit} "
                        f"| **{ratio(v, q)}** | {len(per['vireo'])}, {len(per['qemu'])} |")
+        out += ["", "KVM exits per I/O during each fio job (debugfs counters over fio's total_ios, medians):", "",
+                "| job | VMM | " + " | ".join(EXIT_KINDS) + " |", "|---|---|" + "---|" * len(EXIT_KINDS)]
+        for name, *_ in IO_JOBS:
+            for vmm in VMMS:
+                sel = [r for r in ios if r["job"] == name and r["vmm"] == vmm and r.get("kvm") and r.get("ios")]
+                if sel:
+                    cells = [fmt(med([r["kvm"].get(k, 0) / r["ios"] for r in sel]), 1) for k in EXIT_KINDS]
+                    out.append(f"| {name} | {vmm} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 

@@ -5,7 +5,8 @@
 #
 # Kernel command line:
 #   bench.job=NAME[,NAME...]  jobs, in order (see run_job below); "script" runs the shell script
-#                             stored at the start of /dev/vdb (NUL-padded), so any job fits
+#                             stored at the start of the script disk (NUL-padded), so any job fits
+#   bench.script=DEV          the script disk (default /dev/vdb)
 #   bench.runtime=SECONDS     length of each fio/iperf3 job (default 10)
 #   bench.ip=ADDR/PREFIX      address of eth0 (default 192.168.77.2/24)
 #   bench.server=ADDR         iperf3 server (default 192.168.77.1)
@@ -26,7 +27,7 @@ while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/modules.or
 mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
 ip link set lo up 2>/dev/null
 
-jobs=""; runtime=10; ip_addr=192.168.77.2/24; server=192.168.77.1; dev=/dev/vda; shell=0
+jobs=""; runtime=10; ip_addr=192.168.77.2/24; server=192.168.77.1; dev=/dev/vda; script_dev=/dev/vdb; shell=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     bench.job=*) jobs=$(echo "${arg#bench.job=}" | tr , ' ') ;;
@@ -34,6 +35,7 @@ for arg in $(cat /proc/cmdline); do
     bench.ip=*) ip_addr=${arg#bench.ip=} ;;
     bench.server=*) server=${arg#bench.server=} ;;
     bench.dev=*) dev=${arg#bench.dev=} ;;
+    bench.script=*) script_dev=${arg#bench.script=} ;;
     bench.shell) shell=1 ;;
   esac
 done
@@ -74,8 +76,8 @@ run_job() {
     iperf3-tx) iperf_job ;;        # guest -> host
     iperf3-rx) iperf_job -R ;;     # host -> guest
     script)
-      wait_for /dev/vdb
-      tr -d '\000' < /dev/vdb > /tmp/job.sh
+      wait_for "$script_dev"
+      tr -d '\000' < "$script_dev" > /tmp/job.sh
       sh /tmp/job.sh > /tmp/out 2>&1 ;;
     *) echo "unknown job $1" > /tmp/out; return 2 ;;
   esac

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bus/bus.h"
+#include "kvm/coalesced_ring.h"
 #include "kvm/vcpu.h"
 #include "machine/vm_control.h"
 
@@ -17,11 +18,14 @@ namespace vireo {
 
 class VcpuThread {
 public:
-    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control)
+    // `coalesced`: the VM's ring of coalesced writes (nullptr without), drained before each exit
+    // is served; it must outlive the thread.
+    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control, CoalescedRing* coalesced = nullptr)
         : m_vcpu(std::move(vcpu))
         , m_pio(pio)
         , m_mmio(mmio)
         , m_control(control)
+        , m_coalesced(coalesced)
     {
     }
     ~VcpuThread() { stop(); }
@@ -61,6 +65,7 @@ private:
     const Bus& m_pio;
     const Bus& m_mmio;
     VmControl& m_control;
+    CoalescedRing* m_coalesced;
     std::atomic<bool> m_stopping { false };
     std::atomic<bool> m_exited { false };
     std::atomic<bool> m_report_requested { false };

@@ -207,9 +207,12 @@ TEST_F(AtaFixture, ReadDmaThroughPrdTable)
     bench.write_prd(0x1000, { { 0x10000, 512, false }, { 0x20000, 512, true } });
     bench.bm_setup(0x1000, true);
     bench.lba28(0, 40, 2, k_cmd_read_dma);
-    bench.complete_io();
     EXPECT_EQ(bench.inb(CTL), k_st_drdy | k_st_dsc | k_st_drq); // waiting for the bus master
     bench.bm_start(true);
+    // One image request straight into the two regions; the engine stays active meanwhile.
+    EXPECT_EQ(bench.inb(CTL), k_st_bsy);
+    EXPECT_EQ(bench.bm_status(), bmdma::k_st_active);
+    bench.complete_io();
     EXPECT_TRUE(bench.irq14->level);
     EXPECT_EQ(bench.bm_status(), bmdma::k_st_interrupt); // table used exactly: Active 0
     EXPECT_EQ(bench.inb(P + 7), k_st_drdy | k_st_dsc);
@@ -238,7 +241,7 @@ TEST_F(AtaFixture, WriteDmaExtWithBusMasterStartedFirst)
 
 TEST_F(AtaFixture, DmaLargeTransferSpansChunksAndZeroCountMeans64KiB)
 {
-    // 512 sectors = 256 KiB: two image requests, four 64 KiB regions (count 0).
+    // 512 sectors = 256 KiB: four 64 KiB regions (count 0), one image request per command.
     auto data = pattern_bytes(256 * 1024, 2);
     disk->put(0, data);
     bench.write_prd(0x1000,
@@ -254,6 +257,7 @@ TEST_F(AtaFixture, DmaLargeTransferSpansChunksAndZeroCountMeans64KiB)
     bench.bm_setup(0x1000, true);
     bench.bm_start(true);
     bench.lba48(0, 0, 512, k_cmd_read_dma_ext);
+    EXPECT_EQ(disk->pending(), 1u); // the four regions go in one request, no bounce buffer
     bench.complete_io();
     EXPECT_EQ(bench.inb(P + 7), k_st_drdy | k_st_dsc);
     EXPECT_EQ(bench.bm_status(), bmdma::k_st_interrupt); // exactly used up
@@ -321,6 +325,7 @@ TEST_F(AtaFixture, DmaShortTableStopsWithoutInterruptUntilRestarted)
     bench.outb(IdeBench::k_bm_base, 0x08);
     bench.write_prd(0x1000, { { 0x20000, 1024, true } });
     bench.bm_start(true);
+    bench.complete_io();
     EXPECT_EQ(bench.bm_status(), bmdma::k_st_interrupt);
     EXPECT_EQ(bench.inb(P + 7), k_st_drdy | k_st_dsc);
     EXPECT_EQ(bench.ram(0x20000, 1024), data);
@@ -337,6 +342,7 @@ TEST_F(AtaFixture, DmaWaitsForBusMasterEnable)
     EXPECT_EQ(bench.inb(CTL) & k_st_drq, k_st_drq);
     bench.ide->set_command(pci::k_command_io | pci::k_command_bus_master);
     bench.bm_start(true); // any register access lets the waiting transfer run
+    bench.complete_io();
     EXPECT_EQ(bench.inb(P + 7), k_st_drdy | k_st_dsc);
 }
 

@@ -212,11 +212,16 @@ void AtaDisk::start_transfer(bool write, Access access, bool lba48)
         return fail(k_err_idnf);
     m_transfer = Transfer {
         .write = write,
-        .dma = access == Access::Dma,
         .lba = *lba,
         .remaining = count,
         .block_sectors = access == Access::Multiple ? m_settings.multiple_count : 1u,
     };
+    if (access == Access::Dma) {
+        // The whole command is one image request straight into (or out of) the guest's regions.
+        m_transfer.chunk_sectors = count;
+        return start_mapped_dma(write ? DmaDirection::FromMemory : DmaDirection::ToMemory,
+            size_t { count } * k_sector_size);
+    }
     if (write)
         write_chunk_begin(false);
     else
@@ -238,8 +243,6 @@ void AtaDisk::read_chunk()
         m_buffer = std::move(*buffer);
         m_transfer.chunk_sectors = sectors;
         m_transfer.chunk_done = 0;
-        if (m_transfer.dma)
-            return start_dma(DmaDirection::ToMemory, size_t { sectors } * k_sector_size);
         next_pio_read_block();
     });
 }
@@ -257,8 +260,6 @@ void AtaDisk::write_chunk_begin(bool interrupt)
     m_transfer.chunk_sectors = sectors;
     m_transfer.chunk_done = 0;
     m_buffer.assign(size_t { sectors } * k_sector_size, 0);
-    if (m_transfer.dma)
-        return start_dma(DmaDirection::FromMemory, m_buffer.size());
     // PIO data-out: the first block's DRQ comes without an interrupt (ATA8-ACS §11.7).
     uint32_t block = std::min(m_transfer.block_sectors, sectors);
     start_pio_out(0, size_t { block } * k_sector_size, interrupt);
@@ -290,15 +291,24 @@ void AtaDisk::pio_block_done()
     write_chunk_submit();
 }
 
-void AtaDisk::dma_transfer_done()
+void AtaDisk::dma_mapped_transfer(std::vector<std::span<uint8_t>> regions)
 {
-    if (m_transfer.write)
-        return write_chunk_submit();
-    m_transfer.lba += m_transfer.chunk_sectors;
-    m_transfer.remaining -= m_transfer.chunk_sectors;
-    if (m_transfer.remaining > 0)
-        return read_chunk();
-    complete();
+    DiskRequest request { .op = m_transfer.write ? DiskOp::Write : DiskOp::Read,
+        .offset = m_transfer.lba * k_sector_size };
+    request.iov.reserve(regions.size());
+    for (auto region : regions)
+        request.iov.push_back({ region.data(), region.size() });
+    submit_io(*m_image, std::move(request), [this](int result) {
+        if (m_transfer.write)
+            return chunk_written(result);
+        if (result < 0) {
+            report_lba(m_transfer.lba);
+            return fail(k_err_unc);
+        }
+        m_transfer.lba += m_transfer.chunk_sectors;
+        m_transfer.remaining = 0;
+        complete();
+    });
 }
 
 void AtaDisk::write_chunk_submit()
@@ -308,21 +318,24 @@ void AtaDisk::write_chunk_submit()
     DiskRequest request { .op = DiskOp::Write, .offset = m_transfer.lba * k_sector_size };
     request.iov.push_back({ buffer->data(), buffer->size() });
     set_busy();
-    submit_io(*m_image, std::move(request), [this, buffer](int result) {
-        if (result < 0) {
+    submit_io(*m_image, std::move(request), [this, buffer](int result) { chunk_written(result); });
+}
+
+void AtaDisk::chunk_written(int result)
+{
+    if (result < 0) {
+        report_lba(m_transfer.lba);
+        return fail(k_err_abrt);
+    }
+    if (m_settings.write_cache)
+        return after_write();
+    // Write cache off: the data must be on the medium before the command goes on.
+    submit_io(*m_image, DiskRequest { .op = DiskOp::Flush }, [this](int flushed) {
+        if (flushed < 0) {
             report_lba(m_transfer.lba);
             return fail(k_err_abrt);
         }
-        if (m_settings.write_cache)
-            return after_write();
-        // Write cache off: the data must be on the medium before the command goes on.
-        submit_io(*m_image, DiskRequest { .op = DiskOp::Flush }, [this](int flushed) {
-            if (flushed < 0) {
-                report_lba(m_transfer.lba);
-                return fail(k_err_abrt);
-            }
-            after_write();
-        });
+        after_write();
     });
 }
 

@@ -5,11 +5,12 @@
 // SET MULTIPLE MODE, INITIALIZE DEVICE PARAMETERS, EXECUTE DEVICE DIAGNOSTIC and the power
 // commands as no-ops. Everything else is aborted (ABRT); a range past the disk is IDNF.
 //
-// Transfers move in chunks of up to k_chunk_sectors: each chunk is one request to the image,
-// submitted from the vCPU thread's command write (or the previous chunk's completion) and
-// completed on the event loop, which then presents the data (PIO DRQ blocks of one sector, or
-// the multiple count) or hands it to the bus master. With the write cache off, every chunk
-// written is followed by a flush before the command goes on.
+// PIO transfers move in chunks of up to k_chunk_sectors: each chunk is one request to the
+// image, submitted from the vCPU thread's command write (or the previous chunk's completion)
+// and completed on the event loop, which then presents the data in DRQ blocks (one sector, or
+// the multiple count). A DMA command is one request for all its sectors, straight between the
+// image and the guest regions the bus master maps when the guest starts it. With the write
+// cache off, every chunk written is followed by a flush before the command goes on.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -51,7 +52,7 @@ public:
 protected:
     void execute(uint8_t command) override;
     void pio_block_done() override;
-    void dma_transfer_done() override;
+    void dma_mapped_transfer(std::vector<std::span<uint8_t>> regions) override;
     [[nodiscard]] uint8_t ready_status() const override { return ata::k_st_drdy | ata::k_st_dsc; }
     void set_signature() override;
 
@@ -59,7 +60,6 @@ private:
     enum class Access { Pio, Multiple, Dma };
     struct Transfer {
         bool write = false;
-        bool dma = false;
         uint64_t lba = 0;            // first sector of the current chunk
         uint32_t remaining = 0;      // sectors from lba to the end of the command
         uint32_t block_sectors = 1;  // sectors per DRQ block
@@ -71,6 +71,7 @@ private:
     void read_chunk();
     void write_chunk_begin(bool interrupt);
     void write_chunk_submit();
+    void chunk_written(int result); // a chunk's write completed (then a flush if the cache is off)
     void after_write();
     void next_pio_read_block();
     void flush();

@@ -73,6 +73,7 @@ void BusMaster::start()
     m_region = 0;
     m_region_left = 0;
     m_end_of_table = false;
+    m_mapped_to_end = false;
 }
 
 void BusMaster::reset()
@@ -80,6 +81,7 @@ void BusMaster::reset()
     m_state = State {};
     m_region_left = 0;
     m_end_of_table = false;
+    m_mapped_to_end = false;
 }
 
 void BusMaster::restore(const State& state)
@@ -93,18 +95,43 @@ void BusMaster::restore(const State& state)
 
 BusMaster::Outcome BusMaster::transfer(std::span<uint8_t> buffer, DmaDirection direction)
 {
+    std::vector<std::span<uint8_t>> regions;
+    Outcome outcome = map(buffer.size(), regions);
+    if (outcome != Outcome::Done)
+        return outcome;
+    size_t position = 0;
+    for (auto host : regions) {
+        if (direction == DmaDirection::ToMemory)
+            std::memcpy(host.data(), buffer.data() + position, host.size());
+        else
+            std::memcpy(buffer.data() + position, host.data(), host.size());
+        position += host.size();
+    }
+    finish_mapped();
+    return Outcome::Done;
+}
+
+void BusMaster::finish_mapped()
+{
+    if (m_mapped_to_end)
+        m_state.status &= static_cast<uint8_t>(~k_st_active); // the table is used up exactly
+    m_mapped_to_end = false;
+}
+
+BusMaster::Outcome BusMaster::map(size_t length, std::vector<std::span<uint8_t>>& regions)
+{
     auto fault = [this]() {
         m_state.status = static_cast<uint8_t>((m_state.status & ~k_st_active) | k_st_error);
         return Outcome::Fault;
     };
-    // First map the whole transfer; nothing moves unless the table covers it.
-    std::vector<std::span<uint8_t>> regions;
+    // Map the whole transfer first; nothing moves unless the table covers it.
+    regions.clear();
     uint64_t next_entry = m_next_entry;
     uint64_t region = m_region;
     uint32_t region_left = m_region_left;
     bool end_of_table = m_end_of_table;
     size_t mapped = 0;
-    while (mapped < buffer.size()) {
+    while (mapped < length) {
         if (region_left == 0) {
             if (end_of_table) {
                 m_state.status &= static_cast<uint8_t>(~k_st_active);
@@ -127,31 +154,26 @@ BusMaster::Outcome BusMaster::transfer(std::span<uint8_t> buffer, DmaDirection d
                 region_left = 0x10000;
             end_of_table = entry->flags & k_prd_eot;
         }
-        uint32_t length = static_cast<uint32_t>(std::min<size_t>(region_left, buffer.size() - mapped));
-        auto host = m_memory.slice(region, length);
+        uint32_t piece = static_cast<uint32_t>(std::min<size_t>(region_left, length - mapped));
+        auto host = m_memory.slice(region, piece);
         if (!host) {
-            VIREO_GUEST_WARN("IDE bus master: region {:#x}+{:#x} is outside RAM", region, length);
+            VIREO_GUEST_WARN("IDE bus master: region {:#x}+{:#x} is outside RAM", region, piece);
             return fault();
         }
-        regions.push_back(*host);
-        mapped += length;
-        region += length;
-        region_left -= length;
-    }
-    size_t position = 0;
-    for (auto host : regions) {
-        if (direction == DmaDirection::ToMemory)
-            std::memcpy(host.data(), buffer.data() + position, host.size());
+        // Contiguous regions (a table of 4 KiB pages that happen to follow each other) become one.
+        if (!regions.empty() && regions.back().data() + regions.back().size() == host->data())
+            regions.back() = std::span(regions.back().data(), regions.back().size() + piece);
         else
-            std::memcpy(buffer.data() + position, host.data(), host.size());
-        position += host.size();
+            regions.push_back(*host);
+        mapped += piece;
+        region += piece;
+        region_left -= piece;
     }
     m_next_entry = next_entry;
     m_region = region;
     m_region_left = region_left;
     m_end_of_table = end_of_table;
-    if (region_left == 0 && end_of_table)
-        m_state.status &= static_cast<uint8_t>(~k_st_active); // the table is used up exactly
+    m_mapped_to_end = region_left == 0 && end_of_table;
     return Outcome::Done;
 }
 

@@ -15,6 +15,7 @@
 // Not thread-safe: the channel calls it with its lock held.
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "devices/ide/ide_drive.h"
 #include "memory/guest_memory.h"
@@ -43,6 +44,11 @@ public:
     // Moves `buffer` between the drive and the regions of the table, from where the previous
     // transfer of this command stopped.
     [[nodiscard]] Outcome transfer(std::span<uint8_t> buffer, DmaDirection direction);
+    // For a drive that moves the data itself: the table's next `length` bytes of regions, as
+    // checked host views of guest memory (on Done). The walk moves on at once; Active stays as
+    // it is until finish_mapped(), called when the drive's transfer has ended.
+    [[nodiscard]] Outcome map(size_t length, std::vector<std::span<uint8_t>>& regions);
+    void finish_mapped();
     // The drive raised INTRQ (the Interrupt bit latches its rising edge).
     void latch_interrupt() { m_state.status |= bmdma::k_st_interrupt; }
     void reset();
@@ -61,6 +67,7 @@ private:
     uint64_t m_region = 0;
     uint32_t m_region_left = 0;
     bool m_end_of_table = false;
+    bool m_mapped_to_end = false; // the last map() used the table up exactly
 };
 
 } // namespace vireo

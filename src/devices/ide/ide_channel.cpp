@@ -235,6 +235,21 @@ void IdeChannel::run_dma_locked()
         return;
     if (m_bus_master_enabled && !m_bus_master_enabled())
         return;
+    if (drive->dma_maps_memory()) {
+        std::vector<std::span<uint8_t>> regions;
+        switch (m_bus_master.map(drive->dma_length(), regions)) {
+        case BusMaster::Outcome::Done:
+            m_mapped_dma_drive = drive;
+            drive->dma_regions_ready(std::move(regions));
+            break;
+        case BusMaster::Outcome::Fault:
+            drive->dma_failed();
+            break;
+        case BusMaster::Outcome::ShortTable:
+            break;
+        }
+        return;
+    }
     switch (m_bus_master.transfer(drive->dma_buffer(), drive->dma_direction())) {
     case BusMaster::Outcome::Done:
         drive->dma_done();
@@ -250,6 +265,12 @@ void IdeChannel::run_dma_locked()
 void IdeChannel::update_locked()
 {
     run_dma_locked();
+    // A drive's mapped transfer has ended (completed, failed or reset): the engine goes idle
+    // if the table was used up, as after a buffered transfer.
+    if (m_mapped_dma_drive && !m_mapped_dma_drive->busy()) {
+        m_mapped_dma_drive = nullptr;
+        m_bus_master.finish_mapped();
+    }
     IdeDrive* drive = selected();
     bool level = drive && drive->interrupt_pending() && drive->interrupts_enabled();
     if (level != m_irq_level) {

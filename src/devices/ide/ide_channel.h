@@ -104,6 +104,7 @@ private:
     bool m_reset_asserted = false;
     bool m_irq_level = false;
     BusMaster m_bus_master;
+    IdeDrive* m_mapped_dma_drive = nullptr; // whose mapped DMA transfer the bus master serves
     EventLoop* m_loop = nullptr;
     std::vector<std::shared_ptr<DiskImage>> m_watched;
     // Completions check it: a request that outlives the channel finds it expired.

@@ -139,6 +139,14 @@ void IdeDrive::dma_done()
     dma_transfer_done();
 }
 
+void IdeDrive::dma_regions_ready(std::vector<std::span<uint8_t>> regions)
+{
+    if (m_phase != Phase::DmaWait || !m_dma_maps_memory)
+        return;
+    set_busy();
+    dma_mapped_transfer(std::move(regions));
+}
+
 void IdeDrive::dma_failed()
 {
     if (m_phase != Phase::DmaWait)
@@ -225,6 +233,16 @@ void IdeDrive::start_dma(DmaDirection direction, size_t length)
     m_phase = Phase::DmaWait;
     m_dma_direction = direction;
     m_dma_length = length;
+    m_dma_maps_memory = false;
+    m_tf.status = static_cast<uint8_t>(ready_status() | k_st_drq);
+}
+
+void IdeDrive::start_mapped_dma(DmaDirection direction, size_t length)
+{
+    m_phase = Phase::DmaWait;
+    m_dma_direction = direction;
+    m_dma_length = length;
+    m_dma_maps_memory = true;
     m_tf.status = static_cast<uint8_t>(ready_status() | k_st_drq);
 }
 

@@ -86,13 +86,21 @@ public:
     void clear_interrupt() { m_interrupt = false; }
     [[nodiscard]] bool interrupts_enabled() const { return !(m_tf.control & ata::k_ctl_nien); }
 
-    // DMA: the drive has a buffer ready for the bus master (DMARQ).
+    // DMA: the drive requests it (DMARQ), either with a buffer for the bus master to move or
+    // (maps_memory) asking for the guest regions themselves, which it then reads or writes
+    // straight from the image: no copy, and one image request for the whole command.
     [[nodiscard]] bool dma_requested() const { return m_phase == Phase::DmaWait; }
+    [[nodiscard]] bool dma_maps_memory() const { return m_dma_maps_memory; }
     [[nodiscard]] DmaDirection dma_direction() const { return m_dma_direction; }
+    [[nodiscard]] size_t dma_length() const { return m_dma_length; }
     [[nodiscard]] std::span<uint8_t> dma_buffer() { return std::span(m_buffer).subspan(0, m_dma_length); }
     // The bus master moved the whole buffer / hit a memory error (the command aborts).
     void dma_done();
     void dma_failed();
+    // The bus master mapped dma_length() bytes of checked guest memory for a maps_memory request.
+    void dma_regions_ready(std::vector<std::span<uint8_t>> regions);
+    // A command is in progress without DRQ/DMARQ (waiting for the image, or resetting).
+    [[nodiscard]] bool busy() const { return m_phase == Phase::Busy; }
 
     // SRST asserted / released, and power-on: reset signature, status, no interrupt.
     void begin_reset();
@@ -112,8 +120,10 @@ protected:
     virtual void pio_block_done() = 0;
     template<typename Copy>
     size_t transfer_pio(Phase phase, size_t length, Copy copy);
-    // The bus master moved the whole DMA buffer.
-    virtual void dma_transfer_done() = 0;
+    // The bus master moved the whole DMA buffer (start_dma).
+    virtual void dma_transfer_done() { fail(ata::k_err_abrt); }
+    // The guest regions of a start_mapped_dma request, dma_length() bytes in all.
+    virtual void dma_mapped_transfer(std::vector<std::span<uint8_t>> /*regions*/) { fail(ata::k_err_abrt); }
     // Status when idle (DRDY|DSC) and after a reset (ATAPI devices: 0, ATA8-ACS §9.12).
     [[nodiscard]] virtual uint8_t ready_status() const = 0;
     [[nodiscard]] virtual uint8_t reset_status() const { return ready_status(); }
@@ -125,6 +135,7 @@ protected:
     void start_pio_in(size_t begin, size_t end);  // DRQ for m_buffer[begin, end), INTRQ
     void start_pio_out(size_t begin, size_t end, bool interrupt); // DRQ, INTRQ unless the first block
     void start_dma(DmaDirection direction, size_t length); // DMARQ over m_buffer[0, length)
+    void start_mapped_dma(DmaDirection direction, size_t length); // DMARQ for `length` bytes of guest regions
     void complete(bool interrupt = true);          // idle, ready status, INTRQ
     void fail(uint8_t error);                      // ERR with `error`, INTRQ
     void raise_interrupt();
@@ -145,6 +156,7 @@ private:
     bool m_interrupt = false;
     DmaDirection m_dma_direction = DmaDirection::ToMemory;
     size_t m_dma_length = 0;
+    bool m_dma_maps_memory = false;
     uint64_t m_generation = 0;
 };
 
