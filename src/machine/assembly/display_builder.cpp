@@ -1,0 +1,102 @@
+// The display: QEMU's standard VGA (-vga std at 00:02.0, or -device VGA), its legacy ports and
+// window, and the refresh timer a display consumer (the VNC server) attaches to.
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+
+#include "base/read_file.h"
+#include "devices/display/display_refresh.h"
+#include "devices/display/std_vga.h"
+#include "devices/pci/pci_root.h"
+#include "machine/assembly/builders.h"
+
+namespace vireo {
+
+namespace {
+
+constexpr uint8_t k_vga_slot = 2; // where QEMU's pc puts -vga std: before the other default devices
+constexpr uint64_t k_max_rom_size = 1 << 20;
+constexpr uint64_t k_default_vgamem_mb = 16;
+constexpr uint64_t k_max_vgamem_mb = 256;
+
+// vgamem_mb=N: QEMU rounds the size up to a power of two; it is kept within 1-256 MiB.
+Result<uint64_t> vram_size(const DeviceConfig* device)
+{
+    if (!device)
+        return k_default_vgamem_mb << 20;
+    auto it = device->properties.find("vgamem_mb");
+    if (it == device->properties.end())
+        return k_default_vgamem_mb << 20;
+    const auto& text = it->second;
+    uint64_t megabytes = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), megabytes);
+    if (error != std::errc() || end != text.data() + text.size())
+        return make_error("-device VGA: invalid vgamem_mb '{}'", text);
+    megabytes = std::clamp<uint64_t>(megabytes, 1, k_max_vgamem_mb);
+    uint64_t rounded = 1;
+    while (rounded < megabytes)
+        rounded *= 2;
+    return rounded << 20;
+}
+
+// The VGA BIOS: needed by the firmware (it runs it to set up text mode and VBE); a kernel booted
+// directly does without one if the file is missing.
+Result<std::vector<uint8_t>> vga_bios(const MachineParts& parts, const DeviceConfig* device)
+{
+    std::string path = k_std_vga_bios_path;
+    if (device) {
+        if (auto it = device->properties.find("romfile"); it != device->properties.end())
+            path = it->second;
+    }
+    if (path.empty())
+        return std::vector<uint8_t> {};
+    if (!parts.firmware && !std::filesystem::exists(path))
+        return std::vector<uint8_t> {};
+    auto rom = read_whole_file(path, k_max_rom_size);
+    if (!rom)
+        return make_error("VGA BIOS {}: {}", path, rom.error().describe());
+    return rom;
+}
+
+} // namespace
+
+bool wants_std_vga(const VmConfig& config)
+{
+    return config.vga == VgaType::Std
+        || std::ranges::any_of(config.devices, [](const DeviceConfig& device) { return device.driver == "VGA"; });
+}
+
+Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::optional<uint8_t> slot)
+{
+    if (parts.display)
+        return make_error("-device VGA: only one VGA device is supported (-vga std adds one too)");
+    if (device) {
+        for (const auto& [key, value] : device->properties) {
+            if (key != "vgamem_mb" && key != "romfile")
+                return make_error("-device VGA: unsupported property '{}' (vgamem_mb, romfile)", key);
+        }
+    }
+    StdVgaConfig config;
+    config.vram_size = TRY(vram_size(device));
+    config.rom = TRY(vga_bios(parts, device));
+    auto vga = TRY(StdVga::create(parts.vm, parts.vm, std::move(config)));
+    TRY(parts.pio.insert(vga->vga_ports(), vga::k_port_base, vga::k_port_count));
+    TRY(parts.pio.insert(vga->dispi_ports(), dispi::k_index_port, StdVga::k_dispi_port_count));
+    TRY(parts.mmio.insert(vga->legacy_window(), VgaMemory::k_window_start, VgaMemory::k_window_size));
+    TRY(parts.pci_root->add_device(vga, slot));
+    parts.keep(vga);
+    parts.display = vga.get();
+    auto refresh = std::shared_ptr<DisplayRefresh>(TRY(DisplayRefresh::create(parts.loop, *vga)));
+    parts.keep(refresh);
+    parts.display_refresh = refresh.get();
+    return {};
+}
+
+Result<void> build_display(MachineParts& parts)
+{
+    if (parts.config.vga != VgaType::Std)
+        return {};
+    return add_std_vga(parts, nullptr, k_vga_slot);
+}
+
+} // namespace vireo
