@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "base/read_file.h"
 #include "bus/bus.h"
 #include "devices/display/display_refresh.h"
 #include "devices/display/std_vga.h"
@@ -591,6 +592,7 @@ TEST_P(DispiLinear, RendersThePixelFormat)
     dispi(dispi::k_index_yres, 32);
     dispi(dispi::k_index_bpp, param.bpp);
     dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled);
+    display_on();
     const uint32_t bytes = (param.bpp + 7) / 8;
     std::memcpy(vga->vram().data() + bytes, param.pixel.data(), param.pixel.size());
     auto update = vga->render_update(0);
@@ -614,6 +616,7 @@ TEST_F(VgaFixture, DispiEightBitDacKeepsFullComponents)
     dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled | dispi::k_8bit_dac);
     dac(3, 0xfe, 0x80, 0x01);
     vga->vram()[0] = 3;
+    display_on();
     (void)vga->render_update(0);
     EXPECT_EQ(vga->surface().pixel(0, 0), 0xfe8001u);
 }
@@ -625,6 +628,7 @@ TEST_F(VgaFixture, DispiModesAreClampedToVideoMemory)
     dispi(dispi::k_index_yres, 4000);
     dispi(dispi::k_index_bpp, 32);
     dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_noclearmem);
+    display_on();
     EXPECT_EQ(dispi_read(dispi::k_index_xres), dispi::k_max_xres);
     EXPECT_EQ(dispi_read(dispi::k_index_yres), (1 << 20) / (2560 * 4));
     (void)vga->render_update(0);
@@ -642,6 +646,22 @@ TEST_F(VgaFixture, DispiModesAreClampedToVideoMemory)
     dispi(dispi::k_index_virt_width, 0xffff); // would not fit: ignored
     EXPECT_EQ(dispi_read(dispi::k_index_virt_width), 2560);
     (void)vga->render_update(10);
+}
+
+TEST_F(VgaFixture, DispiModeIsBlankWithoutPaletteAddressSource)
+{
+    dispi(dispi::k_index_xres, 64);
+    dispi(dispi::k_index_yres, 32);
+    dispi(dispi::k_index_bpp, 32);
+    dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled);
+    std::memset(vga->vram().data(), 0x7f, 64 * 4);
+    (void)vga->render_update(0);
+    EXPECT_EQ(vga->surface().width(), 640u); // blank: the size before
+    display_on(); // what bochs-drm and OVMF write to unblank: 0x20 to 0x3c0
+    auto update = vga->render_update(10);
+    EXPECT_TRUE(update.resized);
+    EXPECT_EQ(vga->surface().width(), 64u);
+    EXPECT_EQ(vga->surface().pixel(0, 0), 0x7f7f7fu);
 }
 
 TEST_F(VgaFixture, DispiBadBppFallsBackToEight)
@@ -713,6 +733,7 @@ struct VgaOnPci : VgaFixture {
         dispi(dispi::k_index_yres, 768);
         dispi(dispi::k_index_bpp, 32);
         dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled);
+        display_on();
     }
 };
 
@@ -835,6 +856,40 @@ TEST_F(VgaOnPci, ExpansionRomIsSizedEnabledAndRead)
     EXPECT_EQ(past[0], 0);
     set_config32(0x30, 0xfeb0'0000); // disabled: nothing there
     EXPECT_FALSE(mmio.read(0xfeb0'0000, signature));
+}
+
+// SeaBIOS finds the VGA BIOS through the ROM BAR: a 64 KiB ROM whose PCI data structure names
+// this device (PCI Firmware 3.0 §5.1).
+TEST(VgaBios, SeaBiosVgaRomMatchesTheDevice)
+{
+    auto rom = read_whole_file(k_std_vga_bios_path);
+    if (!rom)
+        GTEST_SKIP() << k_std_vga_bios_path << " is not installed";
+    FakeKvm kvm;
+    Bus mmio { "mmio" };
+    Bus pio { "pio" };
+    PciRoot root { mmio, pio,
+        PciWindows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000, .io_start = 0xc000, .io_end = 0x10000 },
+        [](uint8_t) {} };
+    auto vga = StdVga::create(kvm, kvm, StdVgaConfig { 16 << 20, *rom });
+    ASSERT_TRUE(vga);
+    ASSERT_TRUE(root.add_device(*vga, 2));
+    std::array<uint8_t, 4> all_ones { 0xff, 0xff, 0xff, 0xff };
+    root.config_write(2, 0, pci::k_expansion_rom, all_ones);
+    std::array<uint8_t, 4> size {};
+    root.config_read(2, 0, pci::k_expansion_rom, size);
+    EXPECT_EQ(size[2] | size[3] << 8, 0xffff); // 64 KiB, enable bit set
+    std::array<uint8_t, 4> address { 0x01, 0x00, 0xb0, 0xfe };
+    root.config_write(2, 0, pci::k_expansion_rom, address);
+    std::vector<uint8_t> copy(rom->size());
+    ASSERT_TRUE(mmio.read(0xfeb0'0000, copy));
+    EXPECT_EQ(copy, *rom);
+    ASSERT_GE(copy.size(), 0x1au);
+    const size_t pcir = copy[0x18] | copy[0x19] << 8;
+    ASSERT_LT(pcir + 8, copy.size());
+    EXPECT_EQ(std::string(copy.begin() + static_cast<std::ptrdiff_t>(pcir), copy.begin() + static_cast<std::ptrdiff_t>(pcir) + 4), "PCIR");
+    EXPECT_EQ(copy[pcir + 4] | copy[pcir + 5] << 8, 0x1234);
+    EXPECT_EQ(copy[pcir + 6] | copy[pcir + 7] << 8, 0x1111);
 }
 
 TEST_F(VgaFixture, SaveAndRestoreKeepRegisters)

@@ -369,7 +369,9 @@ DisplayUpdate StdVga::render_update(uint64_t now_ms)
     Shown shown = Shown::Blank;
     std::optional<TextLayout> text;
     std::optional<GraphicsLayout> graphics;
-    if (auto mode = m_dispi.mode(); mode.enabled) {
+    if (!m_registers.video_enabled()) {
+        shown = Shown::Blank;
+    } else if (auto mode = m_dispi.mode(); mode.enabled) {
         graphics = linear_layout(mode);
         shown = Shown::Graphics;
     } else if (m_registers.display_enabled()) {

@@ -89,9 +89,13 @@ public:
     [[nodiscard]] uint8_t crtc(size_t index) const { return m_state.crtc[index]; }
     [[nodiscard]] uint8_t attr(size_t index) const { return m_state.attr[index]; }
     [[nodiscard]] uint8_t misc() const { return m_state.misc; }
+    // The attribute controller passes video through (palette address source set); with it
+    // clear the screen shows nothing, whatever the mode (DISPI modes included, as on QEMU).
+    [[nodiscard]] bool video_enabled() const { return m_state.attr_index & vga::k_attr_index_pas; }
+    // Video enabled and the sequencer's screen-off bit clear.
     [[nodiscard]] bool display_enabled() const
     {
-        return (m_state.attr_index & vga::k_attr_index_pas) && !(m_state.seq[vga::k_seq_clocking] & 0x20);
+        return video_enabled() && !(m_state.seq[vga::k_seq_clocking] & 0x20);
     }
     void set_dac_8bit(bool on) { m_state.dac_8bit = on; }
     // DAC entry as 0x00RRGGBB (6-bit components widened unless the DAC is 8-bit), after the
