@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "base/read_file.h"
@@ -931,6 +932,35 @@ TEST_F(VgaFixture, RefreshHandsUpdatesToTheConsumerOnly)
     EXPECT_EQ(consumer.width, 640u);
     (*refresh)->refresh(); // nothing changed: nothing handed on
     EXPECT_EQ(consumer.updates.size(), 1u);
+    ASSERT_TRUE((*refresh)->set_consumer(nullptr));
+}
+
+TEST_F(VgaFixture, RefreshTimerRunsOnTheEventLoop)
+{
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    auto refresh = DisplayRefresh::create(**loop, *vga, std::chrono::milliseconds(1));
+    ASSERT_TRUE(refresh);
+    struct StopAfterTwo final : DisplayConsumer {
+        EventLoop* loop = nullptr;
+        std::function<void()> after_first;
+        int updates = 0;
+        void display_updated(const DisplaySurface&, const DisplayUpdate&) override
+        {
+            if (++updates == 1)
+                after_first();
+            else
+                loop->stop();
+        }
+    } consumer;
+    consumer.loop = loop->get();
+    // The first refresh announces the surface; the guest then changes the screen.
+    consumer.after_first = [this] { text_mode(false); };
+    ASSERT_TRUE((*refresh)->set_consumer(&consumer));
+    (*loop)->run();
+    EXPECT_EQ(consumer.updates, 2);
+    EXPECT_EQ(vga->surface().width(), 640u);
+    EXPECT_EQ(vga->surface().height(), 400u);
     ASSERT_TRUE((*refresh)->set_consumer(nullptr));
 }
 
