@@ -5,6 +5,7 @@
 
 #include "cli/help.h"
 #include "cli/options.h"
+#include "machine/assembly/builders.h"
 
 using namespace vireo;
 
@@ -338,6 +339,27 @@ TEST(Cli, Vga)
     ASSERT_EQ(device.devices.size(), 1u);
     EXPECT_EQ(device.devices[0].driver, "VGA");
     EXPECT_EQ(device.devices[0].properties.at("vgamem_mb"), "32");
+}
+
+// QEMU's rule for the pc machine's VGA (with_default = true), and vireo's until VNC exists.
+TEST(Cli, VgaPlanFollowsQemusDefaults)
+{
+    auto plan = [](std::vector<std::string> args, bool with_default) { return plan_vga(config_of(std::move(args)), with_default); };
+    EXPECT_EQ(plan({}, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-nographic" }, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-display", "none" }, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-vga", "none" }, true), VgaPlan::None);
+    EXPECT_EQ(plan({ "-nodefaults" }, true), VgaPlan::None);
+    EXPECT_EQ(plan({ "-nodefaults", "-vga", "std" }, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-device", "VGA,vgamem_mb=32" }, true), VgaPlan::FromDevice);
+    EXPECT_EQ(plan({ "-nodefaults", "-device", "VGA" }, true), VgaPlan::FromDevice);
+
+    EXPECT_EQ(plan({}, false), VgaPlan::None);
+    EXPECT_EQ(plan({ "-nographic" }, false), VgaPlan::None);
+    EXPECT_EQ(plan({ "-vga", "std" }, false), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-device", "VGA" }, false), VgaPlan::FromDevice);
+    EXPECT_FALSE(wants_std_vga(config_of({ "-nographic" })));
+    EXPECT_TRUE(wants_std_vga(config_of({ "-vga", "std" })));
 }
 
 TEST(Cli, SerialBackends)

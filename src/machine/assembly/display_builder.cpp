@@ -60,10 +60,21 @@ Result<std::vector<uint8_t>> vga_bios(const MachineParts& parts, const DeviceCon
 
 } // namespace
 
+VgaPlan plan_vga(const VmConfig& config, bool with_default)
+{
+    const bool device = std::ranges::any_of(config.devices, [](const DeviceConfig& d) { return d.driver == "VGA"; });
+    if (config.vga == VgaType::Std)
+        return VgaPlan::DefaultSlot; // with a -device VGA as well, add_std_vga refuses the second
+    if (device)
+        return VgaPlan::FromDevice;
+    if (config.vga == VgaType::Default && with_default && !config.nodefaults)
+        return VgaPlan::DefaultSlot;
+    return VgaPlan::None;
+}
+
 bool wants_std_vga(const VmConfig& config)
 {
-    return config.vga == VgaType::Std
-        || std::ranges::any_of(config.devices, [](const DeviceConfig& device) { return device.driver == "VGA"; });
+    return plan_vga(config, k_std_vga_by_default) != VgaPlan::None;
 }
 
 Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::optional<uint8_t> slot)
@@ -94,7 +105,7 @@ Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::o
 
 Result<void> build_display(MachineParts& parts)
 {
-    if (parts.config.vga != VgaType::Std)
+    if (plan_vga(parts.config, k_std_vga_by_default) != VgaPlan::DefaultSlot)
         return {};
     return add_std_vga(parts, nullptr, k_vga_slot);
 }
