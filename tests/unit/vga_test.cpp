@@ -505,6 +505,7 @@ TEST_F(VgaFixture, PlanarSixteenColourPixels)
     crtc(vga::k_crtc_overflow, 0x02); // 480 lines
     crtc(vga::k_crtc_max_scan_line, 0x40);
     crtc(vga::k_crtc_offset, 40);
+    crtc(vga::k_crtc_mode_control, 0xe3);
     for (uint8_t i = 0; i < 16; ++i)
         attr(i, i);
     attr(vga::k_attr_mode_control, 0x01);
@@ -547,6 +548,7 @@ TEST_F(VgaFixture, Mode13hChainFourPixels)
     crtc(vga::k_crtc_overflow, 0x1f);
     crtc(vga::k_crtc_max_scan_line, 0x41);
     crtc(vga::k_crtc_offset, 40);
+    crtc(vga::k_crtc_mode_control, 0xa3);
     attr(vga::k_attr_mode_control, 0x41);
     dac(200, 0x00, 0x3f, 0x00);
     poke(320 * 10 + 33, 200);
@@ -557,6 +559,43 @@ TEST_F(VgaFixture, Mode13hChainFourPixels)
     ASSERT_EQ(surface.height(), 200u);
     EXPECT_EQ(surface.pixel(33, 10), 0x00ff00u);
     EXPECT_EQ(surface.pixel(34, 10), 0u);
+}
+
+// Mode 4 (320x200, 4 colours): CGA addressing puts odd scan lines 8 KiB further, and each
+// byte holds four 2-bit pixels through the attribute palette.
+TEST_F(VgaFixture, CgaFourColourMode)
+{
+    out(0x3c2, 0x63);
+    seq(vga::k_seq_clocking, 0x09);
+    seq(vga::k_seq_map_mask, 0x03);
+    seq(vga::k_seq_memory_mode, 0x02);
+    crtc(vga::k_crtc_h_display_end, 0x27);
+    crtc(vga::k_crtc_v_display_end, 0x8f);
+    crtc(vga::k_crtc_overflow, 0x02);
+    crtc(vga::k_crtc_max_scan_line, 0xc1);
+    crtc(vga::k_crtc_offset, 0x14);
+    crtc(vga::k_crtc_mode_control, 0xa2);
+    gc(vga::k_gc_mode, 0x30);
+    gc(vga::k_gc_misc, 0x0f);
+    attr(0, 0x00);
+    attr(1, 0x13);
+    attr(2, 0x15);
+    attr(3, 0x17);
+    attr(vga::k_attr_mode_control, 0x01);
+    attr(vga::k_attr_plane_enable, 0x03);
+    dac(0x15, 0x3f, 0x00, 0x3f);
+    dac(0x17, 0x3f, 0x3f, 0x3f);
+    poke(k_window_b8000 + 0x2000 + 80 + 2, 0x20); // line 3 (row 1, odd), pixel 9: colour 2
+    poke(k_window_b8000 + 80 * 2 + 1, 0x03);      // line 4 (row 2, even), pixel 7: colour 3
+    display_on();
+    (void)vga->render_update(0);
+    const auto& surface = vga->surface();
+    ASSERT_EQ(surface.width(), 320u);
+    ASSERT_EQ(surface.height(), 200u);
+    EXPECT_EQ(surface.pixel(9, 3), 0xff00ffu);
+    EXPECT_EQ(surface.pixel(8, 3), 0u);
+    EXPECT_EQ(surface.pixel(9, 2), 0u);
+    EXPECT_EQ(surface.pixel(7, 4), 0xffffffu);
 }
 
 // ---- Bochs DISPI ------------------------------------------------------------------------

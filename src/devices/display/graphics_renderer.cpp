@@ -22,7 +22,8 @@ uint64_t GraphicsLayout::line_bytes() const
 {
     switch (kind) {
     case Kind::Planar16:
-        return (uint64_t { width } + 7) / 8 * 4; // one byte of each plane per 8 pixels
+    case Kind::Cga4:
+        return (uint64_t { width } + 7) / 8 * 4; // a byte of each plane per 8 pixels
     case Kind::Indexed256:
         return width;
     case Kind::Linear:
@@ -34,18 +35,28 @@ uint64_t GraphicsLayout::line_bytes() const
 std::optional<GraphicsLayout> decode_vga_graphics(const VgaRegisters& r)
 {
     GraphicsLayout layout;
-    const bool indexed = r.gc(k_gc_mode) & 0x40;
-    layout.kind = indexed ? GraphicsLayout::Kind::Indexed256 : GraphicsLayout::Kind::Planar16;
+    const uint8_t mode = r.gc(k_gc_mode);
+    const bool indexed = mode & 0x40;
+    layout.kind = indexed ? GraphicsLayout::Kind::Indexed256
+        : (mode & 0x20)   ? GraphicsLayout::Kind::Cga4
+                          : GraphicsLayout::Kind::Planar16;
     // The CRTC counts character clocks of 8 dots; a 256-colour pixel is two dots.
     uint32_t width = (r.crtc(k_crtc_h_display_end) + 1u) * 8;
     if (indexed)
         width /= 2;
     const uint8_t overflow = r.crtc(k_crtc_overflow);
     uint32_t lines = r.crtc(k_crtc_v_display_end) + ((overflow & 0x02) ? 0x100u : 0u) + ((overflow & 0x40) ? 0x200u : 0u) + 1;
-    // Each line is scanned (max scan line + 1) times, twice that with double scanning.
-    uint32_t repeat = (r.crtc(k_crtc_max_scan_line) & 0x1f) + 1u;
-    if (r.crtc(k_crtc_max_scan_line) & 0x80)
-        repeat *= 2;
+    const uint32_t scan_lines = (r.crtc(k_crtc_max_scan_line) & 0x1fu) + 1;
+    const uint32_t double_scan = (r.crtc(k_crtc_max_scan_line) & 0x80) ? 2 : 1;
+    uint32_t repeat = scan_lines * double_scan; // each line is scanned this often
+    if (!(r.crtc(k_crtc_mode_control) & 0x01)) {
+        // CGA compatibility (CRTC mode control bit 0 clear): row scan bit 0 replaces memory
+        // address bit 13, so a row's scan lines are distinct lines 8 KiB apart, not repeats.
+        // (8 KiB of plane addresses; odd/even memory packs two CPU bytes per plane address.)
+        repeat = double_scan;
+        layout.row_lines = scan_lines;
+        layout.odd_bank = (mode & 0x10) ? 0x1000 * 4 : 0x2000 * 4;
+    }
     layout.width = std::min(width, k_max_width);
     layout.height = std::min(lines / repeat, k_max_height);
     // In this device's memory layout (vga_memory.h) a CRTC address unit is 4 bytes, and the
@@ -75,7 +86,7 @@ void GraphicsRenderer::render(const GraphicsLayout& layout, const VgaRegisters& 
     const PageBitmap& dirty, bool full, DisplaySurface& surface, std::vector<DirtyRect>& rects)
 {
     std::array<uint32_t, 256> palette;
-    if (layout.kind == GraphicsLayout::Kind::Planar16) {
+    if (layout.kind == GraphicsLayout::Kind::Planar16 || layout.kind == GraphicsLayout::Kind::Cga4) {
         palette.fill(0);
         const uint8_t enable = registers.attr(k_attr_plane_enable) & 0x0f;
         for (uint8_t i = 0; i < 16; ++i)
@@ -100,7 +111,7 @@ void GraphicsRenderer::render(const GraphicsLayout& layout, const VgaRegisters& 
     for (uint32_t y = 0; y < layout.height; ++y) {
         bool changed = full;
         if (!changed) {
-            uint64_t offset = layout.start + uint64_t { y } * layout.stride;
+            uint64_t offset = layout.line_start(y);
             if (layout.wrap) {
                 offset %= layout.wrap;
                 const uint64_t first = std::min(line_bytes, layout.wrap - offset);
@@ -124,7 +135,7 @@ void GraphicsRenderer::draw_line(const GraphicsLayout& layout, std::span<const u
     DisplaySurface& surface) const
 {
     uint32_t* out = surface.row(y);
-    const uint64_t base = layout.start + uint64_t { y } * layout.stride;
+    const uint64_t base = layout.line_start(y);
     // A byte of the line, or 0 where the line runs past video memory.
     auto byte_at = [&](uint64_t offset) -> uint8_t {
         uint64_t at = base + offset;
@@ -146,6 +157,14 @@ void GraphicsRenderer::draw_line(const GraphicsLayout& layout, std::span<const u
     case GraphicsLayout::Kind::Indexed256:
         for (uint32_t x = 0; x < layout.width; ++x)
             out[x] = m_palette[byte_at(x)];
+        break;
+    case GraphicsLayout::Kind::Cga4:
+        // Per plane address, 8 pixels of 2 bits: 4 from plane 0's byte, then 4 from plane 1's.
+        for (uint32_t x = 0; x < layout.width; ++x) {
+            const uint64_t group = uint64_t { x / 8 } * 4;
+            const uint8_t byte = byte_at(group + (x % 8) / 4);
+            out[x] = m_palette[(byte >> (6 - 2 * (x % 4))) & 3];
+        }
         break;
     case GraphicsLayout::Kind::Linear: {
         const uint64_t bytes = layout.line_bytes();
