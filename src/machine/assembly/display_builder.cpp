@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <string_view>
 
 #include "base/read_file.h"
 #include "devices/display/display_refresh.h"
@@ -58,6 +59,26 @@ Result<std::vector<uint8_t>> vga_bios(const MachineParts& parts, const DeviceCon
     return rom;
 }
 
+// addr=SLOT[.FUNCTION] (hex with 0x, else as QEMU: hex digits), function 0 only.
+Result<std::optional<uint8_t>> pci_slot(const DeviceConfig& device, std::optional<uint8_t> slot)
+{
+    auto it = device.properties.find("addr");
+    if (it == device.properties.end())
+        return slot;
+    std::string_view text = it->second;
+    auto dot = text.find('.');
+    std::string_view function = dot == std::string_view::npos ? std::string_view("0") : text.substr(dot + 1);
+    std::string_view number = text.substr(0, dot);
+    if (number.starts_with("0x") || number.starts_with("0X"))
+        number.remove_prefix(2);
+    unsigned value = 0;
+    auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value, 16);
+    if (number.empty() || error != std::errc() || end != number.data() + number.size() || value == 0 || value > 31
+        || function != "0")
+        return make_error("-device VGA: invalid addr '{}' (a free slot 1-31, function 0)", it->second);
+    return std::optional<uint8_t>(static_cast<uint8_t>(value));
+}
+
 } // namespace
 
 VgaPlan plan_vga(const VmConfig& config, bool with_default)
@@ -81,12 +102,10 @@ Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::o
 {
     if (parts.display)
         return make_error("-device VGA: only one VGA device is supported (-vga std adds one too)");
-    if (device) {
-        for (const auto& [key, value] : device->properties) {
-            if (key != "vgamem_mb" && key != "romfile")
-                return make_error("-device VGA: unsupported property '{}' (vgamem_mb, romfile)", key);
-        }
-    }
+    // Of -device VGA's properties vireo reads vgamem_mb, romfile and addr (libvirt's
+    // "addr=0x2"); the rest (bus=pci.0, edid, xres, ...) are ignored as for other devices.
+    if (device)
+        slot = TRY(pci_slot(*device, slot));
     StdVgaConfig config;
     config.vram_size = TRY(vram_size(device));
     config.rom = TRY(vga_bios(parts, device));
