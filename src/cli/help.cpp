@@ -63,6 +63,7 @@ Monitor (QMP, the protocol of QEMU 7.2):
 Display and serial:
 -nographic               no display; the serial port goes to stdio
 -display none            no display
+-vga std|none            QEMU's standard VGA with Bochs VBE (PCI 00:02.0), or none (the default here)
 -serial stdio|mon:stdio|file:PATH|null|none
                          redirect the next serial port (up to 4)
 

@@ -154,6 +154,8 @@ private:
     Result<void> on_cdrom(const Arg&);
     Result<void> on_boot(const Arg&);
     Result<void> on_display(const Arg&);
+    Result<void> on_vga(const Arg&);
+    Result<void> on_sdl(const Arg&);
     Result<void> on_no_reboot(const Arg&);
     Result<void> on_help(const Arg&);
     Result<void> on_version(const Arg&);
@@ -213,6 +215,8 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "cdrom", true, &Parser::on_cdrom },
         { "boot", true, &Parser::on_boot },
         { "display", true, &Parser::on_display },
+        { "vga", true, &Parser::on_vga },
+        { "sdl", false, &Parser::on_sdl },
         { "no-reboot", false, &Parser::on_no_reboot },
         { "h", false, &Parser::on_help },
         { "help", false, &Parser::on_help },
@@ -596,7 +600,29 @@ Result<void> Parser::on_display(const Arg& arg)
     auto type = arg.value.substr(0, arg.value.find(','));
     if (type == "none")
         return arg.error("display options are not supported");
+    if (type == "gtk" || type == "sdl" || type == "curses" || type == "cocoa" || type == "egl-headless"
+        || type == "spice-app" || type == "dbus")
+        return arg.error("vireo opens no window: it shows the guest's display over VNC only");
     return arg.error("unsupported display '{}' (only none)", type);
+}
+
+// -vga std|none: QEMU's standard VGA (PCI 1234:1111 with the Bochs VBE extension), or none.
+Result<void> Parser::on_vga(const Arg& arg)
+{
+    if (arg.value == "std") {
+        m_result.config.vga = VgaType::Std;
+        return {};
+    }
+    if (arg.value == "none") {
+        m_result.config.vga = VgaType::None;
+        return {};
+    }
+    return arg.error("unsupported VGA type '{}' (std, none)", arg.value);
+}
+
+Result<void> Parser::on_sdl(const Arg& arg)
+{
+    return arg.error("vireo opens no window: it shows the guest's display over VNC only");
 }
 
 Result<void> Parser::on_no_reboot(const Arg&)

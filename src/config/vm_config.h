@@ -101,6 +101,10 @@ struct SmbiosFieldsConfig {
     std::map<std::string, std::string> system; // type 1
 };
 
+// -vga: the machine's VGA. Default: what the machine type does when -vga is not given (for now
+// no VGA; QEMU's pc has a std VGA then, see docs/ARCHITECTURE.md "Display").
+enum class VgaType { Default, None, Std };
+
 struct VmConfig {
     std::string name;
     std::string uuid;                     // -uuid, lower case; empty: none given
@@ -119,6 +123,7 @@ struct VmConfig {
     SmbiosFieldsConfig smbios;
     bool nographic = false;
     bool display_none = false;
+    VgaType vga = VgaType::Default;       // -vga std|none (-device VGA adds one as well)
     bool no_reboot = false;
     bool no_shutdown = false;             // -no-shutdown: a guest power-off stops the VM instead
     bool nodefaults = false;              // -nodefaults: no default NIC, serial port or CD-ROM drive

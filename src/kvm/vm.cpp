@@ -181,7 +181,9 @@ Result<SlotId> Vm::map_slot(uint64_t address, uint64_t size, uint8_t* host, Slot
     } else {
         slot.slot = m_next_slot++;
     }
-    slot.flags = access == SlotAccess::ReadOnly ? KVM_MEM_READONLY : 0;
+    slot.flags = access == SlotAccess::ReadOnly ? KVM_MEM_READONLY
+        : access == SlotAccess::ReadWriteDirtyLog  ? KVM_MEM_LOG_DIRTY_PAGES
+                                                   : 0;
     slot.guest_phys_addr = address;
     slot.memory_size = size;
     slot.userspace_addr = reinterpret_cast<uint64_t>(host);
@@ -201,6 +203,18 @@ void Vm::unmap_slot(SlotId id)
     slot.slot = id.value; // size 0 deletes the slot
     if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) == 0)
         m_free_slots.push_back(id.value);
+}
+
+Result<void> Vm::take_dirty_pages(SlotId slot, std::span<uint64_t> bitmap)
+{
+    // KVM copies (slot pages + 63) / 64 words and clears its log (without
+    // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, which vireo does not enable).
+    kvm_dirty_log log {};
+    log.slot = slot.value;
+    log.dirty_bitmap = bitmap.data();
+    if (::ioctl(m_fd.get(), KVM_GET_DIRTY_LOG, &log) < 0)
+        return errno_error("KVM_GET_DIRTY_LOG of slot {}", slot.value);
+    return {};
 }
 
 void Vm::set_irq_line(uint32_t irq, bool high)

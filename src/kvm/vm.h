@@ -14,11 +14,12 @@
 #include "bus/interrupt.h"
 #include "kvm/kvm_system.h"
 #include "memory/guest_memory.h"
+#include "memory/dirty_log.h"
 #include "memory/memory_slots.h"
 
 namespace vireo {
 
-class Vm final : public MsiRouter, public IoEventRegistrar, public MemorySlots {
+class Vm final : public MsiRouter, public IoEventRegistrar, public MemorySlots, public DirtyLog {
 public:
     [[nodiscard]] static Result<std::unique_ptr<Vm>> create(const KvmSystem& kvm);
 
@@ -31,6 +32,8 @@ public:
     // MemorySlots
     [[nodiscard]] Result<SlotId> map_slot(uint64_t address, uint64_t size, uint8_t* host, SlotAccess access) override;
     void unmap_slot(SlotId slot) override;
+    // DirtyLog (KVM_GET_DIRTY_LOG)
+    [[nodiscard]] Result<void> take_dirty_pages(SlotId slot, std::span<uint64_t> bitmap) override;
 
     // Sets the level of an in-kernel irqchip input (ISA IRQ / IOAPIC pin).
     void set_irq_line(uint32_t irq, bool high);

@@ -5,7 +5,9 @@
 
 #include "base/log.h"
 #include "devices/chipset/pam.h"
+#include "devices/display/vga_memory.h"
 #include "devices/legacy/acpi_pm.h"
+#include "machine/assembly/builders.h"
 #include "machine/memory_map.h"
 #include "machine/state_report.h"
 
@@ -17,9 +19,12 @@ Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, Eve
     auto vm = TRY(Vm::create(kvm));
     auto layout = TRY(compute_memory_layout(config.memory_bytes));
     auto memory = TRY(GuestMemory::create(layout.ram_regions));
-    // The BIOS area's slots belong to the PAM (devices/chipset/pam.h).
-    const GuestRegionSpec pam_area { Pam::k_area_start, Pam::k_area_size };
-    TRY(vm->map_memory(memory, std::span(&pam_area, 1)));
+    // The BIOS area's slots belong to the PAM (devices/chipset/pam.h); with a VGA, its legacy
+    // window 0xA0000-0xBFFFF is MMIO (devices/display/std_vga.h) rather than RAM.
+    std::vector<GuestRegionSpec> holes { GuestRegionSpec { Pam::k_area_start, Pam::k_area_size } };
+    if (wants_std_vga(config))
+        holes.push_back(GuestRegionSpec { VgaMemory::k_window_start, VgaMemory::k_window_size });
+    TRY(vm->map_memory(memory, holes));
     auto machine = std::unique_ptr<PcMachine>(
         new PcMachine(config, std::move(kvm), std::move(vm), std::move(layout), std::move(memory), loop));
     TRY(machine->load_guest());

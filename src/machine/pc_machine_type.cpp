@@ -9,6 +9,7 @@ namespace {
 constexpr PartBuilder k_pc_builders[] = {
     build_firmware_rom,   // before the chipset: the PAM shows the ROM's end
     build_chipset,        // i440FX, PIIX3, PIIX4 PM: slot 1 before any other PCI device
+    build_display,        // -vga std: 00:02.0, as QEMU's pc
     build_legacy_devices,
     build_serial_ports,
     build_ide,            // 00:01.1, before the virtio devices so that IDE disks boot first

@@ -8,7 +8,9 @@
 
 namespace vireo {
 
-enum class SlotAccess { ReadWrite, ReadOnly }; // ReadOnly: guest writes exit as MMIO writes
+// ReadOnly: guest writes exit as MMIO writes. ReadWriteDirtyLog: writable, and KVM records the
+// pages written (memory/dirty_log.h).
+enum class SlotAccess { ReadWrite, ReadOnly, ReadWriteDirtyLog };
 
 struct SlotId {
     uint32_t value = 0;

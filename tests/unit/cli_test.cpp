@@ -5,6 +5,7 @@
 
 #include "cli/help.h"
 #include "cli/options.h"
+#include "machine/assembly/builders.h"
 
 using namespace vireo;
 
@@ -123,7 +124,7 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
 {
     EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
     EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
-    for (std::string option : { "vnc", "monitor", "usb", "soundhw", "vga", "incoming",
+    for (std::string option : { "vnc", "monitor", "usb", "soundhw", "incoming",
                                 "loadvm", "snapshot", "daemonize", "object", "global" })
         EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
     EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
@@ -319,9 +320,46 @@ TEST(Cli, EmptyBootFiles)
 TEST(Cli, Display)
 {
     EXPECT_TRUE(config_of({ "-display", "none" }).display_none);
-    EXPECT_EQ(error_of({ "-display", "gtk" }), "-display gtk: unsupported display 'gtk' (only none)");
-    EXPECT_EQ(error_of({ "-display", "sdl,gl=on" }), "-display sdl,gl=on: unsupported display 'sdl' (only none)");
+    EXPECT_EQ(error_of({ "-display", "gtk" }), "-display gtk: vireo opens no window: it shows the guest's display over VNC only");
+    EXPECT_EQ(error_of({ "-display", "sdl,gl=on" }),
+        "-display sdl,gl=on: vireo opens no window: it shows the guest's display over VNC only");
+    EXPECT_EQ(error_of({ "-sdl" }), "-sdl: vireo opens no window: it shows the guest's display over VNC only");
+    EXPECT_EQ(error_of({ "-display", "egg" }), "-display egg: unsupported display 'egg' (only none)");
     EXPECT_EQ(error_of({ "-display", "none,gl=off" }), "-display none,gl=off: display options are not supported");
+}
+
+TEST(Cli, Vga)
+{
+    EXPECT_EQ(config_of({}).vga, VgaType::Default);
+    EXPECT_EQ(config_of({ "-vga", "std" }).vga, VgaType::Std);
+    EXPECT_EQ(config_of({ "-vga", "none" }).vga, VgaType::None);
+    EXPECT_EQ(error_of({ "-vga", "cirrus" }), "-vga cirrus: unsupported VGA type 'cirrus' (std, none)");
+    EXPECT_EQ(error_of({ "-vga" }), "-vga: missing argument");
+    auto device = config_of({ "-device", "VGA,vgamem_mb=32" });
+    ASSERT_EQ(device.devices.size(), 1u);
+    EXPECT_EQ(device.devices[0].driver, "VGA");
+    EXPECT_EQ(device.devices[0].properties.at("vgamem_mb"), "32");
+}
+
+// QEMU's rule for the pc machine's VGA (with_default = true), and vireo's until VNC exists.
+TEST(Cli, VgaPlanFollowsQemusDefaults)
+{
+    auto plan = [](std::vector<std::string> args, bool with_default) { return plan_vga(config_of(std::move(args)), with_default); };
+    EXPECT_EQ(plan({}, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-nographic" }, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-display", "none" }, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-vga", "none" }, true), VgaPlan::None);
+    EXPECT_EQ(plan({ "-nodefaults" }, true), VgaPlan::None);
+    EXPECT_EQ(plan({ "-nodefaults", "-vga", "std" }, true), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-device", "VGA,vgamem_mb=32" }, true), VgaPlan::FromDevice);
+    EXPECT_EQ(plan({ "-nodefaults", "-device", "VGA" }, true), VgaPlan::FromDevice);
+
+    EXPECT_EQ(plan({}, false), VgaPlan::None);
+    EXPECT_EQ(plan({ "-nographic" }, false), VgaPlan::None);
+    EXPECT_EQ(plan({ "-vga", "std" }, false), VgaPlan::DefaultSlot);
+    EXPECT_EQ(plan({ "-device", "VGA" }, false), VgaPlan::FromDevice);
+    EXPECT_FALSE(wants_std_vga(config_of({ "-nographic" })));
+    EXPECT_TRUE(wants_std_vga(config_of({ "-vga", "std" })));
 }
 
 TEST(Cli, SerialBackends)

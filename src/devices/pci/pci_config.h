@@ -19,6 +19,7 @@ constexpr uint16_t k_header_type = 0x0e;
 constexpr uint16_t k_bar0 = 0x10;
 constexpr uint16_t k_subsystem_vendor_id = 0x2c;
 constexpr uint16_t k_subsystem_id = 0x2e;
+constexpr uint16_t k_expansion_rom = 0x30; // bits 31:11 address, bit 0 enable (§6.2.5.2)
 constexpr uint16_t k_capabilities_pointer = 0x34;
 constexpr uint16_t k_interrupt_line = 0x3c;
 constexpr uint16_t k_interrupt_pin = 0x3d;
@@ -35,6 +36,8 @@ constexpr uint16_t k_status_capabilities = 1 << 4;
 constexpr uint32_t k_bar_io = 1 << 0;            // bit 0: I/O space BAR
 constexpr uint32_t k_bar_memory_64 = 2 << 1;     // bits 2:1 = 10b: 64-bit memory BAR
 constexpr uint32_t k_bar_prefetchable = 1 << 3;
+constexpr uint32_t k_rom_enable = 1 << 0;
+constexpr uint32_t k_rom_address_mask = 0xffff'f800;
 
 constexpr uint8_t k_cap_msix = 0x11;
 constexpr uint8_t k_cap_vendor = 0x09;

@@ -41,6 +41,7 @@ PciDevice::PciDevice(const PciIds& ids)
     m_writable[k_interrupt_line] = 0xff;
     for (size_t i = 0; i < m_bars.size(); ++i)
         m_bars[i].window = std::make_shared<BarWindow>(*this, static_cast<int>(i));
+    m_rom.window = std::make_shared<BarWindow>(*this, k_rom_window);
 }
 
 PciDevice::~PciDevice()
@@ -53,6 +54,8 @@ PciDevice::~PciDevice()
         if (bus)
             bus->remove(*bar.mapped);
     }
+    if (m_rom.mapped && m_mmio)
+        m_mmio->remove(*m_rom.mapped);
 }
 
 void PciDevice::init_config(uint16_t offset, uint32_t value, size_t size)
@@ -106,6 +109,26 @@ void PciDevice::add_bar(int bar, BarKind kind, uint64_t size, bool prefetchable)
             m_writable[reg + 4 + i] = static_cast<uint8_t>(high_mask >> (8 * i));
         m_bars[index + 1].info = BarInfo {};
     }
+}
+
+void PciDevice::add_rom(std::vector<uint8_t> image)
+{
+    // The ROM's size is a power of two of at least 2 KiB; the address bits above it are
+    // writable, and the enable bit (§6.2.5.2).
+    uint64_t size = 2048;
+    while (size < image.size())
+        size *= 2;
+    m_rom.info = BarInfo { BarKind::Memory32, size, false };
+    m_rom_image = std::move(image);
+    uint32_t mask = (static_cast<uint32_t>(~(size - 1)) & k_rom_address_mask) | k_rom_enable;
+    for (int i = 0; i < 4; ++i)
+        m_writable[k_expansion_rom + i] = static_cast<uint8_t>(mask >> (8 * i));
+}
+
+void PciDevice::read_rom(uint64_t offset, std::span<uint8_t> data) const
+{
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = offset + i < m_rom_image.size() ? m_rom_image[offset + i] : 0;
 }
 
 uint16_t PciDevice::add_capability(uint8_t id, std::span<const uint8_t> body, std::span<const uint8_t> writable)
@@ -176,7 +199,8 @@ void PciDevice::config_write(uint16_t offset, std::span<const uint8_t> data)
     if (offset < k_command + 2 && end > k_command) {
         update_bars_locked();
         update_intx_locked();
-    } else if (offset < k_bar0 + 4 * k_bar_count && end > k_bar0) {
+    } else if ((offset < k_bar0 + 4 * k_bar_count && end > k_bar0)
+        || (offset < k_expansion_rom + 4 && end > k_expansion_rom)) {
         update_bars_locked();
     }
     if (m_msix && offset < m_msix_capability + 4 && end > m_msix_capability + 2) {
@@ -260,21 +284,35 @@ void PciDevice::update_bars_locked()
         std::optional<uint64_t> wanted;
         if (decode && fits)
             wanted = address;
-        if (wanted == bar.mapped)
-            continue;
-        Bus& bus = is_io ? *m_pio : *m_mmio;
-        auto old = bar.mapped;
-        if (old)
-            bus.remove(*old);
-        bar.mapped.reset();
-        if (wanted) {
-            if (auto result = bus.insert(bar.window, *wanted, bar.info.size); result)
-                bar.mapped = wanted;
-            else
-                VIREO_GUEST_WARN("PCI BAR {} at {:#x}: {}", i, *wanted, result.error().describe());
-        }
-        bar_remapped(i, old, bar.mapped);
+        move_bar_locked(i, bar, wanted);
     }
+    if (m_rom.info.size) {
+        uint32_t reg = config_value_locked(k_expansion_rom, 4);
+        uint64_t address = reg & k_rom_address_mask;
+        bool decode = (command & k_command_memory) && (reg & k_rom_enable);
+        std::optional<uint64_t> wanted;
+        if (decode && address != 0 && address + m_rom.info.size <= 0x1'0000'0000)
+            wanted = address;
+        move_bar_locked(k_rom_window, m_rom, wanted);
+    }
+}
+
+void PciDevice::move_bar_locked(int index, Bar& bar, std::optional<uint64_t> wanted)
+{
+    if (wanted == bar.mapped)
+        return;
+    Bus& bus = bar.info.kind == BarKind::Io ? *m_pio : *m_mmio;
+    auto old = bar.mapped;
+    if (old)
+        bus.remove(*old);
+    bar.mapped.reset();
+    if (wanted) {
+        if (auto result = bus.insert(bar.window, *wanted, bar.info.size); result)
+            bar.mapped = wanted;
+        else
+            VIREO_GUEST_WARN("PCI BAR {} at {:#x}: {}", index, *wanted, result.error().describe());
+    }
+    bar_remapped(index, old, bar.mapped);
 }
 
 void PciDevice::set_intx_level(bool high)
@@ -301,6 +339,8 @@ void PciDevice::update_intx_locked()
 
 void PciDevice::dispatch_read(int bar, uint64_t offset, std::span<uint8_t> data)
 {
+    if (bar == k_rom_window)
+        return read_rom(offset, data);
     if (m_msix && bar == m_msix_bar) {
         if (offset >= m_msix_table_offset && offset - m_msix_table_offset < m_msix->table_size())
             return m_msix->table_read(offset - m_msix_table_offset, data);
@@ -312,6 +352,8 @@ void PciDevice::dispatch_read(int bar, uint64_t offset, std::span<uint8_t> data)
 
 void PciDevice::dispatch_write(int bar, uint64_t offset, std::span<const uint8_t> data)
 {
+    if (bar == k_rom_window)
+        return; // read-only
     if (m_msix && bar == m_msix_bar) {
         if (offset >= m_msix_table_offset && offset - m_msix_table_offset < m_msix->table_size())
             return m_msix->table_write(offset - m_msix_table_offset, data);

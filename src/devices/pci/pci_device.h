@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "base/result.h"
 #include "bus/bus.h"
@@ -77,6 +78,11 @@ protected:
 
     // Declares BAR `bar` (size a power of two; Memory64 uses bar and bar + 1). Constructor only.
     void add_bar(int bar, BarKind kind, uint64_t size, bool prefetchable = false);
+    // Declares the expansion ROM (config 0x30, PCI 3.0 §6.2.5.2) holding `image`: the guest
+    // places it like a 32-bit memory BAR and reads it while its enable bit and memory decoding
+    // are on; writes are dropped. Constructor only.
+    void add_rom(std::vector<uint8_t> image);
+    static constexpr int k_rom_window = pci::k_bar_count; // bar number of the ROM in callbacks
     // Appends a capability: `body` is everything after the id and next-pointer bytes; `writable`
     // (same length as body, or empty for read-only) marks bits the guest may change. Returns the
     // capability's offset in configuration space. Constructor only.
@@ -119,6 +125,9 @@ private:
     void dispatch_write(int bar, uint64_t offset, std::span<const uint8_t> data);
     uint64_t bar_address_locked(int bar) const;
     void update_bars_locked();
+    // Moves one BAR's bus registration to `wanted` (or removes it) and tells the subclass.
+    void move_bar_locked(int index, Bar& bar, std::optional<uint64_t> wanted);
+    void read_rom(uint64_t offset, std::span<uint8_t> data) const;
     void update_intx_locked();
 
     mutable std::mutex m_config_lock;
@@ -127,6 +136,8 @@ private:
     uint16_t m_next_capability = pci::k_first_capability;
     uint16_t m_last_capability = 0;
     std::array<Bar, pci::k_bar_count> m_bars {};
+    Bar m_rom;                        // the expansion ROM (size 0: none)
+    std::vector<uint8_t> m_rom_image;
     Bus* m_mmio = nullptr;
     Bus* m_pio = nullptr;
 

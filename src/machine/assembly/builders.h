@@ -1,6 +1,8 @@
 #pragma once
 // The device builders a machine type lists (pc_machine_type.cpp). Each turns its part of the
 // configuration into devices on the machine's buses; they run in the order listed.
+#include <optional>
+
 #include "machine/assembly/machine_parts.h"
 
 namespace vireo {
@@ -11,6 +13,19 @@ namespace vireo {
 // i440FX host bridge (with PAM), PIIX3 ISA bridge, PIIX4 power management with the ACPI PM
 // registers and timer, and the reset control register (chipset_builder.cpp).
 [[nodiscard]] Result<void> build_chipset(MachineParts& parts);
+// -vga std: QEMU's standard VGA at 00:02.0, right after the chipset (display_builder.cpp).
+[[nodiscard]] Result<void> build_display(MachineParts& parts);
+// A std VGA for -vga std (slot given) or -device VGA (next free slot) (display_builder.cpp).
+[[nodiscard]] Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::optional<uint8_t> slot);
+// Whether the configuration asks for a std VGA (the machine then leaves 0xA0000-0xBFFFF to it).
+[[nodiscard]] bool wants_std_vga(const VmConfig& config);
+// Where the machine's VGA comes from. QEMU's pc (with_default true) adds a std VGA at 00:02.0
+// unless -vga none, -nodefaults, or a -device VGA of the command line's own (that one stands
+// where -device puts it); -nographic, -display none and -vnc keep it. Vireo passes
+// k_std_vga_by_default (false until the VNC server exists: only -vga std or -device VGA add one).
+enum class VgaPlan { None, DefaultSlot, FromDevice };
+[[nodiscard]] VgaPlan plan_vga(const VmConfig& config, bool with_default);
+inline constexpr bool k_std_vga_by_default = false;
 // CMOS RTC, i8042, port 0x92, port 0x80 (legacy_builder.cpp).
 [[nodiscard]] Result<void> build_legacy_devices(MachineParts& parts);
 // COM1-COM4 from -serial / -nographic, and the console on stdin (serial_builder.cpp).

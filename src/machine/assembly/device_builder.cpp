@@ -65,6 +65,11 @@ Result<void> note_virtconsole(MachineParts&, const DeviceConfig& device, DeviceL
     return {};
 }
 
+Result<void> build_vga(MachineParts& parts, const DeviceConfig& device, DeviceListState&)
+{
+    return add_std_vga(parts, &device, std::nullopt);
+}
+
 struct DeviceKind {
     std::string_view driver;
     DeviceKindBuilder build;
@@ -80,6 +85,7 @@ constexpr DeviceKind k_device_kinds[] = {
     { "virtio-serial-pci", note_virtio_serial },
     { "virtio-serial", note_virtio_serial },
     { "virtconsole", note_virtconsole },
+    { "VGA", build_vga },
 };
 
 } // namespace

@@ -21,6 +21,8 @@
 namespace vireo {
 
 class AcpiPm;
+class DisplayRefresh;
+class DisplaySource;
 class FirmwareImage;
 class PciRoot;
 class PiixIde;
@@ -74,6 +76,8 @@ public:
     PciRoot* pci_root = nullptr;
     AcpiPm* acpi_pm = nullptr;
     PiixIde* ide = nullptr;
+    DisplaySource* display = nullptr;         // the VGA, when there is one
+    DisplayRefresh* display_refresh = nullptr; // its refresh timer: a display consumer (VNC) attaches here
     std::vector<BlockDrive> block_drives; // in the order QEMU's query-block lists them
     std::vector<BootDevice> boot_devices;
     std::vector<std::function<std::string()>> state_reporters; // SIGUSR2 state report lines

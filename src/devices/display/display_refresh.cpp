@@ -1,0 +1,60 @@
+#include "devices/display/display_refresh.h"
+
+#include <sys/epoll.h>
+
+namespace vireo {
+
+Result<std::unique_ptr<DisplayRefresh>> DisplayRefresh::create(EventLoop& loop, DisplaySource& source,
+    std::chrono::milliseconds period)
+{
+    auto timer = TRY(TimerFd::create());
+    return std::unique_ptr<DisplayRefresh>(new DisplayRefresh(loop, source, std::move(timer), period));
+}
+
+DisplayRefresh::~DisplayRefresh()
+{
+    if (m_watching)
+        m_loop.remove(m_timer.fd());
+}
+
+uint64_t DisplayRefresh::now_ms()
+{
+    auto now = std::chrono::steady_clock::now().time_since_epoch();
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+}
+
+Result<void> DisplayRefresh::set_consumer(DisplayConsumer* consumer)
+{
+    m_consumer = consumer;
+    if (!consumer) {
+        if (m_watching)
+            m_loop.remove(m_timer.fd());
+        m_watching = false;
+        return {};
+    }
+    m_announce = true;
+    if (!m_watching) {
+        TRY(m_loop.add(m_timer.fd(), EPOLLIN, [this](uint32_t) {
+            m_timer.consume();
+            refresh();
+            if (m_consumer)
+                m_timer.arm(m_period);
+        }));
+        m_watching = true;
+    }
+    m_timer.arm(std::chrono::microseconds(1));
+    return {};
+}
+
+void DisplayRefresh::refresh()
+{
+    auto update = m_source.render_update(now_ms());
+    if (m_announce) {
+        update.resized = true;
+        m_announce = false;
+    }
+    if (m_consumer && (update.resized || !update.rects.empty()))
+        m_consumer->display_updated(m_source.surface(), update);
+}
+
+} // namespace vireo

@@ -1,0 +1,68 @@
+#pragma once
+// What a display device hands to a display consumer (the VNC server): a 32-bit XRGB surface
+// (0x00RRGGBB per pixel, rows `stride` pixels apart) and, at each refresh, the rectangles of it
+// that changed. Both calls are made on the event loop's thread only.
+#include <cstdint>
+#include <vector>
+
+namespace vireo {
+
+struct DirtyRect {
+    uint32_t x = 0;
+    uint32_t y = 0;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    bool operator==(const DirtyRect&) const = default;
+};
+
+class DisplaySurface {
+public:
+    [[nodiscard]] uint32_t width() const { return m_width; }
+    [[nodiscard]] uint32_t height() const { return m_height; }
+    [[nodiscard]] uint32_t stride() const { return m_width; } // in pixels
+    [[nodiscard]] const uint32_t* data() const { return m_pixels.data(); }
+    [[nodiscard]] uint32_t* row(uint32_t y) { return m_pixels.data() + size_t { y } * m_width; }
+    [[nodiscard]] const uint32_t* row(uint32_t y) const { return m_pixels.data() + size_t { y } * m_width; }
+    [[nodiscard]] uint32_t pixel(uint32_t x, uint32_t y) const { return m_pixels[size_t { y } * m_width + x]; }
+
+    // New dimensions; every pixel black. Returns whether the size changed.
+    bool resize(uint32_t width, uint32_t height)
+    {
+        bool changed = width != m_width || height != m_height;
+        m_width = width;
+        m_height = height;
+        m_pixels.assign(size_t { width } * height, 0);
+        return changed;
+    }
+
+private:
+    uint32_t m_width = 0;
+    uint32_t m_height = 0;
+    std::vector<uint32_t> m_pixels;
+};
+
+// One refresh: the surface's size changed (the consumer must fetch it whole), and the
+// rectangles redrawn since the last refresh (empty: nothing changed, nothing was rendered).
+struct DisplayUpdate {
+    bool resized = false;
+    std::vector<DirtyRect> rects;
+};
+
+// A display device as a consumer sees it.
+class DisplaySource {
+public:
+    virtual ~DisplaySource() = default;
+    // Brings the surface up to date with the guest's video memory and registers; `now_ms` is a
+    // monotonic time (cursor and text blink phases).
+    [[nodiscard]] virtual DisplayUpdate render_update(uint64_t now_ms) = 0;
+    [[nodiscard]] virtual const DisplaySurface& surface() const = 0;
+};
+
+// Receives the refreshes (the VNC server).
+class DisplayConsumer {
+public:
+    virtual ~DisplayConsumer() = default;
+    virtual void display_updated(const DisplaySurface& surface, const DisplayUpdate& update) = 0;
+};
+
+} // namespace vireo
