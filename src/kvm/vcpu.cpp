@@ -163,12 +163,4 @@ Result<void> Vcpu::set_lapic(const kvm_lapic_state& lapic)
     return {};
 }
 
-uint8_t* Vcpu::coalesced_ring(int page) const
-{
-    constexpr size_t k_page_size = 4096;
-    if (page <= 0 || (static_cast<size_t>(page) + 1) * k_page_size > m_run.size())
-        return nullptr;
-    return m_run.data() + static_cast<size_t>(page) * k_page_size;
-}
-
 } // namespace vireo

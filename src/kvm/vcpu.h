@@ -48,10 +48,6 @@ public:
     // All io_count() elements of the last I/O exit, back to back (a string I/O batch).
     [[nodiscard]] std::span<uint8_t> io_string_data() const;
 
-    // The coalesced-write ring page in this vCPU's mapping (page index from
-    // Vm::coalesced_ring_page()), or nullptr when KVM has none.
-    [[nodiscard]] uint8_t* coalesced_ring(int page) const;
-
     // Asks a running KVM_RUN to return (used with a signal to kick the thread).
     void set_immediate_exit(bool value) { run_area()->immediate_exit = value ? 1 : 0; }
 

@@ -58,14 +58,6 @@ Result<std::unique_ptr<Vm>> Vm::create(const KvmSystem& kvm)
         return errno_error("KVM_CREATE_VM");
     auto vm = std::unique_ptr<Vm>(new Vm(UniqueFd(fd)));
     vm->m_readonly_memory = kvm.check_extension(KVM_CAP_READONLY_MEM) > 0;
-    // Coalesced writes only where each vCPU's mapping holds the ring page (Vcpu::coalesced_ring
-    // finds it there): a write kept in a ring nobody drains would be lost.
-    int ring_page = kvm.check_extension(KVM_CAP_COALESCED_MMIO);
-    auto mmap_size = kvm.vcpu_mmap_size();
-    if (ring_page > 0 && mmap_size && (static_cast<size_t>(ring_page) + 1) * 4096 <= *mmap_size) {
-        vm->m_coalesced_page = ring_page;
-        vm->m_coalesced_pio = kvm.check_extension(KVM_CAP_COALESCED_PIO) > 0;
-    }
     if (::ioctl(fd, KVM_SET_TSS_ADDR, k_tss_address) < 0)
         return errno_error("KVM_SET_TSS_ADDR");
     uint64_t identity_map = k_identity_map_address;
@@ -308,19 +300,6 @@ void Vm::remove_ioeventfd(Space space, uint64_t address, uint32_t length, int ev
     kvm_ioeventfd ioeventfd = ioeventfd_for(space, address, length, event_fd, datamatch);
     ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
     ::ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd);
-}
-
-Result<bool> Vm::coalesce_port_writes(uint16_t port, uint32_t length)
-{
-    if (!m_coalesced_pio)
-        return false;
-    kvm_coalesced_mmio_zone zone {};
-    zone.addr = port;
-    zone.size = length;
-    zone.pio = 1;
-    if (::ioctl(m_fd.get(), KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
-        return errno_error("KVM_REGISTER_COALESCED_MMIO (ports {:#x}+{})", port, length);
-    return true;
 }
 
 } // namespace vireo

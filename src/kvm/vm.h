@@ -49,13 +49,6 @@ public:
     [[nodiscard]] Result<uint64_t> get_clock() const;
     [[nodiscard]] Result<void> set_clock(uint64_t nanoseconds);
 
-    // Writes to ports [port, port + length) no longer exit: KVM keeps them in the coalesced
-    // ring (kvm/coalesced_ring.h), which the next exit drains. Only for ports whose writes
-    // latch a value and start nothing. Returns false (and changes nothing) where KVM cannot.
-    [[nodiscard]] Result<bool> coalesce_port_writes(uint16_t port, uint32_t length);
-    // The ring's page index in a vCPU's mapping; 0 when KVM has no coalesced writes.
-    [[nodiscard]] int coalesced_ring_page() const { return m_coalesced_page; }
-
     // MsiRouter
     [[nodiscard]] Result<uint32_t> allocate_gsi() override;
     [[nodiscard]] Result<void> set_msi_route(uint32_t gsi, MsiMessage message) override;
@@ -81,8 +74,6 @@ private:
     uint32_t m_next_slot = 0;
     std::vector<uint32_t> m_free_slots; // slot numbers given back by unmap_slot
     bool m_readonly_memory = false;      // KVM_CAP_READONLY_MEM
-    int m_coalesced_page = 0;            // KVM_CAP_COALESCED_MMIO
-    bool m_coalesced_pio = false;        // KVM_CAP_COALESCED_PIO
     std::mutex m_routes_lock;
     std::vector<kvm_irq_routing_entry> m_routes; // the whole table: KVM_SET_GSI_ROUTING replaces it
     uint32_t m_next_gsi = 24;                    // 0-23 are the IOAPIC pins

@@ -45,12 +45,7 @@ Result<void> PcMachine::create_vcpus()
             TRY(vcpu.set_sregs(sregs));
             TRY(vcpu.set_regs(regs));
         }
-        // Every vCPU's mapping shows the same ring page; the first one's serves them all.
-        if (index == 0) {
-            if (auto* ring = vcpu.coalesced_ring(m_vm->coalesced_ring_page()))
-                m_coalesced = std::make_unique<CoalescedRing>(ring);
-        }
-        m_vcpus.push_back(std::make_unique<VcpuThread>(std::move(vcpu), m_pio, m_mmio, *this, m_coalesced.get()));
+        m_vcpus.push_back(std::make_unique<VcpuThread>(std::move(vcpu), m_pio, m_mmio, *this));
     }
     return {};
 }

@@ -74,7 +74,6 @@ private:
     EventLoop* m_loop; // borrowed
     Bus m_pio { "pio" };
     Bus m_mmio { "mmio" };
-    std::unique_ptr<CoalescedRing> m_coalesced; // outlives the vCPU threads that drain it
     std::vector<std::unique_ptr<VcpuThread>> m_vcpus;
     BootSetup m_boot;                // where the boot vCPU starts (load_guest)
     std::unique_ptr<MachineParts> m_parts; // every device and back end, built by create_devices

@@ -169,11 +169,6 @@ void VcpuThread::run_loop()
         if (m_stopping)
             break;
         VcpuExit result = m_vcpu.run();
-        if (m_coalesced) {
-            m_coalesced->drain([this](const CoalescedRing::Write& write) {
-                (write.pio ? m_pio : m_mmio).write(write.address, write.data);
-            });
-        }
         bool keep_going = std::visit(
             [this](auto&& event) -> bool {
                 using T = std::decay_t<decltype(event)>;

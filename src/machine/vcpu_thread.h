@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "bus/bus.h"
-#include "kvm/coalesced_ring.h"
 #include "kvm/vcpu.h"
 #include "machine/vm_control.h"
 
@@ -18,14 +17,11 @@ namespace vireo {
 
 class VcpuThread {
 public:
-    // `coalesced`: the VM's ring of coalesced writes (nullptr without), drained before each exit
-    // is served; it must outlive the thread.
-    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control, CoalescedRing* coalesced = nullptr)
+    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control)
         : m_vcpu(std::move(vcpu))
         , m_pio(pio)
         , m_mmio(mmio)
         , m_control(control)
-        , m_coalesced(coalesced)
     {
     }
     ~VcpuThread() { stop(); }
@@ -65,7 +61,6 @@ private:
     const Bus& m_pio;
     const Bus& m_mmio;
     VmControl& m_control;
-    CoalescedRing* m_coalesced;
     std::atomic<bool> m_stopping { false };
     std::atomic<bool> m_exited { false };
     std::atomic<bool> m_report_requested { false };

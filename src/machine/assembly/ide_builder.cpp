@@ -92,13 +92,6 @@ Result<void> build_ide(MachineParts& parts)
     std::shared_ptr<InterruptLine> irq15(parts.vm.interrupt_line(PiixIde::k_secondary_irq));
     auto ide = TRY(PiixIde::create(parts.memory, parts.loop, std::move(irq14), std::move(irq15), specs));
     TRY(ide->attach_compat_ports(parts.pio));
-    // The task-file registers (features, count, LBA, device) only latch what is written: those
-    // writes stay in KVM's coalesced ring until the command write (or any exit) drains them,
-    // which saves six exits of the about 25 each ATA command costs.
-    for (uint16_t base : { PiixIde::k_primary_command, PiixIde::k_secondary_command }) {
-        if (!TRY(parts.vm.coalesce_port_writes(static_cast<uint16_t>(base + 1), 6)))
-            break; // KVM cannot: every write exits, as before
-    }
     TRY(parts.pci_root->add_device(ide, pc::k_piix_slot, pc::k_piix_ide_function));
     parts.ide = &parts.keep(ide);
     record_drives(parts, placed, specs, facts);
