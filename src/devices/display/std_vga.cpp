@@ -44,42 +44,27 @@ void put_little(std::span<uint8_t> data, uint64_t value)
 
 } // namespace
 
+// A range of the VGA's ports (the legacy block, the DISPI pair) on the PIO bus: offsets become
+// port numbers again for port_read/port_write.
 class StdVga::Ports final : public BusDevice {
 public:
-    explicit Ports(StdVga& vga)
+    Ports(StdVga& vga, uint16_t base)
         : m_vga(vga)
+        , m_base(base)
     {
     }
     void read(uint64_t offset, std::span<uint8_t> data) override
     {
-        m_vga.port_read(static_cast<uint16_t>(vga::k_port_base + offset), data);
+        m_vga.port_read(static_cast<uint16_t>(m_base + offset), data);
     }
     void write(uint64_t offset, std::span<const uint8_t> data) override
     {
-        m_vga.port_write(static_cast<uint16_t>(vga::k_port_base + offset), data);
+        m_vga.port_write(static_cast<uint16_t>(m_base + offset), data);
     }
 
 private:
     StdVga& m_vga;
-};
-
-class StdVga::DispiPorts final : public BusDevice {
-public:
-    explicit DispiPorts(StdVga& vga)
-        : m_vga(vga)
-    {
-    }
-    void read(uint64_t offset, std::span<uint8_t> data) override
-    {
-        m_vga.port_read(static_cast<uint16_t>(dispi::k_index_port + offset), data);
-    }
-    void write(uint64_t offset, std::span<const uint8_t> data) override
-    {
-        m_vga.port_write(static_cast<uint16_t>(dispi::k_index_port + offset), data);
-    }
-
-private:
-    StdVga& m_vga;
+    uint16_t m_base;
 };
 
 class StdVga::Window final : public BusDevice {
@@ -126,8 +111,8 @@ StdVga::StdVga(MemorySlots& slots, DirtyLog& dirty_log, UniqueFd fd, Mapping vra
     add_bar(k_mmio_bar, BarKind::Memory32, k_mmio_size);
     if (!rom.empty())
         add_rom(std::move(rom));
-    m_vga_ports = std::make_shared<Ports>(*this);
-    m_dispi_ports = std::make_shared<DispiPorts>(*this);
+    m_vga_ports = std::make_shared<Ports>(*this, vga::k_port_base);
+    m_dispi_ports = std::make_shared<Ports>(*this, dispi::k_index_port);
     m_legacy_window = std::make_shared<Window>(*this);
 }
 

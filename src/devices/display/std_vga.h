@@ -98,7 +98,6 @@ protected:
 
 private:
     class Ports;
-    class DispiPorts;
     class Window;
 
     StdVga(MemorySlots& slots, DirtyLog& dirty_log, UniqueFd fd, Mapping vram, std::vector<uint8_t> rom);
