@@ -23,7 +23,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -406,6 +408,26 @@ TEST(SandboxRules, EveryRuleHasAReasonAndNoCallIsBothAllowedAndRefused)
             for (const auto& other : rules)
                 EXPECT_FALSE(other.syscall == rule.syscall && other.action != rule.action) << rule.syscall;
         }
+    }
+}
+
+TEST(SandboxRules, ArchitectureDocumentListsEachKindAsTheCodeDoes)
+{
+    // docs/ARCHITECTURE.md's tables come from scripts/sandbox-lists.py: regenerate them when a
+    // list changes.
+    std::ifstream file(std::string(VIREO_SOURCE_DIR) + "/docs/ARCHITECTURE.md");
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    struct Own {
+        ThreadKind kind;
+        std::span<const SyscallRule> rules;
+    };
+    for (auto [kind, rules] : { Own { ThreadKind::EventLoop, event_loop_rules() }, Own { ThreadKind::Vcpu, vcpu_rules() },
+             Own { ThreadKind::IoWorker, io_worker_rules() }, Own { ThreadKind::Spawner, spawner_rules() } }) {
+        std::vector<SyscallRule> allowed;
+        std::copy_if(rules.begin(), rules.end(), std::back_inserter(allowed),
+            [](const SyscallRule& rule) { return rule.action == RuleAction::Allow; });
+        auto heading = fmt::format("#### {} ({} system calls;", thread_kind_name(kind), count_syscalls(allowed));
+        EXPECT_NE(text.find(heading), std::string::npos) << heading;
     }
 }
 
