@@ -131,6 +131,8 @@ constexpr SyscallRule k_rules[] = {
     { SCMP_SYS(ioctl), ioctl_request(FIONREAD), "slirp: bytes waiting on a UDP socket" },
     // Threads: the spawner starts them (thread_spawner.h); the loop kicks vCPUs and joins threads.
     { SCMP_SYS(getpid), any_args(), "pthread_kill: a kick (SIGUSR1) for a vCPU" },
+    { SCMP_SYS(rt_sigprocmask), arg_equals(0, SIG_BLOCK), "pthread_kill blocks signals around its tgkill" },
+    { SCMP_SYS(rt_sigprocmask), arg_equals(0, SIG_SETMASK), "pthread_kill puts the mask back" },
     { SCMP_SYS(tgkill), arg_equals(2, SIGUSR1), "pthread_kill: a kick (SIGUSR1) for a vCPU, no other signal" },
     { SCMP_SYS(sched_getscheduler), any_args(), "the loop runs SCHED_BATCH while it runs (and restores the policy)" },
     { SCMP_SYS(sched_getparam), any_args(), "as above" },
