@@ -53,7 +53,10 @@ int run_vm(const VmConfig& config)
         log_error("{}", run_as.error().describe());
         return 1;
     }
-    if (auto prepared = sandbox::prepare(config.sandbox); !prepared) {
+    std::optional<sandbox::CredentialChange> credentials;
+    if (*run_as)
+        credentials = sandbox::CredentialChange { (*run_as)->uid, (*run_as)->gid, (*run_as)->groups.size() };
+    if (auto prepared = sandbox::prepare(config.sandbox, credentials); !prepared) {
         log_error("{}", prepared.error().describe());
         return 1;
     }

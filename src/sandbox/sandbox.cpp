@@ -209,7 +209,8 @@ void add_unique(std::vector<SyscallRule>& merged, const SyscallRule& rule)
 
 } // namespace
 
-std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& config)
+std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& config,
+    const std::optional<CredentialChange>& credentials)
 {
     std::vector<SyscallRule> merged;
     auto add_all = [&](std::span<const SyscallRule> rules) {
@@ -236,6 +237,16 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         break;
     }
     add_all(sanitizer_rules());
+    if (credentials) {
+        const SyscallRule change[] = {
+            { SCMP_SYS(setgroups), arg_equals(0, credentials->group_count), "-runas: glibc sets the groups on every thread" },
+            { SCMP_SYS(setgid), arg_equals(0, credentials->gid), "-runas: glibc sets the gid on every thread" },
+            { SCMP_SYS(setuid), arg_equals(0, credentials->uid), "-runas: glibc sets the uid on every thread" },
+            { SCMP_SYS(getpid), any_args(), "-runas: glibc's SIGSETXID handler checks the sender" },
+            { SCMP_SYS(rt_sigreturn), any_args(), "-runas: return from glibc's SIGSETXID handler" },
+        };
+        add_all(change);
+    }
     // A call allowed with any arguments needs no conditional rules besides.
     std::erase_if(merged, [&](const SyscallRule& rule) {
         return !rule.condition.any() && std::any_of(merged.begin(), merged.end(), [&](const SyscallRule& other) {
@@ -263,7 +274,7 @@ size_t count_syscalls(std::span<const SyscallRule> rules)
     return seen.size();
 }
 
-Result<void> prepare(const SandboxConfig& config)
+Result<void> prepare(const SandboxConfig& config, const std::optional<CredentialChange>& credentials)
 {
     if (!config.enabled)
         return {};
@@ -271,7 +282,7 @@ Result<void> prepare(const SandboxConfig& config)
         return make_error("sandbox: prepared twice");
     auto programs = std::make_unique<Programs>();
     for (ThreadKind kind : k_thread_kinds) {
-        auto rules = effective_rules(kind, config);
+        auto rules = effective_rules(kind, config, credentials);
         programs->filters[static_cast<size_t>(kind)] = TRY(compile(kind, rules));
     }
     resolve_syscall_names();

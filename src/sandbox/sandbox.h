@@ -12,6 +12,8 @@
 #include <signal.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -25,11 +27,22 @@ namespace vireo::sandbox {
 // that signal.
 inline constexpr int k_sigsys_exit_status = 128 + SIGSYS;
 
+// The credentials -runas drops to (confine.h), after threads with filters exist (the spawner, the
+// first machine's I/O workers). glibc changes credentials on every thread of the process: it
+// signals each one (SIGSETXID), whose handler repeats the call there. So with -runas every
+// filter also allows setgroups, setgid and setuid with exactly these values, getpid and
+// rt_sigreturn (the handler's). Setting them again later changes nothing.
+struct CredentialChange {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    size_t group_count = 0;
+};
+
 // Once per process, on the main thread, before any other thread starts: compiles every kind's
 // filter, installs the SIGSYS handler, sets no_new_privs and starts the spawner (under its own
 // filter). The main thread is not filtered yet: it enters when it is ready (EventLoop kind).
 // Does nothing under -sandbox off; a process never prepared runs unfiltered (unit tests).
-[[nodiscard]] Result<void> prepare(const SandboxConfig& config);
+[[nodiscard]] Result<void> prepare(const SandboxConfig& config, const std::optional<CredentialChange>& credentials = {});
 
 // The calling thread takes its kind's filter, for good. Nothing happens when the process has
 // no sandbox.
@@ -44,7 +57,8 @@ void enter_or_exit(ThreadKind kind);
 // The rules a kind's filter is made of: its own list, plus the vCPU and I/O worker lists for the
 // spawner (which starts them), plus the sanitizer runtime's in sanitizer builds, merged (one rule per
 // distinct condition; a call allowed without condition loses its conditional rules).
-[[nodiscard]] std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& config);
+[[nodiscard]] std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& config,
+    const std::optional<CredentialChange>& credentials = {});
 // How many distinct system calls the rules allow (or answer with an error).
 [[nodiscard]] size_t count_syscalls(std::span<const SyscallRule> rules);
 
