@@ -27,6 +27,8 @@
 #include "char/socket_listener.h"
 #include "memory/guest_memory.h"
 #include "net/slirp_backend.h"
+#include "net/tap.h"
+#include "sandbox/thread_spawner.h"
 #include "sandbox/sandbox.h"
 
 namespace vireo {
@@ -225,6 +227,32 @@ TEST_F(SandboxedComponents, SlirpAnswersDhcpAndForwardsAPort)
         client.reset();
         for (int i = 0; i < 3; ++i)
             (*slirp)->run_cycle();
+    });
+}
+
+TEST_F(SandboxedComponents, TapOpenedAtAResetAndItsOffloadsSetFromAVcpu)
+{
+    UniqueFd tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (::geteuid() != 0 || !tun)
+        GTEST_SKIP() << "needs root and a usable /dev/net/tun";
+    tun.reset();
+    // The interface exists only while the child runs and stays down: nothing leaves the machine.
+    run_confined([] {
+        auto loop = EventLoop::create();
+        check(bool(loop), 10, "event loop");
+        auto queues = TapBackend::open(**loop, TapOptions { .ifname = "vireos%d" });
+        check(bool(queues), 11, queues ? "" : queues.error().describe());
+        auto& tap = *queues->front();
+        // virtio-net's activation runs on the vCPU that wrote DRIVER_OK.
+        bool set = false;
+        auto vcpu = sandbox::spawn_thread(sandbox::ThreadKind::Vcpu, "vcpu0",
+            [&] { set = bool(tap.set_offloads(NetOffloads { .csum = true, .tso4 = true, .tso6 = true })); });
+        vcpu.join();
+        check(set, 12, "offloads from a vCPU thread");
+        std::vector<uint8_t> buffer(k_max_net_frame);
+        check(bool(tap.receive(buffer)), 13, "receive on a down tap");
+        tap.set_receive_enabled(true);
+        tap.set_receive_enabled(false);
     });
 }
 
