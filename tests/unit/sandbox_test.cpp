@@ -416,6 +416,9 @@ TEST(SandboxSpawner, ASpawnedIoWorkerKeepsItsOwnList)
 
 TEST(SandboxRules, FewerSystemCallsThanFirecrackerPerThreadKind)
 {
+#ifdef VIREO_SANITIZER_BUILD
+    GTEST_SKIP() << "sanitizer builds add the runtimes' calls to every list";
+#endif
     SandboxConfig config;
     // Firecracker's own filters (resources/seccomp/x86_64-unknown-linux-musl.json): 27 calls
     // for a vCPU thread, 31 for the API thread; its VMM thread builds the VM before its filter.
