@@ -318,7 +318,8 @@ Result<void> enter(ThreadKind kind)
     t_kind = static_cast<int>(kind);
     if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) {
         t_kind = previous;
-        return errno_error("sandbox: installing the {} thread's filter", thread_kind_name(kind));
+        return errno_error("sandbox: installing the {} thread's filter (-sandbox off runs without one)",
+            thread_kind_name(kind));
     }
     return {};
 }

@@ -804,7 +804,7 @@ TEST(Cli, SmbiosTypes0And1)
 TEST(Cli, SandboxAndContainmentOptions)
 {
     auto defaults = config_of({});
-    EXPECT_TRUE(defaults.sandbox.enabled); // on unless -sandbox off
+    EXPECT_EQ(defaults.sandbox.enabled, k_sandbox_by_default); // on unless -sandbox off (or a sanitizer build)
     EXPECT_EQ(defaults.sandbox.resource_control, SandboxSetting::Allow);
     EXPECT_FALSE(defaults.containment.core_dumps);
     EXPECT_TRUE(defaults.containment.run_as.empty());

@@ -67,7 +67,7 @@ TEST(Confine, ChrootRunAsAndNoCoreDumpsThenTheLoopsFilter)
         if (!run_as || !*run_as)
             ::_exit(9);
         sandbox::CredentialChange change { (*run_as)->uid, (*run_as)->gid, (*run_as)->groups.size() };
-        if (!sandbox::prepare(SandboxConfig {}, change))
+        if (!sandbox::prepare(SandboxConfig { .enabled = true }, change))
             ::_exit(10);
         // An I/O worker with its filter on when the credentials change (as the first machine's
         // are): glibc's SIGSETXID reaches it too.

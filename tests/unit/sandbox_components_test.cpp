@@ -55,7 +55,7 @@ void run_confined(const std::function<void()>& body)
     pid_t pid = ::fork();
     if (pid == 0) {
         ::dup2(pipe_fds[1], STDERR_FILENO);
-        check(bool(sandbox::prepare(SandboxConfig {})), 2, "prepare");
+        check(bool(sandbox::prepare(SandboxConfig { .enabled = true })), 2, "prepare");
         check(bool(sandbox::enter(sandbox::ThreadKind::EventLoop)), 3, "enter");
         body();
         ::_exit(0);

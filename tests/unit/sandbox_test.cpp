@@ -46,8 +46,15 @@ struct ChildEnd {
     std::string output; // its stderr
 };
 
+SandboxConfig enabled_config()
+{
+    SandboxConfig config;
+    config.enabled = true; // sanitizer builds default to off; the filters are tested there too
+    return config;
+}
+
 // Forks; the child sends stderr to a pipe, prepares the sandbox, runs body and exits 0.
-ChildEnd run_sandboxed(const std::function<void()>& body, SandboxConfig config = {})
+ChildEnd run_sandboxed(const std::function<void()>& body, SandboxConfig config = enabled_config())
 {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
@@ -412,6 +419,7 @@ TEST(SandboxSpawner, ASpawnedIoWorkerKeepsItsOwnList)
     expect_killed_for(end, "ioctl", "io-worker");
 }
 
+
 // --- the lists themselves -----------------------------------------------------------------
 
 TEST(SandboxRules, FewerSystemCallsThanFirecrackerPerThreadKind)
@@ -484,7 +492,7 @@ TEST(SandboxRules, ArchitectureDocumentListsEachKindAsTheCodeDoes)
 
 TEST(SandboxRules, ResourceControlDenyRefusesSchedulingChanges)
 {
-    SandboxConfig config;
+    SandboxConfig config = enabled_config();
     config.resource_control = SandboxSetting::Deny;
     auto end = run_sandboxed([] {
         enter_kind(ThreadKind::EventLoop);
