@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` boots the default guest, `make test` runs every test.
 BUILD ?= build
-.PHONY: deps build guest run test unit-test asan-test bench clean
+.PHONY: deps build guest run test unit-test local-test asan-test bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -20,6 +20,10 @@ test: build guest
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# The vireo binary with its sandbox on this machine's /dev/kvm (skipped without one).
+local-test: build
+	cd $(BUILD) && ctest --output-on-failure -L local
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan-test: deps

@@ -8,6 +8,7 @@
 #include "block/completion_queue.h"
 #include "block/io_engine.h"
 #include "block/work_queue.h"
+#include "sandbox/thread_spawner.h"
 
 namespace vireo {
 
@@ -19,7 +20,7 @@ public:
         : m_completions(std::move(completions))
     {
         for (unsigned i = 0; i < threads; ++i)
-            m_threads.emplace_back([this] { worker(); });
+            m_threads.push_back(sandbox::spawn_thread(sandbox::ThreadKind::IoWorker, "io-worker", [this] { worker(); }));
     }
     ~ThreadPoolEngine() override
     {

@@ -8,8 +8,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+
+#include "base/log.h"
 
 namespace vireo {
 
@@ -31,13 +34,13 @@ Result<UniqueFd> listen_unix(const std::string& path)
     UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!listener)
         return errno_error("socket");
-    // On Linux the mode of an unbound socket is the mode its file gets at bind(): no moment
-    // where another user could connect. The chmod after bind covers other systems.
+    // On Linux the mode of an unbound socket is the mode its file gets at bind() (less the
+    // umask): no moment where another user could connect, and no chmod by path after it (which
+    // the sandbox would have to allow for sockets made at each reset).
     ::fchmod(listener.get(), 0600);
     ::unlink(path.c_str());
     if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
         return errno_error("cannot listen on {}", path);
-    ::chmod(path.c_str(), 0600);
     return listener;
 }
 
@@ -61,6 +64,15 @@ Result<UniqueFd> listen_tcp(std::string host, const std::string& port)
     ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
         return errno_error("cannot listen on {}:{}", host, port);
+    // Neither QMP nor a chardev asks who connects: beyond loopback, anyone who reaches the port
+    // drives the VM or its console. Said once per run.
+    constexpr uint32_t k_loopback_net = 0x7f000000, k_loopback_mask = 0xff000000;
+    static std::atomic<bool> warned { false };
+    if ((ntohl(address.sin_addr.s_addr) & k_loopback_mask) != k_loopback_net && !warned.exchange(true)) {
+        log_warn("tcp:{}:{} listens beyond loopback without authentication: anyone who can reach it controls "
+                 "the VM (QMP) or its console; prefer a Unix socket or 127.0.0.1",
+            host, port);
+    }
     return listener;
 }
 

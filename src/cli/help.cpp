@@ -72,6 +72,15 @@ Linux boot:
 -initrd FILE             the initial ram disk
 -append CMDLINE          the kernel command line
 
+Security (README.md, "The sandbox"):
+-sandbox on|off[,obsolete=allow|deny][,elevateprivileges=allow|deny|children]
+         [,spawn=allow|deny][,resourcecontrol=allow|deny]
+                         seccomp filters per thread (on unless -sandbox off)
+-runas USER|UID[:GID]    drop to this user once /dev/kvm, taps and images are open
+-chroot DIR              chroot to DIR once the first machine is built
+-machine dump-guest-core=on
+                         allow core dumps (off by default)
+
 Other:
 -no-reboot               exit instead of rebooting
 )";

@@ -171,6 +171,9 @@ private:
     Result<void> on_start_paused(const Arg&);
     Result<void> on_no_shutdown(const Arg&);
     Result<void> on_uuid(const Arg&);
+    Result<void> on_sandbox(const Arg&);
+    Result<void> on_runas(const Arg&);
+    Result<void> on_chroot(const Arg&);
 
     Result<void> add_drive(const Arg&, DriveConfig drive);
     Result<SerialConfig> parse_character_backend(const Arg&);
@@ -236,6 +239,9 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "S", false, &Parser::on_start_paused },
         { "no-shutdown", false, &Parser::on_no_shutdown },
         { "uuid", true, &Parser::on_uuid },
+        { "sandbox", true, &Parser::on_sandbox },
+        { "runas", true, &Parser::on_runas },
+        { "chroot", true, &Parser::on_chroot },
     };
     for (const auto& spec : options) {
         if (spec.name == name)
@@ -285,8 +291,12 @@ Result<void> Parser::on_accel(const Arg& arg)
 
 Result<void> Parser::on_machine(const Arg& arg)
 {
-    static constexpr std::array<std::string_view, 3> keys { "type", "accel", "usb" };
+    static constexpr std::array<std::string_view, 4> keys { "type", "accel", "usb", "dump-guest-core" };
     auto kv = TRY(parse_keyvals(arg, "type", keys));
+    // QEMU: whether guest memory goes into a core dump. vireo turns core dumps off unless this is
+    // on (guest RAM stays out of them either way: MADV_DONTDUMP).
+    if (auto dump = TRY(get_bool(arg, kv, "dump-guest-core")))
+        m_result.config.containment.core_dumps = *dump;
     if (auto type = kv.get("type")) {
         if (!is_pc_machine(*type))
             return arg.error("unsupported machine type '{}' (only pc)", *type);
@@ -1278,6 +1288,56 @@ Result<void> Parser::on_uuid(const Arg& arg)
     if (!valid)
         return arg.error("invalid UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
     m_result.config.uuid = uuid;
+    return {};
+}
+
+// -sandbox on|off[,obsolete=allow|deny][,elevateprivileges=allow|deny|children][,spawn=allow|deny]
+// [,resourcecontrol=allow|deny], as QEMU takes it; README.md says what each means here.
+Result<void> Parser::on_sandbox(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 5> keys { "enable", "obsolete", "elevateprivileges", "spawn",
+                                                            "resourcecontrol" };
+    auto kv = TRY(parse_keyvals(arg, "enable", keys));
+    auto& sandbox = m_result.config.sandbox;
+    auto enable = TRY(get_bool(arg, kv, "enable"));
+    if (!enable)
+        return arg.error("on or off expected");
+    sandbox.enabled = *enable;
+    auto setting = [&](std::string_view key, bool children_allowed, SandboxSetting& out) -> Result<void> {
+        auto value = kv.get(key);
+        if (!value)
+            return {};
+        if (*value == "allow")
+            out = SandboxSetting::Allow;
+        else if (*value == "deny")
+            out = SandboxSetting::Deny;
+        else if (children_allowed && *value == "children")
+            out = SandboxSetting::Children;
+        else
+            return arg.error("invalid value '{}' for {} (expected allow, deny{})", *value, key,
+                children_allowed ? " or children" : "");
+        return {};
+    };
+    TRY(setting("obsolete", false, sandbox.obsolete));
+    TRY(setting("elevateprivileges", true, sandbox.elevate_privileges));
+    TRY(setting("spawn", false, sandbox.spawn));
+    TRY(setting("resourcecontrol", false, sandbox.resource_control));
+    return {};
+}
+
+Result<void> Parser::on_runas(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("a user name or UID[:GID] expected");
+    m_result.config.containment.run_as = arg.value;
+    return {};
+}
+
+Result<void> Parser::on_chroot(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("a directory expected");
+    m_result.config.containment.chroot_dir = arg.value;
     return {};
 }
 

@@ -28,6 +28,14 @@ Result<KvmSystem> KvmSystem::open(const std::string& path)
     return kvm;
 }
 
+Result<KvmSystem> KvmSystem::duplicate() const
+{
+    int fd = ::fcntl(m_fd.get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return errno_error("/dev/kvm: dup");
+    return KvmSystem { UniqueFd(fd) };
+}
+
 int KvmSystem::check_extension(int capability) const
 {
     int value = ::ioctl(m_fd.get(), KVM_CHECK_EXTENSION, capability);

@@ -15,6 +15,10 @@ public:
     // Opens /dev/kvm (or path) and checks the API version; errors say what to do.
     [[nodiscard]] static Result<KvmSystem> open(const std::string& path = "/dev/kvm");
 
+    // Another handle on the same /dev/kvm: a machine built at a reset takes one from the handle
+    // kept since startup, so no path is opened again (after -runas or -chroot it might fail).
+    [[nodiscard]] Result<KvmSystem> duplicate() const;
+
     [[nodiscard]] int fd() const { return m_fd.get(); }
     [[nodiscard]] int check_extension(int capability) const;
     // Fails naming the capability when KVM lacks it.

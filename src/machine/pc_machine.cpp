@@ -13,9 +13,9 @@
 
 namespace vireo {
 
-Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, EventLoop& loop)
+Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, EventLoop& loop, const KvmSystem& system)
 {
-    auto kvm = TRY(KvmSystem::open());
+    auto kvm = TRY(system.duplicate());
     auto vm = TRY(Vm::create(kvm));
     auto layout = TRY(compute_memory_layout(config.memory_bytes));
     auto memory = TRY(GuestMemory::create(layout.ram_regions));

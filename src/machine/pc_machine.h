@@ -33,7 +33,9 @@ struct MachineExit {
 
 class PcMachine final : public VmControl {
 public:
-    [[nodiscard]] static Result<std::unique_ptr<PcMachine>> create(const VmConfig& config, EventLoop& loop);
+    // Builds a machine on a handle of its own on `kvm` (/dev/kvm, opened once for the whole run).
+    [[nodiscard]] static Result<std::unique_ptr<PcMachine>> create(const VmConfig& config, EventLoop& loop,
+        const KvmSystem& kvm);
     ~PcMachine() override;
 
     // Starts the vCPU threads, running or held before their first instruction (-S).

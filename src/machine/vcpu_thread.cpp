@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "machine/state_report.h"
+#include "sandbox/thread_spawner.h"
 
 namespace vireo {
 
@@ -27,7 +28,9 @@ void VcpuThread::install_kick_handler()
 void VcpuThread::start(Start mode)
 {
     m_pause_requested = mode == Start::Held;
-    m_thread = std::thread([this] { run_loop(); });
+    // Before its filter: the thread takes the kick signal and records its id.
+    m_thread = sandbox::spawn_thread(sandbox::ThreadKind::Vcpu, fmt::format("vcpu{}", m_vcpu.apic_id()),
+        [this] { run_loop(); }, [this] { prepare_thread(); });
     // The thread id is the first thing the thread records (query-cpus-fast asks for it).
     std::unique_lock lock(m_pause_lock);
     m_pause_changed.wait(lock, [this] { return m_tid != 0; });
@@ -83,9 +86,12 @@ void VcpuThread::stop()
     m_vcpu.set_immediate_exit(true);
     // Signal until the thread leaves: a kick that lands outside KVM_RUN is covered by
     // immediate_exit, but a thread blocked in a device call needs another go.
-    while (!m_exited) {
-        ::pthread_kill(m_thread.native_handle(), k_kick_signal);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    {
+        std::unique_lock lock(m_pause_lock);
+        while (!m_exited) {
+            ::pthread_kill(m_thread.native_handle(), k_kick_signal);
+            m_pause_changed.wait_for(lock, std::chrono::milliseconds(1));
+        }
     }
     m_thread.join();
 }
@@ -148,7 +154,7 @@ std::string VcpuThread::describe_triple_fault() const
         sregs->efer, sregs->idt.base, sregs->idt.limit);
 }
 
-void VcpuThread::run_loop()
+void VcpuThread::prepare_thread()
 {
     // Only this thread takes the kick signal; everything else (SIGINT, SIGTERM) stays blocked
     // here and reaches the event loop's signalfd.
@@ -156,13 +162,15 @@ void VcpuThread::run_loop()
     sigemptyset(&kick);
     sigaddset(&kick, k_kick_signal);
     ::pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
-    ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", m_vcpu.apic_id()).c_str());
     {
         std::lock_guard guard(m_pause_lock);
         m_tid = ::gettid();
     }
     m_pause_changed.notify_all();
+}
 
+void VcpuThread::run_loop()
+{
     while (!m_stopping) {
         if (m_pause_requested)
             hold_while_paused();
@@ -208,7 +216,11 @@ void VcpuThread::run_loop()
         if (!keep_going)
             break;
     }
-    m_exited = true;
+    {
+        std::lock_guard guard(m_pause_lock); // stop() waits on m_pause_changed for this
+        m_exited = true;
+    }
+    m_pause_changed.notify_all();
 }
 
 } // namespace vireo

@@ -49,6 +49,7 @@ public:
     [[nodiscard]] Vcpu& vcpu() { return m_vcpu; }
 
 private:
+    void prepare_thread();
     void run_loop();
     void handle_io_in(const exit::IoIn& io);
     void handle_io_out(const exit::IoOut& io);

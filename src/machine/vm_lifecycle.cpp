@@ -20,7 +20,7 @@ VmLifecycle::~VmLifecycle()
 
 Result<void> VmLifecycle::build_machine()
 {
-    m_machine = TRY(PcMachine::create(m_machine_config, *m_loop));
+    m_machine = TRY(PcMachine::create(m_machine_config, *m_loop, *m_kvm));
     m_machine_config.boot.once.clear(); // -boot once=: the next reset boots in the usual order
     carry_media_over();
     // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
@@ -29,8 +29,12 @@ Result<void> VmLifecycle::build_machine()
     return {};
 }
 
-RunEnd VmLifecycle::run()
+RunEnd VmLifecycle::run(const Confine& confine)
 {
+    auto kvm = KvmSystem::open();
+    if (!kvm)
+        return RunEnd { 1, kvm.error().describe() };
+    m_kvm = std::move(*kvm);
     auto loop = EventLoop::create();
     if (!loop)
         return RunEnd { 1, loop.error().describe() };
@@ -51,6 +55,11 @@ RunEnd VmLifecycle::run()
     m_device_events = std::move(*events);
     if (auto built = build_machine(); !built)
         return RunEnd { 1, built.error().describe() };
+    // From here on, the guest's code runs: vireo gives up what it no longer needs first.
+    if (confine) {
+        if (auto confined = confine(); !confined)
+            return RunEnd { 1, confined.error().describe() };
+    }
     m_state = m_config.start_paused ? RunState::Prelaunch : RunState::Running;
     m_machine->start(m_state == RunState::Running ? VcpuThread::Start::Running : VcpuThread::Start::Held);
     while (true) {

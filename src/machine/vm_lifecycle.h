@@ -3,6 +3,7 @@
 // and the current PcMachine (built again on every reset), keeps the run state (prelaunch,
 // running, paused, shutdown) and sends the lifecycle events. It is the MachineControl the
 // monitor's commands use; everything here runs on the event loop's thread.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,8 +35,11 @@ public:
     }
     ~VmLifecycle() override;
 
-    // Opens the monitors, builds the machine and runs it until vireo should exit.
-    [[nodiscard]] RunEnd run();
+    // Opens the monitors, builds the machine and runs it until vireo should exit. `confine` runs
+    // once the first machine is built, before its vCPUs start (privilege drop, the loop thread's
+    // seccomp filter); an error from it ends the run.
+    using Confine = std::function<Result<void>()>;
+    [[nodiscard]] RunEnd run(const Confine& confine = {});
 
     // MachineControl
     void pause() override;
@@ -73,6 +77,8 @@ private:
     // What each machine is built from: the configuration, less what holds for the first boot
     // only (-boot once=).
     VmConfig m_machine_config;
+    // /dev/kvm for the whole run: each machine gets a handle of its own from it.
+    std::optional<KvmSystem> m_kvm;
     // Destroyed in reverse: the machine and the monitors leave the loop before it goes.
     std::unique_ptr<EventLoop> m_loop;
     CommandTable m_commands;

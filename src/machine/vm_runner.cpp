@@ -9,6 +9,8 @@
 #include "char/terminal.h"
 #include "machine/vm_lifecycle.h"
 #include "machine/vcpu_thread.h"
+#include "sandbox/confine.h"
+#include "sandbox/sandbox.h"
 
 namespace vireo {
 
@@ -43,12 +45,28 @@ int run_vm(const VmConfig& config)
     ::signal(SIGPIPE, SIG_IGN);
     VcpuThread::install_kick_handler();
 
+    // The filters are compiled and the spawner started now, before any other thread, with the
+    // signals above blocked (threads inherit the spawner's mask). The loop's thread enters its
+    // filter once the first machine is built (confine_process).
+    auto run_as = sandbox::resolve_run_as(config.containment.run_as);
+    if (!run_as) {
+        log_error("{}", run_as.error().describe());
+        return 1;
+    }
+    std::optional<sandbox::CredentialChange> credentials;
+    if (*run_as)
+        credentials = sandbox::CredentialChange { (*run_as)->uid, (*run_as)->gid, (*run_as)->groups.size() };
+    if (auto prepared = sandbox::prepare(config.sandbox, credentials); !prepared) {
+        log_error("{}", prepared.error().describe());
+        return 1;
+    }
+
     // Raw mode for the whole run, across guest resets; restored when this scope ends.
     std::optional<RawTerminal> terminal;
     if (auto mode = stdio_mode(config))
         terminal.emplace(STDIN_FILENO, *mode);
 
-    auto end = VmLifecycle(config).run();
+    auto end = VmLifecycle(config).run([&] { return sandbox::confine_process(config.containment, *run_as); });
     terminal.reset();
     if (!end.message.empty())
         log_error("{}", end.message);

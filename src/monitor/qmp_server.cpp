@@ -2,7 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -210,9 +210,9 @@ void QmpServer::drop(int fd)
 
 void QmpServer::emit_event(std::string_view name, const Json& data)
 {
-    timeval now {};
-    ::gettimeofday(&now, nullptr);
-    Json event { { "timestamp", Json { { "seconds", now.tv_sec }, { "microseconds", now.tv_usec } } },
+    timespec now {};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    Json event { { "timestamp", Json { { "seconds", now.tv_sec }, { "microseconds", now.tv_nsec / 1000 } } },
         { "event", name } };
     if (!data.is_null())
         event["data"] = data;

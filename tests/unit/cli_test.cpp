@@ -838,3 +838,31 @@ TEST(Cli, SmbiosTypes0And1)
     EXPECT_EQ(error_of({ "-smbios", "type=1,vendor=x" }), "-smbios type=1,vendor=x: Invalid parameter 'vendor' for SMBIOS type 1");
     EXPECT_EQ(error_of({ "-smbios", "vendor=x" }), "-smbios vendor=x: type= is required (0 or 1)");
 }
+
+TEST(Cli, SandboxAndContainmentOptions)
+{
+    auto defaults = config_of({});
+    EXPECT_EQ(defaults.sandbox.enabled, k_sandbox_by_default); // on unless -sandbox off (or a sanitizer build)
+    EXPECT_EQ(defaults.sandbox.resource_control, SandboxSetting::Allow);
+    EXPECT_FALSE(defaults.containment.core_dumps);
+    EXPECT_TRUE(defaults.containment.run_as.empty());
+
+    auto off = config_of({ "-sandbox", "off" });
+    EXPECT_FALSE(off.sandbox.enabled);
+    auto all = config_of({ "-sandbox", "on,obsolete=allow,elevateprivileges=children,spawn=deny,resourcecontrol=deny",
+        "-runas", "nobody", "-chroot", "/var/empty", "-machine", "pc,dump-guest-core=on" });
+    EXPECT_TRUE(all.sandbox.enabled);
+    EXPECT_EQ(all.sandbox.obsolete, SandboxSetting::Allow);
+    EXPECT_EQ(all.sandbox.elevate_privileges, SandboxSetting::Children);
+    EXPECT_EQ(all.sandbox.spawn, SandboxSetting::Deny);
+    EXPECT_EQ(all.sandbox.resource_control, SandboxSetting::Deny);
+    EXPECT_EQ(all.containment.run_as, "nobody");
+    EXPECT_EQ(all.containment.chroot_dir, "/var/empty");
+    EXPECT_TRUE(all.containment.core_dumps);
+
+    EXPECT_EQ(error_of({ "-sandbox", "maybe" }), "-sandbox maybe: invalid value 'maybe' for enable (expected on or off)");
+    EXPECT_EQ(error_of({ "-sandbox", "on,spawn=children" }),
+        "-sandbox on,spawn=children: invalid value 'children' for spawn (expected allow, deny)");
+    EXPECT_EQ(error_of({ "-sandbox", "on,bogus=1" }), "-sandbox on,bogus=1: unknown parameter 'bogus'");
+    EXPECT_EQ(error_of({ "-runas", "" }), "-runas : a user name or UID[:GID] expected");
+}

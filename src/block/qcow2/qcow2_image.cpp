@@ -6,6 +6,7 @@
 
 #include "block/aligned_io.h"
 #include "block/iov_util.h"
+#include "sandbox/thread_spawner.h"
 
 namespace vireo::qcow2 {
 
@@ -35,10 +36,10 @@ Qcow2Image::Qcow2Image(std::unique_ptr<Qcow2Core> core, std::unique_ptr<IoEngine
 {
     m_core->set_io_lock(&m_mutex);
     m_core->set_copy_engine(m_copy_engine.get()); // the worker reaps it
-    m_thread = std::thread([this] { worker(); });
+    m_thread = sandbox::spawn_thread(sandbox::ThreadKind::IoWorker, "qcow2-worker", [this] { worker(); });
     if (m_engine->kind() == IoEngineKind::IoUring) {
         for (int i = 0; i < k_copiers; ++i)
-            m_copiers.emplace_back([this] { copier(); });
+            m_copiers.push_back(sandbox::spawn_thread(sandbox::ThreadKind::IoWorker, "qcow2-copier", [this] { copier(); }));
     }
 }
 
