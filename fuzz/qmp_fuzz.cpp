@@ -53,6 +53,7 @@ public:
             return make_error("no file");
         return move_tray(device, force, false);
     }
+    Result<void> set_vnc_password(std::string_view) override { return make_error("Could not set password"); }
 
 private:
     Result<MediumOutcome> move_tray(std::string_view device, MediumForce force, bool open)

@@ -56,7 +56,7 @@ def main():
                 print(f"| ioctl | {requests} | {'; '.join(r for _, r, _ in entries)} |")
                 continue
             for cond, reason, action in entries:
-                note = " (answered ENOSYS)" if action == "FailNoSys" else ""
+                note = {"FailNoSys": " (answered ENOSYS)", "FailPerm": " (answered EPERM)"}.get(action, "")
                 print(f"| {name}{note} | {cond} | {reason} |")
         print()
     return 0

@@ -63,7 +63,13 @@ Monitor (QMP, the protocol of QEMU 7.2):
 Display and serial:
 -nographic               no display; the serial port goes to stdio
 -display none            no display
--vga std|none            QEMU's standard VGA with Bochs VBE (PCI 00:02.0), or none (the default here)
+-vga std|none            QEMU's standard VGA with Bochs VBE (PCI 00:02.0), or none (the default here
+                         without -vnc)
+-vnc [HOST]:N|unix:PATH|none[,websocket=PORT][,password=on|,password-secret=ID][,share=...]
+                         a VNC server on TCP port 5900+N (no HOST: every address) or a Unix socket
+-k LAYOUT                the keyboard layout VNC keys go through: en-us (default), de
+-object secret,id=ID,data=TEXT|file=PATH
+                         a secret (the VNC password for password-secret=ID)
 -serial stdio|mon:stdio|file:PATH|null|none
                          redirect the next serial port (up to 4)
 

@@ -6,8 +6,11 @@
 #include <optional>
 #include <string_view>
 
+#include <fmt/ranges.h>
+
 #include "cli/keyval.h"
 #include "cli/size.h"
+#include "ui/keymaps.h"
 
 namespace vireo {
 
@@ -174,6 +177,9 @@ private:
     Result<void> on_sandbox(const Arg&);
     Result<void> on_runas(const Arg&);
     Result<void> on_chroot(const Arg&);
+    Result<void> on_vnc(const Arg&);
+    Result<void> on_keymap(const Arg&);
+    Result<void> on_object(const Arg&);
 
     Result<void> add_drive(const Arg&, DriveConfig drive);
     Result<SerialConfig> parse_character_backend(const Arg&);
@@ -181,6 +187,7 @@ private:
     bool netdev_id_taken(std::string_view id) const;
     Result<void> finish_network();
     Result<void> finish_monitors();
+    Result<void> finish_vnc();
     void name_drives();
 
     CommandLine m_result;
@@ -242,6 +249,9 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "sandbox", true, &Parser::on_sandbox },
         { "runas", true, &Parser::on_runas },
         { "chroot", true, &Parser::on_chroot },
+        { "vnc", true, &Parser::on_vnc },
+        { "k", true, &Parser::on_keymap },
+        { "object", true, &Parser::on_object },
     };
     for (const auto& spec : options) {
         if (spec.name == name)
@@ -276,6 +286,7 @@ Result<CommandLine> Parser::run(std::span<const std::string> args)
         return std::move(m_result);
     TRY(finish_network());
     TRY(finish_monitors());
+    TRY(finish_vnc());
     name_drives();
     return std::move(m_result);
 }
@@ -1338,6 +1349,149 @@ Result<void> Parser::on_chroot(const Arg& arg)
     if (arg.value.empty())
         return arg.error("a directory expected");
     m_result.config.containment.chroot_dir = arg.value;
+    return {};
+}
+
+// -vnc [HOST]:N[,opts] | unix:PATH[,opts] | none, with QEMU 7.2's websocket=, password=,
+// password-secret=, share= (lossy= and non-adaptive= are accepted and change nothing).
+Result<void> Parser::on_vnc(const Arg& arg)
+{
+    if (arg.value == "none") {
+        m_result.config.vnc.reset();
+        return {};
+    }
+    VncConfig vnc;
+    vnc.text = std::string(arg.value);
+    std::string_view address;
+    std::string_view rest;
+    if (arg.value.starts_with("unix:")) {
+        // The path ends at the first single comma (",," is a literal one).
+        std::string path;
+        size_t i = 5;
+        for (; i < arg.value.size(); ++i) {
+            if (arg.value[i] == ',') {
+                if (i + 1 < arg.value.size() && arg.value[i + 1] == ',') {
+                    path.push_back(',');
+                    ++i;
+                    continue;
+                }
+                break;
+            }
+            path.push_back(arg.value[i]);
+        }
+        if (path.empty())
+            return arg.error("expected unix:PATH");
+        vnc.unix_path = std::move(path);
+        rest = i < arg.value.size() ? arg.value.substr(i + 1) : std::string_view();
+    } else {
+        size_t comma = arg.value.find(',');
+        address = arg.value.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : arg.value.substr(comma + 1);
+        size_t colon = address.rfind(':');
+        if (colon == std::string_view::npos)
+            return arg.error("expected [HOST]:DISPLAY, unix:PATH or none");
+        auto host = address.substr(0, colon);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+            host = host.substr(1, host.size() - 2); // [::1]:1
+        auto display = parse_uint(address.substr(colon + 1), 65535 - 5900);
+        if (!display)
+            return arg.error("invalid display '{}' (0-{})", address.substr(colon + 1), 65535 - 5900);
+        vnc.host = std::string(host);
+        vnc.display = static_cast<uint32_t>(*display);
+    }
+    static constexpr std::array<std::string_view, 6> keys { "websocket", "password", "password-secret", "share",
+        "lossy", "non-adaptive" };
+    auto options = KeyValues::parse(rest);
+    if (!options)
+        return arg.error("{}", options.error().message);
+    if (auto unknown = options->first_unknown_key(keys))
+        return arg.error("unsupported parameter '{}' (websocket, password, password-secret, share)", *unknown);
+    if (auto websocket = options->get("websocket")) {
+        // QEMU also takes websocket=on (port 5700+N) and websocket=HOST:PORT; a port is what noVNC needs.
+        std::string_view port = *websocket;
+        if (port == "on" && vnc.unix_path.empty() && vnc.display + 5700 <= 65535)
+            vnc.websocket_port = static_cast<uint16_t>(5700 + vnc.display);
+        else if (auto colon = port.rfind(':'); colon != std::string_view::npos)
+            port = port.substr(colon + 1);
+        if (!vnc.websocket_port) {
+            auto number = parse_uint(port, 65535);
+            if (!number || *number == 0)
+                return arg.error("invalid websocket port '{}'", *websocket);
+            vnc.websocket_port = static_cast<uint16_t>(*number);
+        }
+    }
+    if (auto password = TRY(get_bool(arg, *options, "password")))
+        vnc.password = *password;
+    TRY(get_bool(arg, *options, "lossy"));
+    TRY(get_bool(arg, *options, "non-adaptive"));
+    if (auto secret = options->get("password-secret")) {
+        if (!is_valid_id(*secret))
+            return arg.error("invalid password-secret '{}'", *secret);
+        vnc.password_secret = std::string(*secret);
+    }
+    if (vnc.password && !vnc.password_secret.empty())
+        return arg.error("password=on and password-secret= exclude each other");
+    if (auto share = options->get("share")) {
+        if (*share == "allow-exclusive")
+            vnc.share = VncShare::AllowExclusive;
+        else if (*share == "force-shared")
+            vnc.share = VncShare::ForceShared;
+        else if (*share == "ignore")
+            vnc.share = VncShare::Ignore;
+        else
+            return arg.error("invalid share '{}' (allow-exclusive, force-shared, ignore)", *share);
+    }
+    m_result.config.vnc = std::move(vnc);
+    return {};
+}
+
+// -k LAYOUT: the keymap VNC key events go through.
+Result<void> Parser::on_keymap(const Arg& arg)
+{
+    if (!find_keymap(arg.value))
+        return arg.error("unsupported keymap (supported: {})", fmt::join(keymap_names(), ", "));
+    m_result.config.keymap = std::string(arg.value);
+    return {};
+}
+
+// -object secret,id=ID,data=TEXT|file=PATH[,format=raw]: QEMU 7.2's secret object (for
+// password-secret=). Other object types are refused.
+Result<void> Parser::on_object(const Arg& arg)
+{
+    auto kv = TRY(parse_keyvals(arg, "qom-type", std::nullopt));
+    auto type = kv.get("qom-type").value_or("");
+    if (type != "secret")
+        return arg.error("unsupported object type '{}' (only secret)", type);
+    static constexpr std::array<std::string_view, 5> keys { "qom-type", "id", "data", "file", "format" };
+    if (auto unknown = kv.first_unknown_key(keys))
+        return arg.error("unknown parameter '{}'", *unknown);
+    auto id = TRY(get_id(arg, kv));
+    if (!id)
+        return arg.error("id= is required");
+    if (kv.contains("data") == kv.contains("file"))
+        return arg.error("either data= or file= is required");
+    if (auto format = kv.get("format"); format && *format != "raw")
+        return arg.error("unsupported format '{}' (only raw)", *format);
+    for (const auto& secret : m_result.config.secrets) {
+        if (secret.id == *id)
+            return arg.error("duplicate id '{}'", *id);
+    }
+    m_result.config.secrets.push_back(SecretConfig { *id, std::string(kv.get("data").value_or("")),
+        std::string(kv.get("file").value_or("")) });
+    return {};
+}
+
+// password-secret= names a -object secret given anywhere on the command line.
+Result<void> Parser::finish_vnc()
+{
+    auto& config = m_result.config;
+    if (!config.vnc || config.vnc->password_secret.empty())
+        return {};
+    const auto& id = config.vnc->password_secret;
+    bool found = std::any_of(config.secrets.begin(), config.secrets.end(),
+        [&](const SecretConfig& secret) { return secret.id == id; });
+    if (!found)
+        return make_error("-vnc {}: no secret object with id '{}'", printable(config.vnc->text), printable(id));
     return {};
 }
 

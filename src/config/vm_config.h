@@ -132,6 +132,28 @@ struct ContainmentConfig {
     bool core_dumps = false; // -machine dump-guest-core=on: leave core dumps as the environment sets them
 };
 
+// -vnc: where the VNC server listens and how clients get in. QEMU's forms: [HOST]:N (TCP port
+// 5900+N; an empty host is every address), unix:PATH, and "none" (no server: no VncConfig).
+enum class VncShare { AllowExclusive, ForceShared, Ignore };
+
+struct VncConfig {
+    std::string host;                       // TCP: empty = every address (IPv4 and IPv6)
+    uint32_t display = 0;                   // TCP: port 5900 + display
+    std::string unix_path;                  // unix:PATH instead of TCP
+    std::optional<uint16_t> websocket_port; // websocket=PORT: a WebSocket listener as well (noVNC)
+    bool password = false;                  // password=on: VNC authentication, password set over QMP
+    std::string password_secret;            // password-secret=ID: VNC authentication with a -object secret
+    VncShare share = VncShare::AllowExclusive;
+    std::string text;                       // the option as given, for messages
+};
+
+// -object secret,id=ID,data=TEXT|file=PATH
+struct SecretConfig {
+    std::string id;
+    std::string data;
+    std::string file;
+};
+
 struct VmConfig {
     std::string name;
     std::string uuid;                     // -uuid, lower case; empty: none given
@@ -151,6 +173,9 @@ struct VmConfig {
     bool nographic = false;
     bool display_none = false;
     VgaType vga = VgaType::Default;       // -vga std|none (-device VGA adds one as well)
+    std::optional<VncConfig> vnc;         // -vnc (absent: no VNC server, also for -vnc none)
+    std::string keymap = "en-us";         // -k: how VNC keysyms become scan codes
+    std::vector<SecretConfig> secrets;    // -object secret
     bool no_reboot = false;
     bool no_shutdown = false;             // -no-shutdown: a guest power-off stops the VM instead
     bool nodefaults = false;              // -nodefaults: no default NIC, serial port or CD-ROM drive

@@ -13,14 +13,43 @@ namespace vireo {
 
 VmLifecycle::~VmLifecycle()
 {
-    m_machine.reset();
+    destroy_machine();
+    m_vnc.reset();
     m_device_events.reset();
     m_server.reset();
+}
+
+// The VNC server lets go of the machine's display and keyboard before they go.
+void VmLifecycle::destroy_machine()
+{
+    if (m_vnc)
+        m_vnc->detach();
+    m_machine.reset();
+}
+
+Result<void> VmLifecycle::start_vnc()
+{
+    if (!m_config.vnc)
+        return {};
+    VncServerOptions options;
+    options.config = *m_config.vnc;
+    options.desktop_name = m_config.name.empty() ? "vireo" : m_config.name;
+    options.keymap = find_keymap(m_config.keymap);
+    if (!options.keymap)
+        return make_error("-k {}: unsupported keymap", m_config.keymap);
+    if (!m_config.vnc->password_secret.empty())
+        options.password = TRY(read_vnc_secret(m_config, m_config.vnc->password_secret));
+    m_vnc = TRY(VncServer::create(*m_loop, std::move(options)));
+    return {};
 }
 
 Result<void> VmLifecycle::build_machine()
 {
     m_machine = TRY(PcMachine::create(m_machine_config, *m_loop, *m_kvm));
+    if (m_vnc) {
+        auto& parts = m_machine->parts();
+        TRY(m_vnc->attach(parts.display_refresh, parts.input));
+    }
     m_machine_config.boot.once.clear(); // -boot once=: the next reset boots in the usual order
     carry_media_over();
     // Loading read the kernel and initrd into buffers that are gone now: hand their pages back
@@ -53,6 +82,8 @@ RunEnd VmLifecycle::run(const Confine& confine)
     if (!events)
         return RunEnd { 1, events.error().describe() };
     m_device_events = std::move(*events);
+    if (auto vnc = start_vnc(); !vnc)
+        return RunEnd { 1, vnc.error().describe() };
     if (auto built = build_machine(); !built)
         return RunEnd { 1, built.error().describe() };
     // From here on, the guest's code runs: vireo gives up what it no longer needs first.
@@ -117,7 +148,7 @@ std::optional<RunEnd> VmLifecycle::restart(bool guest, const char* cause)
         emit("SHUTDOWN", data);
         return shut_down();
     }
-    m_machine.reset();
+    destroy_machine();
     if (auto built = build_machine(); !built)
         return RunEnd { 1, built.error().describe() };
     if (m_state == RunState::Shutdown)
@@ -184,6 +215,15 @@ Result<MediumOutcome> VmLifecycle::change_medium(std::string_view device, const 
     if (!m_machine)
         return make_error("no machine yet");
     return media_changed(device, vireo::change_medium(drive_set(m_machine->parts()), device, change, force));
+}
+
+Result<void> VmLifecycle::set_vnc_password(std::string_view password)
+{
+    if (!m_vnc)
+        return make_error("Could not set password");
+    if (!m_vnc->set_password(std::string(password)))
+        return make_error("If you want use passwords please enable password auth using '-vnc ${{dpy}},password'.");
+    return {};
 }
 
 void VmLifecycle::emit(const char* event, const Json& data)

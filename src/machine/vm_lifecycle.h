@@ -16,6 +16,7 @@
 #include "monitor/event_queue.h"
 #include "monitor/machine_control.h"
 #include "monitor/qmp_server.h"
+#include "ui/vnc_server.h"
 
 namespace vireo {
 
@@ -57,11 +58,15 @@ public:
     [[nodiscard]] Result<MediumOutcome> eject_medium(std::string_view device, MediumForce force) override;
     [[nodiscard]] Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change,
         MediumForce force) override;
+    [[nodiscard]] Result<void> set_vnc_password(std::string_view password) override;
 
 private:
     enum class HostRequest { None, Reset, Quit };
 
     [[nodiscard]] Result<void> build_machine();
+    // -vnc: listens before the guest starts; a port in use ends vireo at once.
+    [[nodiscard]] Result<void> start_vnc();
+    void destroy_machine();
     // A new machine gets the media the monitor put in or took out of the last one, then reports
     // its trays' moves as DEVICE_TRAY_MOVED.
     void carry_media_over();
@@ -83,6 +88,7 @@ private:
     std::unique_ptr<EventLoop> m_loop;
     CommandTable m_commands;
     std::unique_ptr<QmpServer> m_server;
+    std::unique_ptr<VncServer> m_vnc; // -vnc: attached to each machine's display and input
     std::unique_ptr<QmpEventQueue> m_device_events; // raised on vCPU threads (a tray the guest moves)
     // The monitor's media changes, by drive: the medium now in it (file empty: ejected). QEMU's
     // media outlive a reset; vireo's machine is built again from the command line.

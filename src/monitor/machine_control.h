@@ -114,6 +114,9 @@ public:
     // in and closes the tray.
     [[nodiscard]] virtual Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change,
         MediumForce force) = 0;
+    // set_password protocol=vnc: the VNC server's password from now on. An error (QEMU's text)
+    // when there is no VNC server or it was started without password authentication.
+    [[nodiscard]] virtual Result<void> set_vnc_password(std::string_view password) = 0;
 };
 
 } // namespace vireo

@@ -191,6 +191,18 @@ void register_lifecycle(CommandTable& table, MachineControl& control)
     simple("system_reset", [&control] { control.reset(); });
     simple("system_powerdown", [&control] { control.press_power_button(); });
     simple("quit", [&control] { control.quit(); });
+    // QEMU 7.2's SetPasswordOptions (a union on protocol); vireo has VNC only. connected= is
+    // accepted: the clients already in stay, as QEMU keeps VNC clients for every value.
+    table.add({ "set_password",
+        object({ { "protocol", enumeration({ "spice", "vnc" }) }, { "password", str() },
+            { "connected", enumeration({ "keep", "disconnect", "fail" }), true }, { "display", str(), true } }),
+        empty_object(), [&control](const Json& arguments, QmpSessionState&) -> QmpResult {
+            if (arguments.at("protocol") != "vnc")
+                return qmp_error(QmpErrorClass::GenericError, "spice is not available");
+            if (auto set = control.set_vnc_password(arguments.at("password").get<std::string>()); !set)
+                return qmp_error(QmpErrorClass::GenericError, "{}", set.error().message);
+            return Json::object();
+        } });
     table.add({ "human-monitor-command", object({ { "command-line", str() }, { "cpu-index", integer(), true } }),
         str(), [&control](const Json& arguments, QmpSessionState&) -> QmpResult {
             return run_hmp_command(arguments.at("command-line").get<std::string>(), control);

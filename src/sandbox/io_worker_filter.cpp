@@ -31,6 +31,8 @@ constexpr SyscallRule k_rules[] = {
     { SCMP_SYS(munmap), any_args(), "free" },
     { SCMP_SYS(madvise), arg_equals(2, MADV_DONTNEED), "free returning arena pages; the thread's stack at its end" },
     { SCMP_SYS(brk), any_args(), "malloc in the main arena (shared once threads outnumber arenas)" },
+    { SCMP_SYS(openat), any_args(), "glibc's free reads overcommit_memory as it first shrinks an arena; refused, it madvises",
+        RuleAction::FailPerm },
     { SCMP_SYS(mremap), any_args(), "realloc of a large block (zlib, zstd)" },
     { SCMP_SYS(rt_sigprocmask), arg_equals(0, SIG_BLOCK), "glibc blocks every signal as the thread ends" },
     { SCMP_SYS(exit), any_args(), "the thread ends (the image is closed)" },

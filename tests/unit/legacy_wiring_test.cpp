@@ -49,7 +49,7 @@ TEST(LegacyWiring, AllDevicesFitThePcLayout)
 
     auto serial = std::make_shared<Serial16550>(line, output);
     auto rtc = std::make_shared<CmosRtc>(CmosConfig { 256ULL << 20, 0, 1 });
-    auto i8042 = std::make_shared<I8042>(line, reset);
+    auto i8042 = std::make_shared<I8042>(line, line, reset);
     auto pm = std::make_shared<AcpiPm>(line, [&] { ++shutdowns; });
     ASSERT_TRUE(bus.insert(serial, pc::k_com1_port, Serial16550::k_register_count));
     ASSERT_TRUE(bus.insert(rtc, 0x70, CmosRtc::k_port_count));

@@ -237,3 +237,22 @@ TEST_F(QmpDispatch, PrettyOutputIsIndented)
 
 } // namespace
 } // namespace vireo
+
+namespace vireo {
+namespace {
+
+TEST_F(QmpDispatch, SetPasswordForVnc)
+{
+    negotiate();
+    expect_error(execute("set_password", Json { { "protocol", "vnc" }, { "password", "x" } }), "GenericError",
+        "Could not set password");
+    m_machine.vnc_password_auth = true;
+    EXPECT_EQ(execute("set_password", Json { { "protocol", "vnc" }, { "password", "s3cret" }, { "connected", "keep" } }),
+        (Json { { "return", Json::object() } }));
+    EXPECT_EQ(m_machine.vnc_password, "s3cret");
+    expect_error(execute("set_password", Json { { "protocol", "spice" }, { "password", "x" } }), "GenericError",
+        "spice is not available");
+}
+
+} // namespace
+} // namespace vireo

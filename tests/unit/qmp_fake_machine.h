@@ -95,6 +95,15 @@ public:
         move_tray(*drive, false);
         return MediumOutcome::Done;
     }
+    Result<void> set_vnc_password(std::string_view password) override
+    {
+        if (!vnc_password_auth)
+            return make_error("Could not set password");
+        vnc_password = std::string(password);
+        return {};
+    }
+    bool vnc_password_auth = false;
+    std::string vnc_password;
 
     // An IDE disk and the default CD-ROM drive, as a plain `vireo -hda disk.qcow2` has them.
     static std::vector<BlockDeviceInfo> default_drives()

@@ -143,13 +143,16 @@ TEST(SandboxVcpu, MakingASocketEndsTheProcess)
 }
 
 #ifndef VIREO_SANITIZER_BUILD // the sanitizers read /proc files for their reports
-TEST(SandboxVcpu, OpeningAFileEndsTheProcess)
+// glibc's free opens /proc/sys/vm/overcommit_memory on whichever thread first shrinks an arena:
+// refused, not fatal.
+TEST(SandboxVcpu, OpeningAFileIsRefused)
 {
     auto end = run_sandboxed([] {
         enter_kind(ThreadKind::Vcpu);
-        ::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY);
+        long fd = ::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY);
+        ::_exit(fd == -1 && errno == EPERM ? 0 : 1);
     });
-    expect_killed_for(end, "openat", "vcpu");
+    EXPECT_EQ(end.status, 0) << end.output;
 }
 #endif
 
@@ -437,7 +440,7 @@ TEST(SandboxRules, FewerSystemCallsThanFirecrackerPerThreadKind)
     EXPECT_LT(count_syscalls(effective_rules(ThreadKind::Spawner, config)), 50u);
     // The loop rebuilds whole machines at a reset and runs slirp and the monitors: a guard
     // against growth (docs/ARCHITECTURE.md lists and explains each).
-    EXPECT_LE(count_syscalls(effective_rules(ThreadKind::EventLoop, config)), 59u);
+    EXPECT_LE(count_syscalls(effective_rules(ThreadKind::EventLoop, config)), 61u);
 }
 
 TEST(SandboxRules, EveryKindTheSpawnerStartsIsWithinItsList)

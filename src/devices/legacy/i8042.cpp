@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "devices/legacy/port_window.h"
+#include "devices/legacy/ps2_scancodes.h"
 
 namespace vireo {
 
@@ -16,6 +17,7 @@ constexpr uint8_t k_status_aux_data = 0x20;
 
 // Command byte (controller RAM byte 0).
 constexpr uint8_t k_ctr_keyboard_interrupt = 0x01;
+constexpr uint8_t k_ctr_aux_interrupt = 0x02;
 constexpr uint8_t k_ctr_system_flag = 0x04;
 constexpr uint8_t k_ctr_keyboard_disabled = 0x10;
 constexpr uint8_t k_ctr_aux_disabled = 0x20;
@@ -70,8 +72,9 @@ constexpr uint8_t k_kbd_id_second = 0x83;
 
 } // namespace
 
-I8042::I8042(InterruptLine& keyboard_irq, std::function<void()> reset)
+I8042::I8042(InterruptLine& keyboard_irq, InterruptLine& aux_irq, std::function<void()> reset)
     : m_irq(keyboard_irq)
+    , m_aux_irq(aux_irq)
     , m_reset(std::move(reset))
 {
     reset_locked();
@@ -106,6 +109,7 @@ void I8042::reset_locked()
     m_last_write_was_command = false;
     m_keyboard_scanning = true;
     m_scancode_set = 2;
+    m_mouse.reset();
     update_interrupt();
 }
 
@@ -135,15 +139,50 @@ size_t I8042::inject_keyboard_bytes(std::span<const uint8_t> bytes)
     return queued;
 }
 
+void I8042::key_event(PcKey key, bool down)
+{
+    std::lock_guard guard(m_lock);
+    if (!m_keyboard_scanning || (m_ram[0] & k_ctr_keyboard_disabled))
+        return;
+    // A keyboard in set 1 needs no translation (Linux never asks for set 1 with it on).
+    auto bytes = ps2::key_bytes(key, down, m_scancode_set == 1 ? 1 : 2);
+    if (m_scancode_set != 1 && (m_ram[0] & k_ctr_translate))
+        bytes = ps2::translate_to_set1(bytes);
+    if (bytes.empty() || bytes.size() > free_space())
+        return;
+    for (uint8_t byte : bytes)
+        push(byte, Source::Keyboard);
+    update_interrupt();
+}
+
+void I8042::mouse_event(int32_t dx, int32_t dy, int32_t dz, uint8_t buttons)
+{
+    std::lock_guard guard(m_lock);
+    if (m_ram[0] & k_ctr_aux_disabled) {
+        (void)m_mouse.motion(0, 0, 0, buttons, 0); // the clock is inhibited; remember the buttons
+        return;
+    }
+    size_t packet = m_mouse.device_id() == Ps2Mouse::k_id_intellimouse ? 4 : 3;
+    for (uint8_t byte : m_mouse.motion(dx, dy, dz, buttons, free_space() / packet))
+        push(byte, Source::Aux);
+    update_interrupt();
+}
+
 void I8042::update_interrupt()
 {
-    // IRQ 1 while keyboard-side data waits and the command byte enables it; aux data would
-    // be IRQ 12, which is not wired (there is no mouse).
-    bool level = m_queue_count > 0 && m_queue[m_queue_head].source == Source::Keyboard
-        && (m_ram[0] & k_ctr_keyboard_interrupt);
+    // IRQ 1 while keyboard data waits at the head and the command byte enables it; IRQ 12 the
+    // same for aux data.
+    bool pending = m_queue_count > 0;
+    bool aux = pending && m_queue[m_queue_head].source == Source::Aux;
+    bool level = pending && !aux && (m_ram[0] & k_ctr_keyboard_interrupt);
     if (level != m_irq_level) {
         m_irq_level = level;
         m_irq.set_level(level);
+    }
+    bool aux_level = aux && (m_ram[0] & k_ctr_aux_interrupt);
+    if (aux_level != m_aux_irq_level) {
+        m_aux_irq_level = aux_level;
+        m_aux_irq.set_level(aux_level);
     }
 }
 
@@ -175,6 +214,10 @@ uint8_t I8042::read_data()
         m_irq_level = false;
         m_irq.set_level(false);
     }
+    if (m_aux_irq_level) {
+        m_aux_irq_level = false;
+        m_aux_irq.set_level(false);
+    }
     update_interrupt();
     return m_last_output;
 }
@@ -199,7 +242,8 @@ bool I8042::write_command(uint8_t command)
         m_ram[0] |= k_ctr_aux_disabled;
         break;
     case k_cmd_enable_aux:
-        break; // no aux port: AUXDIS stays set (Linux's "bit assignment test" then skips it)
+        m_ram[0] &= static_cast<uint8_t>(~k_ctr_aux_disabled);
+        break;
     case k_cmd_test_aux:
     case k_cmd_test_keyboard:
         push(k_interface_test_ok, Source::Keyboard);
@@ -256,8 +300,6 @@ bool I8042::write_data(uint8_t value)
     switch (pending) {
     case Pending::ControllerRam:
         m_ram[m_pending_ram_index] = value;
-        if (m_pending_ram_index == 0)
-            m_ram[0] |= k_ctr_aux_disabled; // no aux port to enable
         return false;
     case Pending::OutputPort:
         m_output_port = value;
@@ -269,7 +311,9 @@ bool I8042::write_data(uint8_t value)
         push(value, Source::Aux);
         return false;
     case Pending::AuxDevice:
-        return false; // no mouse: the byte goes nowhere and no reply comes
+        for (uint8_t reply : m_mouse.command(value))
+            push(reply, Source::Aux);
+        return false;
     case Pending::KeyboardArgument:
         keyboard_argument(value);
         return false;

@@ -1,8 +1,8 @@
 #pragma once
-// Enough of an Intel 8042 keyboard controller with an AT keyboard behind it for Linux's i8042
-// and atkbd probes, for firmware, and for the "pulse reset line" reboot (command 0xFE).
-// There is no auxiliary (mouse) device: enabling the aux port (0xA8) leaves the command
-// byte's AUXDIS bit set, which Linux's i8042_check_aux reads as "no AUX port" at once.
+// Enough of an Intel 8042 keyboard controller with an AT keyboard (IRQ 1) and a PS/2 mouse on
+// its auxiliary port (IRQ 12) for Linux's i8042, atkbd and psmouse, for firmware, and for the
+// "pulse reset line" reboot (command 0xFE). Keys and mouse motion come from a front end (VNC)
+// through Ps2Input, on another thread than the vCPUs': one lock guards the controller.
 //
 // Offsets: 0 = data port (0x60), 4 = status/command port (0x64), the same spacing as the
 // ports. Don't register 0x60-0x64 as one range: 0x61 (port B) belongs to KVM's in-kernel PIT.
@@ -17,17 +17,19 @@
 
 #include "bus/bus_device.h"
 #include "bus/interrupt.h"
+#include "devices/legacy/ps2_input.h"
+#include "devices/legacy/ps2_mouse.h"
 
 namespace vireo {
 
-class I8042 final : public BusDevice, public std::enable_shared_from_this<I8042> {
+class I8042 final : public BusDevice, public Ps2Input, public std::enable_shared_from_this<I8042> {
 public:
     static constexpr uint64_t k_data_offset = 0;
     static constexpr uint64_t k_command_offset = 4;
 
-    // keyboard_irq is ISA IRQ 1; reset is called (from a vCPU thread, without the controller's
-    // lock) when the guest pulses the reset line.
-    I8042(InterruptLine& keyboard_irq, std::function<void()> reset);
+    // keyboard_irq is ISA IRQ 1, aux_irq ISA IRQ 12; reset is called (from a vCPU thread,
+    // without the controller's lock) when the guest pulses the reset line.
+    I8042(InterruptLine& keyboard_irq, InterruptLine& aux_irq, std::function<void()> reset);
 
     // Bus adapters for port 0x60 and port 0x64; the I8042 must be owned by a shared_ptr.
     std::shared_ptr<BusDevice> data_port();
@@ -37,6 +39,12 @@ public:
     // command byte's translate bit is on). Dropped while the keyboard is disabled or the
     // buffer is full; returns how many were queued.
     size_t inject_keyboard_bytes(std::span<const uint8_t> bytes);
+
+    // Ps2Input: a key in the keyboard's scan code set, translated to set 1 by the controller
+    // when its translate bit is on; mouse motion as PS/2 packets on the aux port. Dropped while
+    // the device is disabled or the buffer has no room for the whole key or packet.
+    void key_event(PcKey key, bool down) override;
+    void mouse_event(int32_t dx, int32_t dy, int32_t dz, uint8_t buttons) override;
 
     // Back to the power-on state (machine reset).
     void reset();
@@ -53,7 +61,7 @@ private:
         OutputPort,      // 0xD1
         KeyboardBuffer,  // 0xD2
         AuxBuffer,       // 0xD3
-        AuxDevice,       // 0xD4: to the (absent) mouse
+        AuxDevice,       // 0xD4: to the mouse
         KeyboardArgument // argument of a keyboard command (0xED, 0xF0, 0xF3)
     };
 
@@ -68,7 +76,10 @@ private:
     void update_interrupt();
     void reset_locked();
 
+    [[nodiscard]] size_t free_space() const { return k_queue_size - m_queue_count; }
+
     InterruptLine& m_irq;
+    InterruptLine& m_aux_irq;
     std::function<void()> m_reset;
 
     std::mutex m_lock;
@@ -90,6 +101,8 @@ private:
     bool m_keyboard_scanning = true;
     uint8_t m_scancode_set = 2;
     bool m_irq_level = false;
+    bool m_aux_irq_level = false;
+    Ps2Mouse m_mouse;
 };
 
 } // namespace vireo

@@ -20,7 +20,7 @@ struct AcpiConfig {
     bool pci_mmio64 = true;       // describe [pc::pci_mmio64_start(ram_top), + k_pci_mmio64_size)
     bool com1 = true;             // PNP0501 at pc::k_com1_port, IRQ pc::k_com1_irq
     bool ps2_keyboard = true;     // PNP0303 at 0x60/0x64, IRQ 1
-    bool ps2_mouse = false;       // PNP0F13, IRQ 12
+    bool ps2_mouse = true;        // PNP0F13, IRQ 12: the i8042's AUX port
     bool rtc = true;              // PNP0B00 at 0x70, IRQ 8
     // The FADT describes a 24-bit ACPI PM timer at pc::k_pm_timer_port (no TMR_VAL_EXT).
     bool pm_timer = false;

@@ -22,7 +22,7 @@ namespace vireo {
 // Where the machine's VGA comes from. QEMU's pc (with_default true) adds a std VGA at 00:02.0
 // unless -vga none, -nodefaults, or a -device VGA of the command line's own (that one stands
 // where -device puts it); -nographic, -display none and -vnc keep it. Vireo passes
-// k_std_vga_by_default (false until the VNC server exists: only -vga std or -device VGA add one).
+// k_std_vga_by_default (false for now: only -vga std, -device VGA or -vnc add one).
 enum class VgaPlan { None, DefaultSlot, FromDevice };
 [[nodiscard]] VgaPlan plan_vga(const VmConfig& config, bool with_default);
 inline constexpr bool k_std_vga_by_default = false;

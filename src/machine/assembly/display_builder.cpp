@@ -88,7 +88,9 @@ VgaPlan plan_vga(const VmConfig& config, bool with_default)
         return VgaPlan::DefaultSlot; // with a -device VGA as well, add_std_vga refuses the second
     if (device)
         return VgaPlan::FromDevice;
-    if (config.vga == VgaType::Default && with_default && !config.nodefaults)
+    // -vnc brings QEMU's default VGA even while vireo adds none otherwise: a VNC client has
+    // something to show.
+    if (config.vga == VgaType::Default && (with_default || config.vnc) && !config.nodefaults)
         return VgaPlan::DefaultSlot;
     return VgaPlan::None;
 }

@@ -15,6 +15,7 @@ constexpr uint16_t k_rtc_port = 0x70;
 constexpr uint16_t k_i8042_data_port = 0x60;
 constexpr uint16_t k_i8042_command_port = 0x64;
 constexpr uint8_t k_keyboard_irq = 1;
+constexpr uint8_t k_mouse_irq = 12;
 constexpr uint16_t k_system_control_a_port = 0x92;
 constexpr uint16_t k_post_code_port = 0x80;
 
@@ -36,11 +37,14 @@ Result<void> build_legacy_devices(MachineParts& parts)
     TRY(parts.pio.insert(rtc, k_rtc_port, 2));
     parts.keep(rtc);
 
-    auto i8042 = std::make_shared<I8042>(parts.irq_line(k_keyboard_irq),
+    auto& keyboard_irq = parts.irq_line(k_keyboard_irq);
+    auto& mouse_irq = parts.irq_line(k_mouse_irq);
+    auto i8042 = std::make_shared<I8042>(keyboard_irq, mouse_irq,
         [&control] { control.request_stop(StopReason::Reset, "i8042 reset command"); });
     TRY(parts.pio.insert(i8042->data_port(), k_i8042_data_port, 1));
     TRY(parts.pio.insert(i8042->command_port(), k_i8042_command_port, 1));
     parts.keep(i8042);
+    parts.input = i8042.get();
 
     auto port_a = std::make_shared<SystemControlPortA>(
         [&control] { control.request_stop(StopReason::Reset, "port 0x92 reset"); });

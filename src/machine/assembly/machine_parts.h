@@ -26,6 +26,7 @@ class DisplaySource;
 class FirmwareImage;
 class PciRoot;
 class PiixIde;
+class Ps2Input;
 
 // A device the firmware may boot from, in the order the devices were created.
 struct BootDevice {
@@ -78,6 +79,7 @@ public:
     PiixIde* ide = nullptr;
     DisplaySource* display = nullptr;         // the VGA, when there is one
     DisplayRefresh* display_refresh = nullptr; // its refresh timer: a display consumer (VNC) attaches here
+    Ps2Input* input = nullptr;                 // the i8042's keyboard and mouse, for VNC's input
     std::vector<BlockDrive> block_drives; // in the order QEMU's query-block lists them
     std::vector<BootDevice> boot_devices;
     std::vector<std::function<std::string()>> state_reporters; // SIGUSR2 state report lines

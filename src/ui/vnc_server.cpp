@@ -1,0 +1,473 @@
+#include "ui/vnc_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+#include <rfb/rfb.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstring>
+
+#include "base/log.h"
+#include "base/read_file.h"
+
+namespace vireo {
+
+namespace {
+
+// How long libvncserver waits for the rest of a message a client began (or for room to write
+// in its socket) before it drops that client. The loop waits meanwhile, so it is short.
+constexpr int k_max_client_wait_ms = 1000;
+constexpr size_t k_max_clients = 64;
+constexpr uint64_t k_max_secret_size = 64 << 10;
+
+// libvncserver's log lines: vireo shows them with VIREO_DEBUG only (a dropped client is not news).
+void vnc_log(const char* format, ...)
+{
+    if (!debug_enabled())
+        return;
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(line, sizeof(line), format, args);
+    va_end(args);
+    std::string text(line);
+    while (!text.empty() && text.back() == '\n')
+        text.pop_back();
+    log_warn("vnc: {}", text);
+}
+
+VncServer* server_of(rfbClientPtr client)
+{
+    return static_cast<VncServer*>(client->screen->screenData);
+}
+
+Result<UniqueFd> listen_unix(const std::string& path)
+{
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(address.sun_path))
+        return make_error("socket path {} is too long", path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!listener)
+        return errno_error("socket");
+    ::fchmod(listener.get(), 0600); // the file gets the socket's mode at bind()
+    ::unlink(path.c_str());
+    if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
+        return errno_error("cannot listen on unix:{}", path);
+    if (::listen(listener.get(), 16) < 0)
+        return errno_error("listen on unix:{}", path);
+    return listener;
+}
+
+std::string address_text(const sockaddr* address)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    uint16_t port = 0;
+    if (address->sa_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        return fmt::format("[{}]:{}", host, port);
+    }
+    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    return fmt::format("{}:{}", host, port);
+}
+
+// Every address `host` names (QEMU: an empty host is every address, IPv4 and IPv6), one
+// listening socket each. An IPv6 socket takes IPv6 only, so the IPv4 one binds too.
+Result<std::vector<UniqueFd>> listen_tcp(const std::string& host, uint16_t port, std::vector<std::string>& names)
+{
+    addrinfo hints {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+    addrinfo* found = nullptr;
+    auto service = std::to_string(port);
+    int status = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+    if (status != 0)
+        return make_error("cannot resolve '{}': {}", host, ::gai_strerror(status));
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
+    std::vector<UniqueFd> sockets;
+    for (addrinfo* info = found; info; info = info->ai_next) {
+        UniqueFd fd(::socket(info->ai_family, info->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, info->ai_protocol));
+        if (!fd) {
+            if (errno == EAFNOSUPPORT)
+                continue; // a host without IPv6
+            return errno_error("socket");
+        }
+        int one = 1;
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (info->ai_family == AF_INET6)
+            ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        auto name = address_text(info->ai_addr);
+        if (::bind(fd.get(), info->ai_addr, info->ai_addrlen) < 0) {
+            if (errno == EADDRNOTAVAIL && host.empty())
+                continue;
+            return errno_error("cannot listen on {}", name);
+        }
+        if (::listen(fd.get(), 16) < 0)
+            return errno_error("listen on {}", name);
+        sockets.push_back(std::move(fd));
+        names.push_back(std::move(name));
+    }
+    if (sockets.empty())
+        return make_error("no address to listen on for '{}'", host);
+    return sockets;
+}
+
+bool is_loopback(const std::string& host)
+{
+    if (host == "localhost" || host == "::1" || host == "ip6-localhost")
+        return true;
+    in_addr address {};
+    return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
+}
+
+} // namespace
+
+Result<std::string> read_vnc_secret(const VmConfig& config, const std::string& id)
+{
+    for (const auto& secret : config.secrets) {
+        if (secret.id != id)
+            continue;
+        if (secret.file.empty())
+            return secret.data;
+        auto bytes = read_whole_file(secret.file, k_max_secret_size);
+        if (!bytes)
+            return make_error("secret '{}': {}", id, bytes.error().describe());
+        return std::string(bytes->begin(), bytes->end());
+    }
+    return make_error("no secret object with id '{}'", id);
+}
+
+VncServer::VncServer(EventLoop& loop, VncServerOptions options)
+    : m_loop(loop)
+    , m_options(std::move(options))
+    , m_keymap(m_options.keymap ? *m_options.keymap : *find_keymap("en-us"))
+{
+    const auto& config = m_options.config;
+    m_authenticate = config.password || !config.password_secret.empty();
+    m_password = m_options.password;
+}
+
+Result<std::unique_ptr<VncServer>> VncServer::create(EventLoop& loop, VncServerOptions options)
+{
+    std::unique_ptr<VncServer> server(new VncServer(loop, std::move(options)));
+    TRY(server->open_listeners());
+    TRY(server->start_screen());
+    return server;
+}
+
+Result<void> VncServer::open_listeners()
+{
+    const auto& config = m_options.config;
+    auto fail = [&](const Error& error) {
+        return std::unexpected(Error { error.code, fmt::format("-vnc {}: {}", config.text, error.message) });
+    };
+    std::vector<std::string> names;
+    std::vector<UniqueFd> sockets;
+    if (!config.unix_path.empty()) {
+        auto fd = listen_unix(config.unix_path);
+        if (!fd)
+            return fail(fd.error());
+        sockets.push_back(std::move(*fd));
+        names.push_back("unix:" + config.unix_path);
+    } else {
+        if (k_base_port + config.display > 65535)
+            return fail(Error { 0, "display number out of range" });
+        auto tcp = listen_tcp(config.host, static_cast<uint16_t>(k_base_port + config.display), names);
+        if (!tcp)
+            return fail(tcp.error());
+        for (auto& fd : *tcp)
+            sockets.push_back(std::move(fd));
+    }
+    if (config.websocket_port) {
+        // On the RFB listener's host (for a Unix socket: every address, as QEMU's websocket=PORT).
+        auto host = config.unix_path.empty() ? config.host : std::string();
+        auto ws = listen_tcp(host, *config.websocket_port, names);
+        if (!ws)
+            return fail(ws.error());
+        for (auto& fd : *ws)
+            sockets.push_back(std::move(fd));
+    }
+    bool beyond_loopback = config.unix_path.empty() && !is_loopback(config.host);
+    if (beyond_loopback && !m_authenticate)
+        log_warn("-vnc {}: the VNC server listens beyond this host without a password (password=on or "
+                 "password-secret=)", config.text);
+    for (size_t i = 0; i < sockets.size(); ++i) {
+        int fd = sockets[i].get();
+        TRY(m_loop.add(fd, EPOLLIN, [this, fd](uint32_t) { accept_client(fd); }));
+        m_listeners.push_back(Listener { std::move(sockets[i]), names[i] });
+    }
+    return {};
+}
+
+Result<void> VncServer::start_screen()
+{
+    // libvncserver's DES (VNC authentication) and SHA-1 (WebSocket handshake) come from
+    // libgcrypt, which must be initialised by the program before its first use: otherwise its
+    // first call writes a warning to syslog, on the event loop's thread under its filter.
+    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+        if (!gcry_check_version(GCRYPT_VERSION))
+            return make_error("-vnc {}: libgcrypt is older than the one vireo was built with", m_options.config.text);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    }
+    rfbLog = vnc_log;
+    rfbErr = vnc_log;
+    rfbMaxClientWait = k_max_client_wait_ms;
+    int argc = 1;
+    char program[] = "vireo";
+    char* argv[] = { program, nullptr };
+    m_frame.assign(size_t { m_width } * m_height, 0);
+    m_screen = rfbGetScreen(&argc, argv, static_cast<int>(m_width), static_cast<int>(m_height), 8, 3, 4);
+    if (!m_screen)
+        return make_error("-vnc {}: cannot set up the VNC server", m_options.config.text);
+    m_screen->screenData = this;
+    m_screen->frameBuffer = reinterpret_cast<char*>(m_frame.data());
+    // The surface's pixels are 0x00RRGGBB words.
+    m_screen->serverFormat.redShift = 16;
+    m_screen->serverFormat.greenShift = 8;
+    m_screen->serverFormat.blueShift = 0;
+    m_screen->desktopName = m_options.desktop_name.c_str();
+    // vireo's sockets are the listeners: libvncserver opens none of its own.
+    m_screen->socketState = RFB_SOCKET_READY;
+    m_screen->autoPort = FALSE;
+    m_screen->port = 0;
+    m_screen->ipv6port = 0;
+    m_screen->httpPort = 0;
+    m_screen->httpDir = nullptr;
+    m_screen->deferUpdateTime = 0; // the refresh timer paces updates already
+    m_screen->kbdAddEvent = on_key;
+    m_screen->ptrAddEvent = on_pointer;
+    m_screen->permitFileTransfer = FALSE;
+    switch (m_options.config.share) {
+    case VncShare::AllowExclusive:
+        m_screen->alwaysShared = FALSE;
+        break;
+    case VncShare::ForceShared:
+    case VncShare::Ignore:
+        m_screen->alwaysShared = TRUE; // an exclusive request disconnects no one
+        break;
+    }
+    if (m_authenticate) {
+        m_screen->authPasswdData = this; // non-null: libvncserver offers VNC authentication
+        m_screen->passwordCheck = on_check_password;
+    }
+    rfbInitServer(m_screen);
+    rfbSetCursor(m_screen, nullptr); // the guest draws its own pointer
+    return {};
+}
+
+VncServer::~VncServer()
+{
+    detach();
+    m_closing = true;
+    for (auto& [client, fd] : m_clients)
+        m_loop.remove(fd);
+    m_clients.clear();
+    for (auto& listener : m_listeners)
+        m_loop.remove(listener.fd.get());
+    if (m_screen)
+        rfbScreenCleanup(m_screen); // closes the clients
+    if (!m_options.config.unix_path.empty())
+        ::unlink(m_options.config.unix_path.c_str());
+}
+
+Result<void> VncServer::attach(DisplayRefresh* display, Ps2Input* input)
+{
+    detach();
+    m_input = input;
+    m_last_pointer.reset();
+    if (display) {
+        TRY(display->set_consumer(this));
+        m_display = display;
+    }
+    return {};
+}
+
+void VncServer::detach()
+{
+    if (m_display)
+        (void)m_display->set_consumer(nullptr);
+    m_display = nullptr;
+    m_input = nullptr;
+}
+
+bool VncServer::set_password(std::optional<std::string> password)
+{
+    if (!m_authenticate)
+        return false;
+    m_password = std::move(password);
+    return true;
+}
+
+void VncServer::accept_client(int listen_fd)
+{
+    while (true) {
+        UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+        if (!fd)
+            return; // EAGAIN, or a connection that went before we took it
+        if (m_clients.size() >= k_max_clients) {
+            VIREO_GUEST_WARN("vnc: {} clients already, one more refused", k_max_clients);
+            continue;
+        }
+        int number = fd.get();
+        // A number closed under libvncserver but not yet forgotten: forget it now.
+        for (auto it = m_clients.begin(); it != m_clients.end(); ++it) {
+            if (it->second == number) {
+                m_loop.remove(number);
+                m_clients.erase(it);
+                break;
+            }
+        }
+        // libvncserver takes the socket (and closes it if the greeting fails).
+        rfbClientPtr client = rfbNewClient(m_screen, fd.release());
+        if (!client)
+            continue;
+        client->clientGoneHook = on_client_gone;
+        auto added = m_loop.add(number, EPOLLIN, [this](uint32_t) { process(); });
+        if (!added) {
+            log_warn("vnc: {}", added.error().describe());
+            rfbCloseClient(client);
+            rfbClientConnectionGone(client);
+            continue;
+        }
+        m_clients.emplace(client, number);
+    }
+}
+
+void VncServer::process()
+{
+    // Reads what the clients sent (each message in full), then sends the updates they asked for.
+    rfbProcessEvents(m_screen, 0);
+}
+
+void VncServer::client_gone(rfbClientPtr client)
+{
+    if (m_closing)
+        return;
+    auto it = m_clients.find(client);
+    if (it == m_clients.end())
+        return;
+    m_loop.remove(it->second);
+    m_clients.erase(it);
+}
+
+void VncServer::display_updated(const DisplaySurface& surface, const DisplayUpdate& update)
+{
+    uint32_t width = surface.width();
+    uint32_t height = surface.height();
+    if (width == 0 || height == 0)
+        return;
+    if (update.resized || width != m_width || height != m_height) {
+        std::vector<uint32_t> frame(surface.data(), surface.data() + size_t { width } * height);
+        bool size_changed = width != m_width || height != m_height;
+        if (size_changed) {
+            // The clients that know the DesktopSize pseudo-encoding get a resize message.
+            rfbNewFramebuffer(m_screen, reinterpret_cast<char*>(frame.data()), static_cast<int>(width),
+                static_cast<int>(height), 8, 3, 4);
+            m_screen->serverFormat.redShift = 16;
+            m_screen->serverFormat.greenShift = 8;
+            m_screen->serverFormat.blueShift = 0;
+        } else {
+            m_screen->frameBuffer = reinterpret_cast<char*>(frame.data());
+        }
+        m_frame = std::move(frame); // the vector's buffer moves with it
+        m_width = width;
+        m_height = height;
+        rfbMarkRectAsModified(m_screen, 0, 0, static_cast<int>(width), static_cast<int>(height));
+    } else {
+        for (const auto& rect : update.rects) {
+            uint32_t x = std::min(rect.x, width);
+            uint32_t y = std::min(rect.y, height);
+            uint32_t right = std::min(rect.x + rect.width, width);
+            uint32_t bottom = std::min(rect.y + rect.height, height);
+            if (x >= right || y >= bottom)
+                continue;
+            for (uint32_t row = y; row < bottom; ++row)
+                std::memcpy(&m_frame[size_t { row } * width + x], surface.row(row) + x, size_t { right - x } * 4);
+            rfbMarkRectAsModified(m_screen, static_cast<int>(x), static_cast<int>(y), static_cast<int>(right),
+                static_cast<int>(bottom));
+        }
+    }
+    process();
+}
+
+void VncServer::key(bool down, uint32_t keysym)
+{
+    auto key = m_keymap.lookup(keysym);
+    if (!key) {
+        VIREO_GUEST_DEBUG("vnc: keysym {:#x} has no key in keymap {}", keysym, m_keymap.name());
+        return;
+    }
+    if (m_input)
+        m_input->key_event(*key, down);
+}
+
+// RFB §7.5.5: buttons 1-3 are left, middle, right; 4 and 5 the wheel up and down, pressed and
+// released for each step. The PS/2 mouse is relative: the motion is the difference from the
+// last position.
+void VncServer::pointer(int button_mask, int x, int y)
+{
+    int dx = 0;
+    int dy = 0;
+    if (m_last_pointer) {
+        dx = x - m_last_pointer->first;
+        dy = y - m_last_pointer->second;
+    }
+    m_last_pointer = std::pair(x, y);
+    int pressed = button_mask & ~m_last_buttons;
+    m_last_buttons = button_mask;
+    int dz = ((pressed & 0x10) ? 1 : 0) - ((pressed & 0x08) ? 1 : 0);
+    uint8_t buttons = static_cast<uint8_t>(((button_mask & 0x01) ? k_ps2_left : 0)
+        | ((button_mask & 0x02) ? k_ps2_middle : 0) | ((button_mask & 0x04) ? k_ps2_right : 0));
+    if (m_input)
+        m_input->mouse_event(dx, dy, dz, buttons);
+}
+
+// VNC authentication (RFC 6143 §7.2.2): the client's response is the challenge DES-encrypted
+// with the password (its first 8 bytes) as key.
+bool VncServer::check_password(rfbClientPtr client, const char* response, int length) const
+{
+    if (!m_password || length != CHALLENGESIZE)
+        return false;
+    unsigned char expected[CHALLENGESIZE];
+    std::memcpy(expected, client->authChallenge, CHALLENGESIZE);
+    char key[9] = {};
+    std::memcpy(key, m_password->data(), std::min<size_t>(m_password->size(), 8));
+    rfbEncryptBytes(expected, key);
+    return std::memcmp(expected, response, CHALLENGESIZE) == 0;
+}
+
+void VncServer::on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr client)
+{
+    server_of(client)->key(down != 0, keysym);
+}
+
+void VncServer::on_pointer(int button_mask, int x, int y, rfbClientPtr client)
+{
+    server_of(client)->pointer(button_mask, x, y);
+}
+
+void VncServer::on_client_gone(rfbClientPtr client)
+{
+    server_of(client)->client_gone(client);
+}
+
+rfbBool VncServer::on_check_password(rfbClientPtr client, const char* response, int length)
+{
+    return server_of(client)->check_password(client, response, length) ? TRUE : FALSE;
+}
+
+} // namespace vireo

@@ -1,0 +1,617 @@
+// The VNC server against real clients on 127.0.0.1: vncsnapshot (a TightVNC-based client)
+// takes the screen of a fake display whose pattern is known, and a small hand-written RFB
+// client checks what vncsnapshot cannot: input, resize, and a client that sends garbage.
+// No guest: the server runs on an EventLoop thread of its own here.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <jpeglib.h>
+#include <rfb/rfb.h>
+
+#include "devices/display/display_refresh.h"
+#include "sandbox/sandbox.h"
+#include "ui/vnc_server.h"
+
+using namespace vireo;
+
+namespace {
+
+constexpr uint32_t k_width = 320;
+constexpr uint32_t k_height = 240;
+constexpr uint32_t k_block = 40;
+constexpr uint32_t k_palette[] = { 0xff0000, 0x00ff00, 0x0000ff, 0xffffff, 0x000000, 0xffff00, 0x00ffff };
+
+uint32_t pattern(uint32_t x, uint32_t y)
+{
+    return k_palette[(x / k_block + 2 * (y / k_block)) % std::size(k_palette)];
+}
+
+class PatternSource final : public DisplaySource {
+public:
+    PatternSource() { draw(k_width, k_height); }
+    void draw(uint32_t width, uint32_t height)
+    {
+        std::lock_guard guard(m_lock);
+        m_resized = m_surface.resize(width, height);
+        for (uint32_t y = 0; y < height; ++y) {
+            for (uint32_t x = 0; x < width; ++x)
+                m_surface.row(y)[x] = pattern(x, y);
+        }
+    }
+    DisplayUpdate render_update(uint64_t) override
+    {
+        std::lock_guard guard(m_lock);
+        DisplayUpdate update;
+        update.resized = std::exchange(m_resized, false);
+        return update;
+    }
+    const DisplaySurface& surface() const override { return m_surface; }
+
+private:
+    std::mutex m_lock;
+    DisplaySurface m_surface;
+    bool m_resized = false;
+};
+
+class RecordingInput final : public Ps2Input {
+public:
+    void key_event(PcKey key, bool down) override
+    {
+        std::lock_guard guard(lock);
+        keys.emplace_back(key, down);
+    }
+    void mouse_event(int32_t dx, int32_t dy, int32_t dz, uint8_t buttons) override
+    {
+        std::lock_guard guard(lock);
+        mice.push_back({ dx, dy, dz, buttons });
+    }
+    std::mutex lock;
+    std::vector<std::pair<PcKey, bool>> keys;
+    std::vector<std::array<int32_t, 4>> mice;
+};
+
+bool have_vncsnapshot()
+{
+    return std::system("command -v vncsnapshot >/dev/null 2>&1") == 0;
+}
+
+// The server on a free display of 127.0.0.1, on a loop thread, over the pattern.
+class VncFixture : public ::testing::Test {
+protected:
+    void start(std::optional<std::string> password = std::nullopt)
+    {
+        std::signal(SIGPIPE, SIG_IGN);
+        m_loop = std::move(*EventLoop::create());
+        m_refresh = std::move(*DisplayRefresh::create(*m_loop, m_source, std::chrono::milliseconds(10)));
+        for (uint32_t display = 150 + static_cast<uint32_t>(::getpid() % 400); display < 1000; ++display) {
+            VncServerOptions options;
+            options.config.host = "127.0.0.1";
+            options.config.display = display;
+            options.config.password = password.has_value();
+            options.config.text = fmt::format("127.0.0.1:{}", display);
+            options.desktop_name = "pattern";
+            options.password = password;
+            auto server = VncServer::create(*m_loop, std::move(options));
+            if (server) {
+                m_server = std::move(*server);
+                m_display = display;
+                break;
+            }
+            ASSERT_EQ(server.error().code, EADDRINUSE) << server.error().describe();
+        }
+        ASSERT_TRUE(m_server);
+        ASSERT_TRUE(m_server->attach(m_refresh.get(), &m_input));
+        m_thread = std::thread([this] { m_loop->run(); });
+        m_dir = std::filesystem::temp_directory_path() / fmt::format("vireo-vnc-test-{}", ::getpid());
+        std::filesystem::create_directories(m_dir);
+    }
+    void TearDown() override
+    {
+        if (m_thread.joinable()) {
+            m_loop->stop();
+            m_thread.join();
+        }
+        m_server.reset();
+        m_refresh.reset();
+        if (!m_dir.empty())
+            std::filesystem::remove_all(m_dir);
+    }
+    uint16_t port() const { return static_cast<uint16_t>(5900 + m_display); }
+
+    // Runs vncsnapshot; the image's path on success.
+    std::optional<std::string> snapshot(const std::string& name, const std::string& options = {})
+    {
+        auto out = (m_dir / name).string();
+        auto command = fmt::format("timeout 20 vncsnapshot -quiet -quality 100 {} 127.0.0.1:{} {} >{}.log 2>&1",
+            options, m_display, out, out);
+        if (std::system(command.c_str()) != 0)
+            return std::nullopt;
+        return out;
+    }
+
+    std::unique_ptr<EventLoop> m_loop;
+    PatternSource m_source;
+    RecordingInput m_input;
+    std::unique_ptr<DisplayRefresh> m_refresh;
+    std::unique_ptr<VncServer> m_server;
+    uint32_t m_display = 0;
+    std::thread m_thread;
+    std::filesystem::path m_dir;
+};
+
+struct Image {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    std::vector<uint8_t> rgb;
+    uint32_t pixel(uint32_t x, uint32_t y) const
+    {
+        const uint8_t* p = &rgb[(size_t { y } * width + x) * 3];
+        return (uint32_t { p[0] } << 16) | (uint32_t { p[1] } << 8) | p[2];
+    }
+};
+
+std::optional<Image> read_jpeg(const std::string& path)
+{
+    FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file)
+        return std::nullopt;
+    jpeg_decompress_struct info {};
+    jpeg_error_mgr errors {};
+    info.err = jpeg_std_error(&errors);
+    jpeg_create_decompress(&info);
+    jpeg_stdio_src(&info, file);
+    jpeg_read_header(&info, TRUE);
+    info.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&info);
+    Image image { info.output_width, info.output_height, {} };
+    image.rgb.resize(size_t { image.width } * image.height * 3);
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = &image.rgb[size_t { info.output_scanline } * image.width * 3];
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    std::fclose(file);
+    return image;
+}
+
+bool close_to(uint32_t a, uint32_t b)
+{
+    for (int shift : { 0, 8, 16 }) {
+        int delta = static_cast<int>((a >> shift) & 0xff) - static_cast<int>((b >> shift) & 0xff);
+        if (std::abs(delta) > 24) // JPEG at quality 100
+            return false;
+    }
+    return true;
+}
+
+// The middle of every block has the pattern's colour.
+void expect_pattern(const std::string& path)
+{
+    auto image = read_jpeg(path);
+    ASSERT_TRUE(image);
+    ASSERT_EQ(image->width, k_width);
+    ASSERT_EQ(image->height, k_height);
+    for (uint32_t y = k_block / 2; y < k_height; y += k_block) {
+        for (uint32_t x = k_block / 2; x < k_width; x += k_block)
+            EXPECT_TRUE(close_to(image->pixel(x, y), pattern(x, y)))
+                << fmt::format("({}, {}): {:06x}, expected {:06x}", x, y, image->pixel(x, y), pattern(x, y));
+    }
+}
+
+// A bare RFB 3.8 client for what vncsnapshot does not do.
+class RawClient {
+public:
+    explicit RawClient(uint16_t port)
+    {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        timeval timeout { 5, 0 };
+        ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        m_connected = ::connect(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    }
+    ~RawClient() { ::close(m_fd); }
+    bool connected() const { return m_connected; }
+    bool send(std::vector<uint8_t> bytes) { return ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size()); }
+    bool send(std::string_view text) { return send(std::vector<uint8_t>(text.begin(), text.end())); }
+    std::optional<std::vector<uint8_t>> read(size_t count)
+    {
+        std::vector<uint8_t> bytes(count);
+        size_t done = 0;
+        while (done < count) {
+            ssize_t n = ::recv(m_fd, bytes.data() + done, count - done, 0);
+            if (n <= 0)
+                return std::nullopt;
+            done += size_t(n);
+        }
+        return bytes;
+    }
+    // The server closed the connection (reads reach EOF within the timeout).
+    bool closed_by_server()
+    {
+        uint8_t byte;
+        while (true) {
+            ssize_t n = ::recv(m_fd, &byte, 1, 0);
+            if (n == 0)
+                return true;
+            if (n < 0)
+                return errno == ECONNRESET;
+        }
+    }
+    static uint32_t be32(const std::vector<uint8_t>& b, size_t at)
+    {
+        return (uint32_t { b[at] } << 24) | (uint32_t { b[at + 1] } << 16) | (uint32_t { b[at + 2] } << 8) | b[at + 3];
+    }
+    static uint16_t be16(const std::vector<uint8_t>& b, size_t at) { return uint16_t((b[at] << 8) | b[at + 1]); }
+
+    // Version, security None, ClientInit (shared); returns the ServerInit's size and name.
+    bool handshake(uint16_t& width, uint16_t& height, std::string& name)
+    {
+        auto version = read(12);
+        if (!version || std::string(version->begin(), version->end()) != "RFB 003.008\n")
+            return false;
+        send("RFB 003.008\n");
+        auto count = read(1);
+        if (!count || (*count)[0] == 0)
+            return false;
+        auto types = read((*count)[0]);
+        if (!types || std::find(types->begin(), types->end(), 1) == types->end())
+            return false;
+        send(std::vector<uint8_t> { 1 });
+        auto result = read(4);
+        if (!result || be32(*result, 0) != 0)
+            return false;
+        send(std::vector<uint8_t> { 1 });
+        auto init = read(24);
+        if (!init)
+            return false;
+        width = be16(*init, 0);
+        height = be16(*init, 2);
+        auto text = read(be32(*init, 20));
+        if (!text)
+            return false;
+        name.assign(text->begin(), text->end());
+        return true;
+    }
+
+private:
+    int m_fd = -1;
+    bool m_connected = false;
+};
+
+template<typename Predicate>
+bool wait_for(Predicate predicate)
+{
+    for (int i = 0; i < 500; ++i) {
+        if (predicate())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_F(VncFixture, VncsnapshotSeesThePattern)
+{
+    if (!have_vncsnapshot())
+        GTEST_SKIP() << "vncsnapshot is not installed";
+    start();
+    for (const char* encodings : { "raw", "hextile", "zlib" }) {
+        auto image = snapshot(fmt::format("{}.jpg", encodings), fmt::format("-nojpeg -encodings \"{} copyrect\"", encodings));
+        ASSERT_TRUE(image) << encodings;
+        expect_pattern(*image);
+    }
+    // vncsnapshot's own choice. (Asked for tight alone, vncsnapshot 1.2a waits for ever after
+    // libvncserver's empty LastRect marker, "Zero size rect - ignoring": not covered here.)
+    auto image = snapshot("default.jpg");
+    ASSERT_TRUE(image);
+    expect_pattern(*image);
+}
+
+TEST_F(VncFixture, TwoClientsAtOnce)
+{
+    if (!have_vncsnapshot())
+        GTEST_SKIP() << "vncsnapshot is not installed";
+    start();
+    auto a = (m_dir / "a.jpg").string();
+    auto b = (m_dir / "b.jpg").string();
+    auto command = fmt::format("timeout 20 vncsnapshot -quiet 127.0.0.1:{0} {1} >/dev/null 2>&1 & p=$!; "
+                               "timeout 20 vncsnapshot -quiet 127.0.0.1:{0} {2} >/dev/null 2>&1 && wait $p",
+        m_display, a, b);
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    expect_pattern(a);
+    expect_pattern(b);
+}
+
+TEST_F(VncFixture, GarbageClientIsDroppedOthersServed)
+{
+    if (!have_vncsnapshot())
+        GTEST_SKIP() << "vncsnapshot is not installed";
+    start();
+    RawClient garbage(port());
+    ASSERT_TRUE(garbage.connected());
+    ASSERT_TRUE(garbage.read(12));
+    garbage.send("XYZ garbage\x01\x02\x03\xff\xfe");
+    EXPECT_TRUE(garbage.closed_by_server());
+
+    // A client that goes in the middle of a message.
+    {
+        RawClient partial(port());
+        uint16_t width = 0, height = 0;
+        std::string name;
+        ASSERT_TRUE(partial.handshake(width, height, name));
+        partial.send(std::vector<uint8_t> { 2, 0, 0, 10, 0, 0, 0, 0 }); // SetEncodings: 10 announced, 1 sent
+    }
+    // A message type that does not exist.
+    RawClient unknown(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(unknown.handshake(width, height, name));
+    unknown.send(std::vector<uint8_t> { 0x77, 1, 2, 3 });
+    EXPECT_TRUE(unknown.closed_by_server());
+
+    auto image = snapshot("after.jpg");
+    ASSERT_TRUE(image);
+    expect_pattern(*image);
+}
+
+TEST_F(VncFixture, PasswordFromSecret)
+{
+    if (!have_vncsnapshot())
+        GTEST_SKIP() << "vncsnapshot is not installed";
+    VmConfig config;
+    config.secrets.push_back(SecretConfig { "vncpw", "s3cret", "" });
+    auto secret = read_vnc_secret(config, "vncpw");
+    ASSERT_TRUE(secret);
+    start(*secret);
+    auto good = (m_dir / "good.pw").string();
+    auto bad = (m_dir / "bad.pw").string();
+    char right[] = "s3cret";
+    char wrong[] = "guess";
+    ASSERT_EQ(rfbEncryptAndStorePasswd(right, good.data()), 0);
+    ASSERT_EQ(rfbEncryptAndStorePasswd(wrong, bad.data()), 0);
+    EXPECT_FALSE(snapshot("bad.jpg", fmt::format("-passwd {}", bad)));
+    auto image = snapshot("good.jpg", fmt::format("-passwd {}", good));
+    ASSERT_TRUE(image);
+    expect_pattern(*image);
+    // QMP set_password replaces it.
+    auto replaced = (m_dir / "new.pw").string();
+    char changed[] = "other";
+    ASSERT_EQ(rfbEncryptAndStorePasswd(changed, replaced.data()), 0);
+    // (the loop thread owns the server: stop it while the password changes)
+    m_loop->stop();
+    m_thread.join();
+    EXPECT_TRUE(m_server->set_password("other"));
+    m_thread = std::thread([this] { m_loop->run(); });
+    EXPECT_FALSE(snapshot("old.jpg", fmt::format("-passwd {}", good)));
+    EXPECT_TRUE(snapshot("new.jpg", fmt::format("-passwd {}", replaced)));
+}
+
+TEST_F(VncFixture, NameInputAndResize)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    EXPECT_EQ(name, "pattern");
+    EXPECT_EQ(width, k_width);
+    EXPECT_EQ(height, k_height);
+
+    // 'a' down and up, Up arrow; pointer at (10, 10), then (15, 7) with the left button, a wheel step.
+    client.send(std::vector<uint8_t> { 4, 1, 0, 0, 0, 0, 0, 'a' });
+    client.send(std::vector<uint8_t> { 4, 0, 0, 0, 0, 0, 0, 'a' });
+    client.send(std::vector<uint8_t> { 4, 1, 0, 0, 0, 0, 0xff, 0x52 });
+    client.send(std::vector<uint8_t> { 5, 0, 0, 10, 0, 10 });
+    client.send(std::vector<uint8_t> { 5, 1, 0, 15, 0, 7 });
+    client.send(std::vector<uint8_t> { 5, 0x10, 0, 15, 0, 7 });
+    ASSERT_TRUE(wait_for([&] {
+        std::lock_guard guard(m_input.lock);
+        return m_input.keys.size() == 3 && m_input.mice.size() == 3;
+    }));
+    {
+        std::lock_guard guard(m_input.lock);
+        EXPECT_EQ(m_input.keys[0], std::pair(PcKey { 0x1e, false }, true));
+        EXPECT_EQ(m_input.keys[1], std::pair(PcKey { 0x1e, false }, false));
+        EXPECT_EQ(m_input.keys[2], std::pair(PcKey { 0x48, true }, true));
+        EXPECT_EQ(m_input.mice[0], (std::array<int32_t, 4> { 0, 0, 0, 0 }));
+        EXPECT_EQ(m_input.mice[1], (std::array<int32_t, 4> { 5, -3, 0, k_ps2_left }));
+        EXPECT_EQ(m_input.mice[2], (std::array<int32_t, 4> { 0, 0, 1, 0 }));
+    }
+
+    // SetEncodings raw + DesktopSize, a full update request, then the guest changes mode.
+    client.send(std::vector<uint8_t> { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21 });
+    client.send(std::vector<uint8_t> { 3, 0, 0, 0, 0, 0, uint8_t(k_width >> 8), uint8_t(k_width), 0, uint8_t(k_height) });
+    auto header = client.read(4);
+    ASSERT_TRUE(header);
+    EXPECT_EQ((*header)[0], 0); // FramebufferUpdate
+    uint16_t rects = RawClient::be16(*header, 2);
+    for (uint16_t i = 0; i < rects; ++i) {
+        auto rect = client.read(12);
+        ASSERT_TRUE(rect);
+        ASSERT_EQ(RawClient::be32(*rect, 8), 0u); // raw
+        ASSERT_TRUE(client.read(size_t { RawClient::be16(*rect, 4) } * RawClient::be16(*rect, 6) * 4));
+    }
+    m_source.draw(640, 400);
+    client.send(std::vector<uint8_t> { 3, 1, 0, 0, 0, 0, uint8_t(k_width >> 8), uint8_t(k_width), 0, uint8_t(k_height) });
+    bool resized = false;
+    for (int update = 0; update < 4 && !resized; ++update) {
+        header = client.read(4);
+        ASSERT_TRUE(header);
+        rects = RawClient::be16(*header, 2);
+        for (uint16_t i = 0; i < rects; ++i) {
+            auto rect = client.read(12);
+            ASSERT_TRUE(rect);
+            int32_t encoding = static_cast<int32_t>(RawClient::be32(*rect, 8));
+            if (encoding == -223) {
+                EXPECT_EQ(RawClient::be16(*rect, 4), 640);
+                EXPECT_EQ(RawClient::be16(*rect, 6), 400);
+                resized = true;
+                continue;
+            }
+            ASSERT_EQ(encoding, 0);
+            ASSERT_TRUE(client.read(size_t { RawClient::be16(*rect, 4) } * RawClient::be16(*rect, 6) * 4));
+        }
+    }
+    EXPECT_TRUE(resized);
+}
+
+// As in vireo: the server is made before the event loop's filter and serves its clients under
+// it. The server runs in a child whose main thread has entered that filter; a call outside the
+// loop's list would end the child with the sandbox's message.
+TEST(VncSandboxed, ClientsServedUnderTheEventLoopsFilter)
+{
+    if (!have_vncsnapshot())
+        GTEST_SKIP() << "vncsnapshot is not installed";
+    int ready[2];
+    int errors[2];
+    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(errors, O_CLOEXEC), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(errors[1], STDERR_FILENO);
+        std::signal(SIGPIPE, SIG_IGN);
+        if (!sandbox::prepare(SandboxConfig { .enabled = true }))
+            ::_exit(2);
+        auto loop = std::move(*EventLoop::create());
+        PatternSource source;
+        RecordingInput input;
+        auto refresh = std::move(*DisplayRefresh::create(*loop, source, std::chrono::milliseconds(10)));
+        std::unique_ptr<VncServer> server;
+        uint32_t display = 150 + static_cast<uint32_t>(::getpid() % 400);
+        for (; display < 1000 && !server; ++display) {
+            VncServerOptions options;
+            options.config.host = "127.0.0.1";
+            options.config.display = display;
+            options.config.text = fmt::format("127.0.0.1:{}", display);
+            options.config.websocket_port = static_cast<uint16_t>(5700 + display);
+            options.config.password = true;
+            options.password = "s3cret";
+            options.desktop_name = "pattern";
+            if (auto created = VncServer::create(*loop, std::move(options)))
+                server = std::move(*created);
+        }
+        if (!server || !server->attach(refresh.get(), &input))
+            ::_exit(3);
+        if (!sandbox::enter(sandbox::ThreadKind::EventLoop))
+            ::_exit(4);
+        --display;
+        if (::write(ready[1], &display, sizeof(display)) != sizeof(display))
+            ::_exit(5);
+        loop->run();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(errors[1]);
+    std::string output;
+    std::thread reader([&] {
+        char buffer[512];
+        ssize_t n;
+        while ((n = ::read(errors[0], buffer, sizeof(buffer))) > 0)
+            output.append(buffer, static_cast<size_t>(n));
+    });
+    auto end_child = [&] {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        reader.join();
+        ::close(errors[0]);
+    };
+    uint32_t display = 0;
+    if (::read(ready[0], &display, sizeof(display)) != ssize_t(sizeof(display))) {
+        end_child();
+        FAIL() << "the server did not start: " << output;
+    }
+    ::close(ready[0]);
+    auto dir = std::filesystem::temp_directory_path() / fmt::format("vireo-vnc-sandbox-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    auto password = (dir / "pw").string();
+    char secret[] = "s3cret";
+    ASSERT_EQ(rfbEncryptAndStorePasswd(secret, password.data()), 0);
+    for (const char* encodings : { "", "-nojpeg -encodings \"hextile copyrect\"", "-nojpeg -encodings \"zlib\"" }) {
+        auto out = (dir / "screen.jpg").string();
+        auto command = fmt::format("timeout 20 vncsnapshot -quiet -quality 100 -passwd {} {} 127.0.0.1:{} {} >/dev/null 2>&1",
+            password, encodings, display, out);
+        EXPECT_EQ(std::system(command.c_str()), 0) << encodings;
+        expect_pattern(out);
+    }
+    {
+        // A WebSocket client (noVNC's way in): the upgrade is answered (RFC 6455 section 1.3's
+        // sample key), then the RFB version comes in a binary frame.
+        RawClient client(static_cast<uint16_t>(5700 + display));
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Protocol: binary\r\n\r\n");
+        std::string reply;
+        while (reply.find("\r\n\r\n") == std::string::npos) {
+            auto byte = client.read(1);
+            if (!byte)
+                break;
+            reply.push_back(static_cast<char>((*byte)[0]));
+        }
+        EXPECT_NE(reply.find(" 101 "), std::string::npos) << reply;
+        EXPECT_NE(reply.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << reply;
+        auto frame = client.read(2 + 12);
+        EXPECT_TRUE(frame && std::string(frame->begin() + 2, frame->end()) == "RFB 003.008\n");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the server's process ended";
+    end_child();
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(output.find("sandbox"), std::string::npos) << output;
+    if (::testing::Test::HasFailure())
+        ADD_FAILURE() << "the server said: " << output;
+}
+
+TEST(VncServerErrors, PortInUseIsAnError)
+{
+    auto loop = std::move(*EventLoop::create());
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(::listen(fd, 1), 0);
+    socklen_t length = sizeof(address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    uint16_t port = ntohs(address.sin_port);
+    if (port < 5900) {
+        ::close(fd);
+        GTEST_SKIP() << "ephemeral port below 5900";
+    }
+    VncServerOptions options;
+    options.config.host = "127.0.0.1";
+    options.config.display = port - 5900u;
+    options.config.text = fmt::format("127.0.0.1:{}", options.config.display);
+    auto server = VncServer::create(*loop, options);
+    ::close(fd);
+    ASSERT_FALSE(server);
+    EXPECT_EQ(server.error().message,
+        fmt::format("-vnc 127.0.0.1:{}: cannot listen on 127.0.0.1:{}", options.config.display, port));
+    EXPECT_EQ(server.error().code, EADDRINUSE);
+}
+
+TEST(VncServerErrors, UnreadableSecretFile)
+{
+    VmConfig config;
+    config.secrets.push_back(SecretConfig { "pw", "", "/nonexistent/pw.txt" });
+    auto secret = read_vnc_secret(config, "pw");
+    ASSERT_FALSE(secret);
+    EXPECT_NE(secret.error().describe().find("/nonexistent/pw.txt"), std::string::npos);
+}
