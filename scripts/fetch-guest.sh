@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the guest payloads from Debian's package repository into a cache and
-# builds two initramfs images from them. Nothing is installed over the host.
+# builds three initramfs images from them. Nothing is installed over the host.
 #   guest/     Debian cloud kernel + busybox initramfs with the virtio modules (the default guest)
+#   display/   Debian generic kernel (it has bochs-drm and psmouse) + the default guest's initramfs
+#              shape with those (the display tests)
 #   testhost/  Debian generic kernel + initramfs that loads 9p and kvm-amd (the nested test host)
 # Usage: scripts/fetch-guest.sh [CACHE_DIR]   (default: $VIREO_CACHE or <repo>/.cache)
 set -euo pipefail
@@ -57,12 +59,18 @@ build_initramfs() {
   rm -rf "$root"
 }
 
-mkdir -p "$cache/guest" "$cache/testhost"
+mkdir -p "$cache/guest" "$cache/display" "$cache/testhost"
 if [ ! -s "$cache/guest/initrd.gz" ] || [ "$repo/scripts/guest-init.sh" -nt "$cache/guest/initrd.gz" ] \
    || [ "$repo/scripts/fetch-guest.sh" -nt "$cache/guest/initrd.gz" ]; then
   cp "$cache/pkgs/$cloud_pkg"/boot/vmlinuz-* "$cache/guest/vmlinuz"
   build_initramfs "$cache/guest/initrd.gz" "$cache/pkgs/$cloud_pkg" "$repo/scripts/guest-init.sh" \
     virtio_pci virtio_blk virtio_net virtio_rng virtio_console ext4 af_packet button evdev ata_piix sd_mod sr_mod isofs
+fi
+if [ ! -s "$cache/display/initrd.gz" ] || [ "$repo/scripts/guest-init.sh" -nt "$cache/display/initrd.gz" ] \
+   || [ "$repo/scripts/fetch-guest.sh" -nt "$cache/display/initrd.gz" ]; then
+  cp "$cache/pkgs/$generic_pkg"/boot/vmlinuz-* "$cache/display/vmlinuz"
+  build_initramfs "$cache/display/initrd.gz" "$cache/pkgs/$generic_pkg" "$repo/scripts/guest-init.sh" \
+    virtio_pci virtio_blk virtio_console bochs psmouse evdev
 fi
 if [ ! -s "$cache/testhost/initrd.gz" ] || [ "$repo/scripts/testhost-init.sh" -nt "$cache/testhost/initrd.gz" ]; then
   cp "$cache/pkgs/$generic_pkg"/boot/vmlinuz-* "$cache/testhost/vmlinuz"

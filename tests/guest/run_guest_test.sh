@@ -7,7 +7,7 @@ repo=$(cd "$here/../.." && pwd)
 cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
 # Disk and CD-ROM images with boot loaders for the firmware tests (made once, on this side: it
 # needs a loop mount).
-case "$2" in *test_firmware*) "$repo/scripts/make-boot-images.sh" "$cache" >/dev/null ;; esac
+case "$2" in *test_firmware*|*test_display*) "$repo/scripts/make-boot-images.sh" "$cache" >/dev/null ;; esac
 # Debugging and test knobs go in too (the test host starts with a clean environment).
 passed=()
 for name in VIREO_DEBUG CRASH_TRIALS CRASH_SEED VIREO_TEST_OVMF; do

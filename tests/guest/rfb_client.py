@@ -1,0 +1,122 @@
+"""A small RFB 3.8 client (RFC 6143) for the display tests: no authentication, raw encoding only
+(so that pixels compare exactly), the DesktopSize pseudo-encoding (resizes are seen), key and
+pointer events. The screen is kept as 32-bit little-endian pixels 0x00RRGGBB."""
+import socket
+import struct
+import time
+
+ENCODING_RAW = 0
+ENCODING_DESKTOP_SIZE = -223
+
+KEY_RETURN = 0xFF0D
+KEY_SHIFT_L = 0xFFE1
+
+
+class RfbClient:
+    def __init__(self, port, host="127.0.0.1", timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.create_connection((host, port), timeout=timeout)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.resizes = []
+        version = self._read(12)
+        if not version.startswith(b"RFB 003."):
+            raise ValueError(f"not an RFB server: {version!r}")
+        self.sock.sendall(b"RFB 003.008\n")
+        count = self._read(1)[0]
+        if count == 0:
+            raise ValueError("the server refused the connection")
+        if 1 not in self._read(count):
+            raise ValueError("the server wants authentication")
+        self.sock.sendall(b"\x01")
+        if struct.unpack(">I", self._read(4))[0] != 0:
+            raise ValueError("security handshake failed")
+        self.sock.sendall(b"\x01")  # ClientInit: shared
+        self.width, self.height = struct.unpack(">HH", self._read(4))
+        self._read(16)  # the server's pixel format: replaced below
+        self.name = self._read(struct.unpack(">I", self._read(4))[0]).decode("utf-8", "replace")
+        # SetPixelFormat: 32 bpp, depth 24, little endian, true colour, red at 16, green 8, blue 0.
+        self.sock.sendall(struct.pack(">B3xBBBBHHHBBB3x", 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
+        self.sock.sendall(struct.pack(">BxHii", 2, 2, ENCODING_RAW, ENCODING_DESKTOP_SIZE))
+        self.pixels = bytearray(self.width * self.height * 4)
+
+    def close(self):
+        self.sock.close()
+
+    def _read(self, count):
+        data = bytearray()
+        while len(data) < count:
+            chunk = self.sock.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            data += chunk
+        return bytes(data)
+
+    def update(self, incremental=False):
+        """Asks for the screen and reads one FramebufferUpdate (skipping other messages)."""
+        self.sock.sendall(struct.pack(">BBHHHH", 3, 1 if incremental else 0, 0, 0, self.width, self.height))
+        while True:
+            kind = self._read(1)[0]
+            if kind == 0:
+                break
+            if kind == 2:  # Bell
+                continue
+            if kind == 3:  # ServerCutText
+                self._read(3)
+                self._read(struct.unpack(">I", self._read(4))[0])
+                continue
+            if kind == 1:  # SetColourMapEntries (not with true colour, but harmless)
+                _, _, n = struct.unpack(">BHH", self._read(5))
+                self._read(6 * n)
+                continue
+            raise ValueError(f"unexpected server message {kind}")
+        self._read(1)
+        for _ in range(struct.unpack(">H", self._read(2))[0]):
+            x, y, w, h, encoding = struct.unpack(">HHHHi", self._read(12))
+            if encoding == ENCODING_DESKTOP_SIZE:
+                self.width, self.height = w, h
+                self.pixels = bytearray(w * h * 4)
+                self.resizes.append((w, h))
+            elif encoding == ENCODING_RAW:
+                data = self._read(w * h * 4)
+                for row in range(h):
+                    start = ((y + row) * self.width + x) * 4
+                    self.pixels[start:start + w * 4] = data[row * w * 4:(row + 1) * w * 4]
+            else:
+                raise ValueError(f"unexpected encoding {encoding}")
+
+    def screenshot(self):
+        """The whole screen, after any resize the server announces first."""
+        size = None
+        while size != (self.width, self.height):
+            size = (self.width, self.height)
+            self.update(incremental=False)
+        return self.pixels
+
+    def pixel(self, x, y):
+        start = (y * self.width + x) * 4
+        return int.from_bytes(self.pixels[start:start + 3], "little")
+
+    def key(self, keysym, down):
+        self.sock.sendall(struct.pack(">BBxxI", 4, 1 if down else 0, keysym))
+
+    def type_text(self, text):
+        """Types text as a US keyboard's user would: Shift held for the shifted characters."""
+        shifted = set('~!@#$%^&*()_+{}|:"<>?ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+        for char in text:
+            keysym = KEY_RETURN if char == "\n" else ord(char)
+            if char in shifted:
+                self.key(KEY_SHIFT_L, True)
+            self.key(keysym, True)
+            self.key(keysym, False)
+            if char in shifted:
+                self.key(KEY_SHIFT_L, False)
+            time.sleep(0.02)
+
+    def pointer(self, x, y, buttons=0):
+        self.sock.sendall(struct.pack(">BBHH", 5, buttons, x, y))
