@@ -200,11 +200,16 @@ Result<std::vector<sock_filter>> compile(ThreadKind kind, std::span<const Syscal
     return program;
 }
 
+// One rule per (call, condition); where one list refuses a call that another allows (a
+// sanitizer runtime's open beside glibc's refused one), the thread allows it.
 void add_unique(std::vector<SyscallRule>& merged, const SyscallRule& rule)
 {
-    for (const auto& present : merged) {
-        if (present.syscall == rule.syscall && present.condition == rule.condition)
+    for (auto& present : merged) {
+        if (present.syscall == rule.syscall && present.condition == rule.condition) {
+            if (rule.action == RuleAction::Allow)
+                present = rule;
             return;
+        }
     }
     merged.push_back(rule);
 }
@@ -270,7 +275,7 @@ size_t count_syscalls(std::span<const SyscallRule> rules)
 {
     std::vector<int> seen;
     for (const auto& rule : rules) {
-        if (std::find(seen.begin(), seen.end(), rule.syscall) == seen.end())
+        if (rule.action == RuleAction::Allow && std::find(seen.begin(), seen.end(), rule.syscall) == seen.end())
             seen.push_back(rule.syscall);
     }
     return seen.size();

@@ -59,7 +59,7 @@ void enter_or_exit(ThreadKind kind);
 // distinct condition; a call allowed without condition loses its conditional rules).
 [[nodiscard]] std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& config,
     const std::optional<CredentialChange>& credentials = {});
-// How many distinct system calls the rules allow (or answer with an error).
+// How many distinct system calls the rules allow (those answered with an error do not count).
 [[nodiscard]] size_t count_syscalls(std::span<const SyscallRule> rules);
 
 } // namespace vireo::sandbox

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -195,6 +196,19 @@ TEST(SandboxVcpu, AllowedCallsWork)
 }
 
 // --- I/O worker ---------------------------------------------------------------------------
+
+// glibc's malloc counts the CPUs (get_nprocs: /sys/devices/system/cpu/online, refused, then
+// sched_getaffinity) on whichever thread first needs another arena: seen on an I/O worker.
+TEST(SandboxIoWorker, CountingTheCpusAsMallocDoesWorks)
+{
+    for (ThreadKind kind : { ThreadKind::IoWorker, ThreadKind::Vcpu }) {
+        auto end = run_sandboxed([kind] {
+            enter_kind(kind);
+            ::_exit(::get_nprocs() >= 1 ? 0 : 1);
+        });
+        EXPECT_EQ(end.status, 0) << thread_kind_name(kind) << ": " << end.output;
+    }
+}
 
 TEST(SandboxIoWorker, MakingASocketEndsTheProcess)
 {
