@@ -28,7 +28,7 @@ ip link set lo up 2>/dev/null
 # Heartbeat: the runner stops a test host whose heartbeat file stops changing (a hung test host).
 # Its own session: the chroot below takes the console as its controlling tty, which hangs up
 # this shell's session.
-setsid sh -c 'while :; do date +%s > /work/heartbeat; sleep 10; done' &
+setsid sh -c 'while :; do date +%s > /work/heartbeat; sleep 2; done' &
 chroot $H /bin/sh -c 'cd "$(cat /run/work/cwd)" 2>/dev/null; export HOME=/root TERM=${TERM:-linux}; exec setsid -c /bin/sh /run/work/cmd.sh' </dev/ttyS0 >/dev/ttyS0 2>&1
 rc=$?
 echo "$rc" > /work/rc

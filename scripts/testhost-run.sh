@@ -6,7 +6,9 @@
 # A test host that locks up (it has, in its own KVM: see FACTS.md) is killed: its kernel panics on a
 # soft lockup, and a non-interactive run that reports nothing within VIREO_TESTHOST_TIMEOUT seconds
 # (default 600) is stopped, and so is one whose heartbeat stops for VIREO_TESTHOST_HEARTBEAT
-# seconds (default 120); all count as "died".
+# seconds (default 30); all count as "died". A hang is reported with its shape: "spinning" (the
+# test host's QEMU busy, its kernel reporting soft lockups or RCU stalls) or "silent" (QEMU idle,
+# as if the test host's timer interrupts had stopped).
 # Usage: scripts/testhost-run.sh [-i] COMMAND...   (-i: interactive, the terminal is the console)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,19 +23,32 @@ limit=${VIREO_TESTHOST_TIMEOUT:-600}
 # with shadow paging 0 of 4 (README, known problems).
 kvm_amd_params=${VIREO_TESTHOST_KVM_AMD-npt=0}
 
-# The test host's init rewrites WORK/heartbeat every 10 s; when it has not for $stale seconds the
+# The test host's init rewrites WORK/heartbeat every 2 s; when it has not for $stale seconds the
 # test host hung (its kernel or its TCG), and waiting for the overall limit would only lose time.
 watch_heartbeat() {
-  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-120}
-  while sleep 5; do
+  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-30}
+  while sleep 2; do
     local age=$(( $(date +%s) - $(stat -c %Y "$work/heartbeat" 2>/dev/null || date +%s) ))
     if [ "$age" -gt "$stale" ] && [ -s "$work/qemu.pid" ]; then
-      echo "testhost: no heartbeat from the test host for ${age} s; it hung and was stopped" >&2
+      local pid; pid=$(cat "$work/qemu.pid")
+      echo "testhost: no heartbeat from the test host for ${age} s; it hung ($(hang_shape "$pid" "$work")) and was stopped" >&2
       : > "$work/hung"
-      kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null
+      kill -9 "$pid" 2>/dev/null
       return
     fi
   done
+}
+
+# Which of the two known hangs this is: the test host's QEMU busy (CPU time over 3 s) or idle.
+hang_shape() {
+  local pid=$1 work=$2
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+  local before; before=$(cpu_ticks "$pid"); sleep 3
+  local busy=$(( ($(cpu_ticks "$pid") - before) * 100 / (3 * $(getconf CLK_TCK)) ))
+  local reports=""
+  grep -qE "soft lockup|rcu.*(stall|self-detected)" "$work/console" 2>/dev/null && reports=", lockup reports on its console"
+  if [ "$busy" -ge 50 ]; then echo "spinning: its QEMU at ${busy}% CPU${reports}"
+  else echo "silent: its QEMU at ${busy}% CPU${reports}"; fi
 }
 
 run_once() {
@@ -54,7 +69,7 @@ run_once() {
   else
     touch "$work/heartbeat"
     watch_heartbeat "$work" & local watcher=$!
-    timeout -k 10 "$limit" "${qemu[@]}" -pidfile "$work/qemu.pid" -serial stdio </dev/null |
+    timeout -k 10 "$limit" "${qemu[@]}" -pidfile "$work/qemu.pid" -serial stdio </dev/null | tee "$work/console" |
       sed -u -e '/^VIREO-TESTHOST-EXIT rc=/d' -e '/reboot: Power down/d'
     [ "${PIPESTATUS[0]}" -ge 124 ] && [ ! -e "$work/hung" ] &&
       echo "testhost: no result after ${limit} s; the test host was stopped" >&2
