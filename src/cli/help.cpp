@@ -59,6 +59,8 @@ Monitor (QMP, the protocol of QEMU 7.2):
                          a QMP monitor on a socket chardev (fd=N: a listening socket passed down)
 -S                       do not start the vCPUs until the monitor's cont
 -no-shutdown             a guest power-off stops the VM instead of ending vireo
+-daemonize               run in the background once the VM is ready (no stdio then)
+-pidfile FILE            write vireo's process id to FILE (locked; removed at exit)
 
 Display and serial:
 -nographic               no display; the serial port goes to stdio

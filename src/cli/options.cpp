@@ -177,6 +177,8 @@ private:
     Result<void> on_sandbox(const Arg&);
     Result<void> on_runas(const Arg&);
     Result<void> on_chroot(const Arg&);
+    Result<void> on_daemonize(const Arg&);
+    Result<void> on_pidfile(const Arg&);
     Result<void> on_vnc(const Arg&);
     Result<void> on_keymap(const Arg&);
     Result<void> on_object(const Arg&);
@@ -188,6 +190,7 @@ private:
     Result<void> finish_network();
     Result<void> finish_monitors();
     Result<void> finish_vnc();
+    Result<void> finish_daemonize();
     void name_drives();
 
     CommandLine m_result;
@@ -249,6 +252,8 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "sandbox", true, &Parser::on_sandbox },
         { "runas", true, &Parser::on_runas },
         { "chroot", true, &Parser::on_chroot },
+        { "daemonize", false, &Parser::on_daemonize },
+        { "pidfile", true, &Parser::on_pidfile },
         { "vnc", true, &Parser::on_vnc },
         { "k", true, &Parser::on_keymap },
         { "object", true, &Parser::on_object },
@@ -287,6 +292,7 @@ Result<CommandLine> Parser::run(std::span<const std::string> args)
     TRY(finish_network());
     TRY(finish_monitors());
     TRY(finish_vnc());
+    TRY(finish_daemonize());
     name_drives();
     return std::move(m_result);
 }
@@ -1349,6 +1355,41 @@ Result<void> Parser::on_chroot(const Arg& arg)
     if (arg.value.empty())
         return arg.error("a directory expected");
     m_result.config.containment.chroot_dir = arg.value;
+    return {};
+}
+
+Result<void> Parser::on_daemonize(const Arg&)
+{
+    m_result.config.process.daemonize = true;
+    return {};
+}
+
+Result<void> Parser::on_pidfile(const Arg& arg)
+{
+    if (arg.value.empty())
+        return arg.error("a file name expected");
+    m_result.config.process.pid_file = std::string(arg.value);
+    return {};
+}
+
+// A daemon has no terminal: as QEMU, refuse anything on stdio rather than lose it.
+Result<void> Parser::finish_daemonize()
+{
+    const auto& config = m_result.config;
+    if (!config.process.daemonize)
+        return {};
+    bool stdio = std::any_of(config.serials.begin(), config.serials.end(), [](const SerialConfig& serial) {
+        return serial.backend == SerialBackend::Stdio || serial.backend == SerialBackend::MonStdio;
+    });
+    stdio = stdio || (config.serials.empty() && config.nographic && !config.nodefaults);
+    stdio = stdio || std::any_of(config.chardevs.begin(), config.chardevs.end(),
+        [](const ChardevConfig& chardev) { return chardev.backend == "stdio"; });
+    stdio = stdio || std::any_of(config.monitors.begin(), config.monitors.end(),
+        [](const MonitorConfig& monitor) { return monitor.chardev.backend == "stdio"; });
+    stdio = stdio || (config.debugcon && config.debugcon->backend == SerialBackend::Stdio);
+    if (stdio)
+        return make_error("-daemonize: stdio cannot be used by a daemon (-nographic without -nodefaults, "
+                          "-serial stdio, mon:stdio, a stdio chardev)");
     return {};
 }
 

@@ -154,6 +154,12 @@ struct SecretConfig {
     std::string file;
 };
 
+// -daemonize and -pidfile: how the process runs, not the machine.
+struct ProcessConfig {
+    bool daemonize = false; // the parent returns once the VM is ready; stdio goes to /dev/null
+    std::string pid_file;   // locked, holds the pid, removed at exit
+};
+
 struct VmConfig {
     std::string name;
     std::string uuid;                     // -uuid, lower case; empty: none given
@@ -187,6 +193,7 @@ struct VmConfig {
     std::vector<ChardevConfig> chardevs;
     SandboxConfig sandbox;
     ContainmentConfig containment;
+    ProcessConfig process;
     // QEMU adds a user-mode NIC when the command line names no network at all; this is false
     // as soon as any -net, -nic or -netdev option (including "-net none" / "-nic none") is given.
     bool default_network = true;

@@ -9,6 +9,8 @@
 #include "char/terminal.h"
 #include "machine/vm_lifecycle.h"
 #include "machine/vcpu_thread.h"
+#include "process/daemon.h"
+#include "process/pid_file.h"
 #include "sandbox/confine.h"
 #include "sandbox/sandbox.h"
 
@@ -35,6 +37,26 @@ std::optional<RawTerminal::Signals> stdio_mode(const VmConfig& config)
 
 int run_vm(const VmConfig& config)
 {
+    // -daemonize forks first: a process with threads cannot fork them along.
+    std::optional<Daemon> daemon;
+    if (config.process.daemonize) {
+        auto started = Daemon::start();
+        if (!started) {
+            log_error("{}", started.error().describe());
+            return 1;
+        }
+        daemon.emplace(std::move(*started));
+    }
+    std::optional<PidFile> pid_file;
+    if (!config.process.pid_file.empty()) {
+        auto created = PidFile::create(config.process.pid_file);
+        if (!created) {
+            log_error("{}", created.error().describe());
+            return 1;
+        }
+        pid_file.emplace(std::move(*created));
+    }
+
     // SIGINT, SIGTERM and SIGHUP are taken by the event loop's signalfd; block them in every
     // thread before any is started. SIGUSR1 kicks vCPUs out of KVM_RUN.
     sigset_t handled;
@@ -66,7 +88,11 @@ int run_vm(const VmConfig& config)
     if (auto mode = stdio_mode(config))
         terminal.emplace(STDIN_FILENO, *mode);
 
-    auto end = VmLifecycle(config).run([&] { return sandbox::confine_process(config.containment, *run_as); });
+    auto end = VmLifecycle(config).run([&] {
+        return sandbox::confine_process(config.containment, *run_as, [&]() -> Result<void> {
+            return daemon ? daemon->ready() : Result<void> {};
+        });
+    });
     terminal.reset();
     if (!end.message.empty())
         log_error("{}", end.message);

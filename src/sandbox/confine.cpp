@@ -63,7 +63,8 @@ Result<std::optional<RunAs>> resolve_run_as(const std::string& spec)
     return std::optional(run_as);
 }
 
-Result<void> confine_process(const ContainmentConfig& containment, const std::optional<RunAs>& run_as)
+Result<void> confine_process(const ContainmentConfig& containment, const std::optional<RunAs>& run_as,
+    const std::function<Result<void>()>& last_step)
 {
     if (!containment.chroot_dir.empty()) {
         if (::chroot(containment.chroot_dir.c_str()) < 0)
@@ -95,6 +96,8 @@ Result<void> confine_process(const ContainmentConfig& containment, const std::op
         if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
             return errno_error("PR_SET_DUMPABLE");
     }
+    if (last_step)
+        TRY(last_step());
     return enter(ThreadKind::EventLoop);
 }
 

@@ -3,6 +3,7 @@
 // -runas, core dumps, and the event-loop thread's seccomp filter (sandbox.h).
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,10 @@ struct RunAs {
 [[nodiscard]] Result<std::optional<RunAs>> resolve_run_as(const std::string& spec);
 
 // In order: chroot to the directory (and cd /), drop to the user (groups, gid, uid; and checks
-// that root cannot be regained), turn core dumps off unless asked for, then the calling thread
+// that root cannot be regained), turn core dumps off unless asked for, run last_step (what the
+// process does as itself for the last time: -daemonize's hand-over), then the calling thread
 // (the event loop's) enters its filter.
-[[nodiscard]] Result<void> confine_process(const ContainmentConfig& containment, const std::optional<RunAs>& run_as);
+[[nodiscard]] Result<void> confine_process(const ContainmentConfig& containment, const std::optional<RunAs>& run_as,
+    const std::function<Result<void>()>& last_step = {});
 
 } // namespace vireo::sandbox

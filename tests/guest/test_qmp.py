@@ -10,7 +10,16 @@ import tempfile
 import time
 import unittest
 
-from vireo_guest import GuestTestCase, Guest
+from vireo_guest import INITRD, KERNEL, GuestTestCase, Guest, vireo
+
+
+def process_alive(pid):
+    """Whether pid runs (a zombie left for a busy init to reap has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 class QmpClient:
@@ -206,6 +215,41 @@ class Qmp(GuestTestCase):
         self.assertEqual(qmp.read(), {"return": {}, "id": "bye"})
         self.assertIsNone(qmp.read())
         self.assertEqual(guest.wait_exit(30), 0)
+
+    def test_daemonize_with_a_pidfile_as_libvirt_starts_it(self):
+        """-daemonize -pidfile with -S, as libvirt's probe: the parent exits 0 only once the QMP
+        socket listens; the pid file holds the daemon's id and refuses a second vireo; the
+        daemon answers QMP and, after quit, is gone with its pid file. A daemon whose start
+        fails still gives its error and status through the parent."""
+        pid_path = os.path.join(self.dir, "vm.pid")
+        common = ["-enable-kvm", "-m", "128", "-S", "-nodefaults", "-nographic", "-kernel", KERNEL,
+                  "-initrd", INITRD, "-pidfile", pid_path, "-daemonize"]
+        status, _, errors = vireo(*common, "-qmp", f"unix:{self.path},server=on,wait=off")
+        self.assertEqual(status, 0, errors)
+        self.assertTrue(os.path.exists(self.path), "the parent returned before the socket listened")
+        with open(pid_path) as f:
+            daemon = int(f.read())
+        self.assertTrue(process_alive(daemon))
+        self.addCleanup(lambda: process_alive(daemon) and os.kill(daemon, 9))
+
+        status, _, errors = vireo(*common, "-qmp", f"unix:{self.path}.2,server=on,wait=off")
+        self.assertNotEqual(status, 0)
+        self.assertIn("another process holds it", errors)
+
+        qmp = self.client()
+        self.assertEqual(qmp.command("qmp_capabilities"), {"return": {}})
+        self.assertEqual(qmp.command("query-status")["return"]["status"], "prelaunch")
+        qmp.command("quit")
+        deadline = time.monotonic() + 30
+        while process_alive(daemon) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(process_alive(daemon), "the daemon did not end")
+        self.assertFalse(os.path.exists(pid_path), "the pid file was left behind")
+
+        status, _, errors = vireo("-enable-kvm", "-m", "128", "-nodefaults", "-nographic", "-kernel",
+                                  os.path.join(self.dir, "missing-kernel"), "-daemonize")
+        self.assertEqual(status, 1)
+        self.assertIn("missing-kernel", errors)
 
 
 if __name__ == "__main__":
