@@ -48,7 +48,7 @@ Result<void> VmLifecycle::build_machine()
     m_machine = TRY(PcMachine::create(m_machine_config, *m_loop, *m_kvm));
     if (m_vnc) {
         auto& parts = m_machine->parts();
-        TRY(m_vnc->attach(parts.display_refresh, parts.input));
+        TRY(m_vnc->attach(parts.display_refresh, &parts.input));
     }
     m_machine_config.boot.once.clear(); // -boot once=: the next reset boots in the usual order
     carry_media_over();

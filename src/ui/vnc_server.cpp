@@ -284,7 +284,7 @@ VncServer::~VncServer()
         ::unlink(m_options.config.unix_path.c_str());
 }
 
-Result<void> VncServer::attach(DisplayRefresh* display, Ps2Input* input)
+Result<void> VncServer::attach(DisplayRefresh* display, UserInput* input)
 {
     detach();
     m_input = input;
@@ -416,24 +416,23 @@ void VncServer::key(bool down, uint32_t keysym)
 }
 
 // RFB §7.5.5: buttons 1-3 are left, middle, right; 4 and 5 the wheel up and down, pressed and
-// released for each step. The PS/2 mouse is relative: the motion is the difference from the
-// last position.
+// released for each step. The event carries both the position on the screen (for a tablet)
+// and the difference from the last position (for a relative mouse).
 void VncServer::pointer(int button_mask, int x, int y)
 {
-    int dx = 0;
-    int dy = 0;
+    PointerEvent event { .x = x, .y = y, .width = m_width, .height = m_height };
     if (m_last_pointer) {
-        dx = x - m_last_pointer->first;
-        dy = y - m_last_pointer->second;
+        event.dx = x - m_last_pointer->first;
+        event.dy = y - m_last_pointer->second;
     }
     m_last_pointer = std::pair(x, y);
     int pressed = button_mask & ~m_last_buttons;
     m_last_buttons = button_mask;
-    int dz = ((pressed & 0x10) ? 1 : 0) - ((pressed & 0x08) ? 1 : 0);
-    uint8_t buttons = static_cast<uint8_t>(((button_mask & 0x01) ? k_ps2_left : 0)
+    event.wheel = ((pressed & 0x10) ? 1 : 0) - ((pressed & 0x08) ? 1 : 0);
+    event.buttons = static_cast<uint8_t>(((button_mask & 0x01) ? k_ps2_left : 0)
         | ((button_mask & 0x02) ? k_ps2_middle : 0) | ((button_mask & 0x04) ? k_ps2_right : 0));
     if (m_input)
-        m_input->mouse_event(dx, dy, dz, buttons);
+        m_input->pointer_event(event);
 }
 
 // VNC authentication (RFC 6143 §7.2.2): the client's response is the challenge DES-encrypted

@@ -6,7 +6,7 @@
 // hextile, zlib, tight, zrle, ...) are libvncserver's, as each client negotiates them.
 //
 // The server outlives the machine: VmLifecycle attaches it to each machine's display refresh
-// and PS/2 input after building it, and detaches it before destroying it. Loop thread only.
+// and input router (i8042 or virtio input) after building it, and detaches it before destroying it. Loop thread only.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -20,7 +20,7 @@
 #include "config/vm_config.h"
 #include "devices/display/display_refresh.h"
 #include "devices/display/display_surface.h"
-#include "devices/legacy/ps2_input.h"
+#include "devices/input/user_input.h"
 #include "ui/keymaps.h"
 
 struct _rfbScreenInfo;
@@ -47,9 +47,9 @@ public:
     VncServer(const VncServer&) = delete;
     VncServer& operator=(const VncServer&) = delete;
 
-    // A machine's display (null: none, the screen stays black) and keyboard/mouse (null: input
+    // A machine's display (null: none, the screen stays black) and keyboard/pointer (null: input
     // is dropped). Call detach() before they go.
-    [[nodiscard]] Result<void> attach(DisplayRefresh* display, Ps2Input* input);
+    [[nodiscard]] Result<void> attach(DisplayRefresh* display, UserInput* input);
     void detach();
 
     // QMP set_password: the VNC password from now on (nothing: no client can authenticate). Only
@@ -93,7 +93,7 @@ private:
     uint32_t m_height = k_initial_height;
     std::map<_rfbClientRec*, int> m_clients; // and the fd registered on the loop for each
     DisplayRefresh* m_display = nullptr;
-    Ps2Input* m_input = nullptr;
+    UserInput* m_input = nullptr;
     bool m_authenticate = false;
     std::optional<std::string> m_password;
     std::optional<std::pair<int, int>> m_last_pointer;

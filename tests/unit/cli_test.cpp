@@ -497,6 +497,23 @@ TEST(Cli, DeviceKeepsProperties)
     EXPECT_TRUE(config.devices[1].properties.empty());
 }
 
+TEST(Cli, VirtioInputDevices)
+{
+    auto config = config_of({ "-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci,id=kbd0,bus=pci.0,addr=0x5",
+                              "-device", "virtio-mouse-pci,id=mouse0,addr=06.0" });
+    ASSERT_EQ(config.devices.size(), 3u);
+    EXPECT_EQ(config.devices[0].driver, "virtio-tablet-pci");
+    EXPECT_TRUE(config.devices[0].id.empty());
+    EXPECT_TRUE(config.devices[0].properties.empty());
+    EXPECT_EQ(config.devices[1].driver, "virtio-keyboard-pci");
+    EXPECT_EQ(config.devices[1].id, "kbd0");
+    EXPECT_EQ(config.devices[1].properties.at("bus"), "pci.0");
+    EXPECT_EQ(config.devices[1].properties.at("addr"), "0x5");
+    EXPECT_EQ(config.devices[2].driver, "virtio-mouse-pci");
+    EXPECT_EQ(config.devices[2].id, "mouse0");
+    EXPECT_EQ(config.devices[2].properties.at("addr"), "06.0");
+}
+
 TEST(Cli, DeviceErrors)
 {
     EXPECT_EQ(error_of({ "-device", "help" }), "-device help: device help is not supported");

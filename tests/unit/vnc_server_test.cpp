@@ -65,21 +65,23 @@ private:
     bool m_resized = false;
 };
 
-class RecordingInput final : public Ps2Input {
+class RecordingInput final : public UserInput {
 public:
     void key_event(PcKey key, bool down) override
     {
         std::lock_guard guard(lock);
         keys.emplace_back(key, down);
     }
-    void mouse_event(int32_t dx, int32_t dy, int32_t dz, uint8_t buttons) override
+    void pointer_event(const PointerEvent& event) override
     {
         std::lock_guard guard(lock);
-        mice.push_back({ dx, dy, dz, buttons });
+        mice.push_back({ event.dx, event.dy, event.wheel, event.buttons });
+        positions.push_back({ event.x, event.y, static_cast<int32_t>(event.width), static_cast<int32_t>(event.height) });
     }
     std::mutex lock;
     std::vector<std::pair<PcKey, bool>> keys;
-    std::vector<std::array<int32_t, 4>> mice;
+    std::vector<std::array<int32_t, 4>> mice;      // dx, dy, wheel, buttons
+    std::vector<std::array<int32_t, 4>> positions; // x, y on a screen of width x height
 };
 
 bool have_vncsnapshot()
@@ -433,6 +435,8 @@ TEST_F(VncFixture, NameInputAndResize)
         EXPECT_EQ(m_input.mice[0], (std::array<int32_t, 4> { 0, 0, 0, 0 }));
         EXPECT_EQ(m_input.mice[1], (std::array<int32_t, 4> { 5, -3, 0, k_ps2_left }));
         EXPECT_EQ(m_input.mice[2], (std::array<int32_t, 4> { 0, 0, 1, 0 }));
+        // The absolute position goes along, for a tablet.
+        EXPECT_EQ(m_input.positions[1], (std::array<int32_t, 4> { 15, 7, int32_t(k_width), int32_t(k_height) }));
     }
 
     // SetEncodings raw + DesktopSize, a full update request, then the guest changes mode.

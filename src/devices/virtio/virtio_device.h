@@ -24,6 +24,7 @@ enum class DeviceType : uint16_t {
     Block = 2,
     Console = 3,
     Entropy = 4,
+    Input = 18,
 };
 
 // Reserved feature bits (virtio 1.2 §6). The transport offers these itself; devices return only

@@ -39,6 +39,8 @@ uint32_t class_code_for(virtio::DeviceType type)
         return 0x01'80'00; // other mass storage
     case virtio::DeviceType::Console:
         return 0x07'80'00; // other communication controller
+    case virtio::DeviceType::Input:
+        return 0x09'80'00; // other input controller
     default:
         return 0xff'00'00;
     }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "devices/virtio/input/virtio_input.h"
 #include "devices/virtio/rng/virtio_rng.h"
 #include "machine/assembly/builders.h"
 #include "machine/assembly/virtio_devices.h"
@@ -49,6 +50,32 @@ Result<void> build_virtio_rng(MachineParts& parts, const DeviceConfig&, DeviceLi
     return {};
 }
 
+// A virtio keyboard, mouse or tablet; VNC's input goes to it (InputRouter) rather than the
+// i8042's. serial= is what the device reports as ID_SERIAL.
+Result<void> add_virtio_input(MachineParts& parts, const DeviceConfig& device, InputProfile profile)
+{
+    profile.serial = device_property(device, "serial");
+    auto input = std::make_shared<VirtioInput>(std::move(profile));
+    TRY(add_virtio(parts, input));
+    parts.input.add_virtio(*input);
+    return {};
+}
+
+Result<void> build_virtio_keyboard(MachineParts& parts, const DeviceConfig& device, DeviceListState&)
+{
+    return add_virtio_input(parts, device, keyboard_profile());
+}
+
+Result<void> build_virtio_mouse(MachineParts& parts, const DeviceConfig& device, DeviceListState&)
+{
+    return add_virtio_input(parts, device, mouse_profile());
+}
+
+Result<void> build_virtio_tablet(MachineParts& parts, const DeviceConfig& device, DeviceListState&)
+{
+    return add_virtio_input(parts, device, tablet_profile());
+}
+
 Result<void> note_virtio_serial(MachineParts&, const DeviceConfig& device, DeviceListState& state)
 {
     if (state.serial_bus)
@@ -82,6 +109,12 @@ constexpr DeviceKind k_device_kinds[] = {
     { "virtio-net", build_virtio_net },
     { "virtio-rng-pci", build_virtio_rng },
     { "virtio-rng", build_virtio_rng },
+    { "virtio-keyboard-pci", build_virtio_keyboard },
+    { "virtio-keyboard", build_virtio_keyboard },
+    { "virtio-mouse-pci", build_virtio_mouse },
+    { "virtio-mouse", build_virtio_mouse },
+    { "virtio-tablet-pci", build_virtio_tablet },
+    { "virtio-tablet", build_virtio_tablet },
     { "virtio-serial-pci", note_virtio_serial },
     { "virtio-serial", note_virtio_serial },
     { "virtconsole", note_virtconsole },

@@ -44,7 +44,7 @@ Result<void> build_legacy_devices(MachineParts& parts)
     TRY(parts.pio.insert(i8042->data_port(), k_i8042_data_port, 1));
     TRY(parts.pio.insert(i8042->command_port(), k_i8042_command_port, 1));
     parts.keep(i8042);
-    parts.input = i8042.get();
+    parts.input.set_ps2(i8042.get());
 
     auto port_a = std::make_shared<SystemControlPortA>(
         [&control] { control.request_stop(StopReason::Reset, "port 0x92 reset"); });

@@ -13,6 +13,7 @@
 #include "block/open_image.h"
 #include "bus/bus.h"
 #include "config/vm_config.h"
+#include "devices/input/input_router.h"
 #include "kvm/vm.h"
 #include "machine/memory_map.h"
 #include "machine/vm_control.h"
@@ -26,7 +27,6 @@ class DisplaySource;
 class FirmwareImage;
 class PciRoot;
 class PiixIde;
-class Ps2Input;
 
 // A device the firmware may boot from, in the order the devices were created.
 struct BootDevice {
@@ -79,7 +79,7 @@ public:
     PiixIde* ide = nullptr;
     DisplaySource* display = nullptr;         // the VGA, when there is one
     DisplayRefresh* display_refresh = nullptr; // its refresh timer: a display consumer (VNC) attaches here
-    Ps2Input* input = nullptr;                 // the i8042's keyboard and mouse, for VNC's input
+    InputRouter input;                         // keyboard and pointer for VNC: the i8042, virtio input devices
     std::vector<BlockDrive> block_drives; // in the order QEMU's query-block lists them
     std::vector<BootDevice> boot_devices;
     std::vector<std::function<std::string()>> state_reporters; // SIGUSR2 state report lines
