@@ -70,7 +70,7 @@ if [ ! -s "$cache/display/initrd.gz" ] || [ "$repo/scripts/guest-init.sh" -nt "$
    || [ "$repo/scripts/fetch-guest.sh" -nt "$cache/display/initrd.gz" ]; then
   cp "$cache/pkgs/$generic_pkg"/boot/vmlinuz-* "$cache/display/vmlinuz"
   build_initramfs "$cache/display/initrd.gz" "$cache/pkgs/$generic_pkg" "$repo/scripts/guest-init.sh" \
-    virtio_pci virtio_blk virtio_console bochs psmouse evdev
+    virtio_pci virtio_blk virtio_console virtio_input bochs psmouse evdev
 fi
 if [ ! -s "$cache/testhost/initrd.gz" ] || [ "$repo/scripts/testhost-init.sh" -nt "$cache/testhost/initrd.gz" ]; then
   cp "$cache/pkgs/$generic_pkg"/boot/vmlinuz-* "$cache/testhost/vmlinuz"

@@ -7,6 +7,7 @@ import base64
 import gzip
 import os
 import socket
+import struct
 import tempfile
 import time
 import unittest
@@ -181,6 +182,53 @@ class BochsFramebuffer(DisplayTestCase):
         self.assertGreaterEqual(len(packets), 3, out)
         self.assertTrue(any(p[0] & 1 for p in packets), f"no left button in {packets}")
         self.assertTrue(any(p[1] != 0 or p[2] != 0 for p in packets), f"no motion in {packets}")
+
+
+class VirtioInput(DisplayTestCase):
+    def test_virtio_tablet_and_keyboard_take_the_clients_pointer_and_keys(self):
+        """With -device virtio-tablet-pci and virtio-keyboard-pci, the client's pointer reaches
+        the guest as absolute coordinates on the tablet (scaled to 0..32767 over the screen) and
+        its keys as evdev key codes on the virtio keyboard, read from their /dev/input/event*."""
+        display = free_display()
+        guest = self.start("-vnc", f"127.0.0.1:{display}", "-device", "virtio-tablet-pci",
+                           "-device", "virtio-keyboard-pci", kernel=DISPLAY_KERNEL, initrd=DISPLAY_INITRD,
+                           shell="hvc")
+        guest.wait_ready(300)
+        status, out = guest.run("for e in /sys/class/input/event*; do echo ${e##*/} $(cat $e/device/name); done")
+        devices = {line.split(" ", 1)[1]: line.split(" ", 1)[0] for line in out.splitlines() if " " in line}
+        self.assertIn("QEMU Virtio Tablet", devices, out)
+        self.assertIn("QEMU Virtio Keyboard", devices, out)
+        tablet, keyboard = devices["QEMU Virtio Tablet"], devices["QEMU Virtio Keyboard"]
+        guest.run(f"(dd if=/dev/input/{tablet} bs=24 count=3 of=/tmp/tablet 2>/dev/null &); "
+                  f"(dd if=/dev/input/{keyboard} bs=24 count=4 of=/tmp/keys 2>/dev/null &)")
+        client = RfbClient(5900 + display)
+        self.addCleanup(client.close)
+        client.screenshot()
+        width, height = client.width, client.height
+        time.sleep(1)
+        client.pointer(width // 2, height // 4)
+        client.key(ord("a"), True)
+        client.key(ord("a"), False)
+
+        def events(path, count):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                _, size = guest.run(f"stat -c %s {path} 2>/dev/null")
+                if size.strip() == str(count * 24):
+                    break
+                time.sleep(1)
+            data = read_guest_file(guest, path)
+            # struct input_event on x86-64: a timeval (two longs), type, code, value.
+            return [struct.unpack("<qqHHi", data[i:i + 24])[2:] for i in range(0, len(data) - 23, 24)]
+
+        ev_key, ev_abs, abs_x, abs_y, key_a = 1, 3, 0, 1, 30
+        tablet_events = events("/tmp/tablet", 3)  # ABS_X, ABS_Y, SYN_REPORT
+        positions = {code: value for kind, code, value in tablet_events if kind == ev_abs}
+        self.assertIn(abs_x, positions, tablet_events)
+        self.assertAlmostEqual(positions[abs_x], (width // 2) * 32767 // (width - 1), delta=64)
+        self.assertAlmostEqual(positions[abs_y], (height // 4) * 32767 // (height - 1), delta=64)
+        key_events = [(code, value) for kind, code, value in events("/tmp/keys", 4) if kind == ev_key]
+        self.assertEqual(key_events, [(key_a, 1), (key_a, 0)])
 
 
 if __name__ == "__main__":
