@@ -235,12 +235,15 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         add_all(spawner_rules());
         add_all(vcpu_rules());
         add_all(io_worker_rules());
+        add_all(thread_runtime_rules());
         break;
     case ThreadKind::Vcpu:
         add_all(vcpu_rules());
+        add_all(thread_runtime_rules());
         break;
     case ThreadKind::IoWorker:
         add_all(io_worker_rules());
+        add_all(thread_runtime_rules());
         break;
     }
     add_all(sanitizer_rules());

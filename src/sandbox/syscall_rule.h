@@ -2,7 +2,8 @@
 // A seccomp allow list as data: one SyscallRule per (system call, argument condition), with the
 // reason vireo makes the call. Several rules for one system call are alternatives (any may
 // match). Each thread kind's list lives in a file of its own (vcpu_filter.cpp,
-// event_loop_filter.cpp, io_worker_filter.cpp, spawner_filter.cpp); sandbox.cpp turns them into BPF programs.
+// event_loop_filter.cpp, io_worker_filter.cpp, spawner_filter.cpp, and thread_runtime_filter.cpp
+// for what the vCPU and I/O worker threads share); sandbox.cpp turns them into BPF programs.
 #include <seccomp.h>
 
 #include <cstdint>
@@ -59,6 +60,9 @@ constexpr ArgCondition ioctl_request(unsigned long request) { return { 1, 0xffff
 [[nodiscard]] std::span<const SyscallRule> vcpu_rules();
 [[nodiscard]] std::span<const SyscallRule> io_worker_rules();
 [[nodiscard]] std::span<const SyscallRule> spawner_rules();
+// What the vCPU and I/O worker threads also call, beneath their own work: malloc, free, the
+// thread's end, the clock (thread_runtime_filter.cpp).
+[[nodiscard]] std::span<const SyscallRule> thread_runtime_rules();
 // What the sanitizer runtimes (ASan, UBSan, LSan) call on any thread: empty unless this is a
 // sanitizer build (VIREO_SANITIZE).
 [[nodiscard]] std::span<const SyscallRule> sanitizer_rules();

@@ -3,8 +3,6 @@
 // Hottest first: the filter tests them in this order.
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
-#include <signal.h>
-#include <sys/mman.h>
 
 #include "kvm/kvm_abi.h"
 #include "sandbox/syscall_rule.h"
@@ -30,19 +28,6 @@ constexpr SyscallRule k_rules[] = {
     { SCMP_SYS(io_uring_enter), any_args(), "IDE and qcow2 mapped requests submitted from the register write" },
     { SCMP_SYS(sendto), any_args(), "serial output to a socket chardev's client" },
     { SCMP_SYS(rt_sigreturn), any_args(), "return from the SIGUSR1 kick handler" },
-    { SCMP_SYS(clock_gettime), any_args(), "timers (RTC, PM timer) when the clock has no vDSO" },
-    { SCMP_SYS(mmap), arg_without(2, PROT_EXEC), "malloc (never executable memory)" },
-    { SCMP_SYS(mprotect), arg_without(2, PROT_EXEC), "malloc growing its arena (never executable)" },
-    { SCMP_SYS(munmap), any_args(), "free" },
-    { SCMP_SYS(madvise), arg_equals(2, MADV_DONTNEED), "free returning arena pages; the thread's stack at its end" },
-    { SCMP_SYS(brk), any_args(), "malloc in the main arena (shared once threads outnumber arenas)" },
-    { SCMP_SYS(openat), any_args(), "glibc's malloc reads /sys and /proc files once (CPU count, overcommit); refused, it falls back",
-        RuleAction::FailPerm },
-    { SCMP_SYS(sched_getaffinity), any_args(), "glibc's malloc counts the CPUs (its arena limit) once, on whichever thread first needs it" },
-    { SCMP_SYS(mremap), any_args(), "realloc of a large block" },
-    { SCMP_SYS(rt_sigprocmask), arg_equals(0, SIG_BLOCK), "glibc blocks every signal as the thread ends" },
-    { SCMP_SYS(exit), any_args(), "the thread ends (the machine stops or resets)" },
-    { SCMP_SYS(exit_group), any_args(), "the process ends (a fatal error, the SIGSYS handler)" },
 };
 
 } // namespace
