@@ -5,37 +5,14 @@
 
 #include "cli/help.h"
 #include "cli/options.h"
+#include "cli_test_util.h"
 #include "machine/assembly/builders.h"
 
 using namespace vireo;
 
-namespace {
-
-Result<CommandLine> parse(std::vector<std::string> args)
-{
-    return parse_command_line(args);
-}
-
-VmConfig config_of(std::vector<std::string> args)
-{
-    auto result = parse(std::move(args));
-    EXPECT_TRUE(result) << result.error().message;
-    if (!result)
-        return {};
-    EXPECT_EQ(result->action, CommandLine::Action::Run);
-    return result->config;
-}
-
-std::string error_of(std::vector<std::string> args)
-{
-    auto result = parse(std::move(args));
-    if (result)
-        return "<no error>";
-    EXPECT_EQ(result.error().code, 0);
-    return result.error().message;
-}
-
-} // namespace
+using test::config_of;
+using test::error_of;
+using test::parse;
 
 // ---- The sample command lines ----
 

@@ -5,31 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "cli/options.h"
+#include "cli_test_util.h"
 #include "machine/assembly/builders.h"
 
 using namespace vireo;
 
-namespace {
-
-Result<CommandLine> parse(std::vector<std::string> args)
-{
-    return parse_command_line(args);
-}
-
-VmConfig config_of(std::vector<std::string> args)
-{
-    auto result = parse(std::move(args));
-    EXPECT_TRUE(result) << result.error().message;
-    return result ? result->config : VmConfig {};
-}
-
-std::string error_of(std::vector<std::string> args)
-{
-    auto result = parse(std::move(args));
-    return result ? "<no error>" : result.error().message;
-}
-
-} // namespace
+using test::config_of;
+using test::error_of;
+using test::parse;
 
 TEST(CliVnc, DisplayOnEveryAddress)
 {

@@ -10,17 +10,14 @@
 #include <gtest/gtest.h>
 
 #include "cli/options.h"
+#include "cli_test_util.h"
 #include "process/pid_file.h"
 
 using namespace vireo;
+using test::error_of;
 
 namespace {
 
-std::string error_of(std::vector<std::string> args)
-{
-    auto result = parse_command_line(args);
-    return result ? "<no error>" : result.error().message;
-}
 
 std::string read_text(const std::filesystem::path& path)
 {
