@@ -294,3 +294,51 @@ TEST_F(QueueFixture, UsedEntriesAddedTogetherBecomeVisibleTogether)
     for (uint16_t i = 0; i < 3; ++i)
         EXPECT_EQ(driver.used(i).id, heads[i]);
 }
+
+// Regression: the queue checked only that avail->idx ran at most a queue size ahead, so a driver
+// could offer heads still in flight again and again and the device's in-flight work grew
+// without bound. One chain more in use than the queue size breaks the queue (virtio 1.2 §2.7).
+TEST_F(QueueFixture, InFlightHeadsOfferedAgainBeyondTheQueueSizeBreakTheQueue)
+{
+    activate();
+    for (int i = 0; i < 16; ++i)
+        driver.add_chain({ { driver.alloc(8), 8, true } });
+    for (int i = 0; i < 16; ++i)
+        ASSERT_TRUE(queue.pop());
+    EXPECT_EQ(queue.in_use(), 16u);
+    EXPECT_FALSE(queue.pop()); // a full ring in flight: nothing more, not an error
+    EXPECT_FALSE(queue.broken());
+
+    driver.publish(0); // head 0 again, still in flight
+    expect_broken();
+}
+
+TEST_F(QueueFixture, UsedAndGivenBackChainsLeaveTheInUseCount)
+{
+    activate();
+    for (int i = 0; i < 16; ++i)
+        driver.add_chain({ { driver.alloc(8), 8, true } });
+    std::vector<DescriptorChain> chains;
+    for (int i = 0; i < 16; ++i)
+        chains.push_back(*queue.pop());
+    queue.push(chains[0], 0);
+    queue.add_used(chains[1], 0);
+    queue.publish_used();
+    EXPECT_EQ(queue.in_use(), 14u);
+
+    // The driver offers both used heads again: the queue takes them (one back and forth).
+    driver.publish(chains[0].head());
+    driver.publish(chains[1].head());
+    ASSERT_TRUE(queue.pop());
+    EXPECT_EQ(queue.in_use(), 15u);
+    queue.undo_pop();
+    EXPECT_EQ(queue.in_use(), 14u);
+    ASSERT_TRUE(queue.pop());
+    ASSERT_TRUE(queue.pop());
+    EXPECT_EQ(queue.in_use(), 16u);
+    EXPECT_FALSE(queue.broken());
+    EXPECT_EQ(errors, 0);
+
+    queue.reset();
+    EXPECT_EQ(queue.in_use(), 0u);
+}

@@ -125,6 +125,7 @@ void VirtQueue::reset()
     m_desc = m_avail = m_used = nullptr;
     m_next_avail = m_next_used = 0;
     m_signalled_used = 0;
+    m_in_use = 0;
 }
 
 Result<void> VirtQueue::activate(const GuestMemory& memory, bool event_idx, std::function<void()> on_error)
@@ -152,6 +153,7 @@ Result<void> VirtQueue::activate(const GuestMemory& memory, bool event_idx, std:
     m_next_avail = 0;
     m_next_used = 0;
     m_signalled_used = 0;
+    m_in_use = 0;
     m_ready = true;
     return {};
 }
@@ -195,6 +197,13 @@ std::optional<DescriptorChain> VirtQueue::pop()
     // The driver cannot have more than size chains outstanding (virtio 1.2 §2.7.6).
     if (static_cast<uint16_t>(avail_idx - m_next_avail) > m_size) {
         fail("available index ran more than a queue size ahead");
+        return std::nullopt;
+    }
+    // The queue size is the most buffers a virtqueue holds (virtio 1.2 §2.7): one chain more in
+    // use is a head offered again while still in flight, which would let the device's work grow
+    // without bound (QEMU's "Virtqueue size exceeded").
+    if (m_in_use >= m_size) {
+        fail("more chains in use than the queue size");
         return std::nullopt;
     }
 
@@ -274,6 +283,7 @@ std::optional<DescriptorChain> VirtQueue::pop()
     }
 
     ++m_next_avail;
+    ++m_in_use;
     if (m_event_idx && m_notifications_enabled)
         write_avail_event(m_next_avail);
     return chain;
@@ -282,6 +292,8 @@ std::optional<DescriptorChain> VirtQueue::pop()
 void VirtQueue::undo_pop()
 {
     --m_next_avail;
+    if (m_in_use > 0)
+        --m_in_use;
     if (m_event_idx && m_notifications_enabled)
         write_avail_event(m_next_avail);
 }
@@ -301,6 +313,8 @@ void VirtQueue::add_used(uint16_t head, uint32_t written_length)
     std::memcpy(element, &id, 4);
     std::memcpy(element + 4, &written_length, 4);
     ++m_next_used;
+    if (m_in_use > 0)
+        --m_in_use;
 }
 
 void VirtQueue::publish_used()

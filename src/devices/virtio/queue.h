@@ -6,7 +6,8 @@
 // RAM, and push them back as used.
 //
 // Any violation by the driver (index out of range, loop, chain too long, buffer outside RAM,
-// nested indirect table, writable before readable) breaks the queue: pop() returns nothing from
+// nested indirect table, writable before readable, more chains in use than the queue size)
+// breaks the queue: pop() returns nothing from
 // then on, and the error handler (the transport: DEVICE_NEEDS_RESET) is called once. The VMM
 // carries on.
 //
@@ -133,6 +134,8 @@ public:
     // Test and fuzz support: the avail index the device will read next.
     [[nodiscard]] uint16_t next_avail() const { return m_next_avail; }
     [[nodiscard]] uint16_t next_used() const { return m_next_used; }
+    // Chains popped and not yet added to the used ring nor given back.
+    [[nodiscard]] uint32_t in_use() const { return m_in_use; }
 
 private:
     void fail(const char* why);
@@ -163,6 +166,7 @@ private:
     uint16_t m_next_avail = 0;
     uint16_t m_next_used = 0;
     uint16_t m_signalled_used = 0; // used idx when should_notify() last ran
+    uint32_t m_in_use = 0;         // popped, not yet used or given back: at most m_size
 };
 
 } // namespace vireo
