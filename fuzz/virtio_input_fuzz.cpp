@@ -32,6 +32,7 @@ public:
     void signal_used(uint16_t) override { }
     void signal_config_change() override { }
     void set_needs_reset() override { }
+    void renotify(uint16_t) override { }
 };
 
 class Reader {

@@ -67,6 +67,7 @@ public:
     void signal_used(uint16_t) override { }
     void signal_config_change() override { }
     void set_needs_reset() override { }
+    void renotify(uint16_t) override { }
 };
 
 size_t write_ring(const GuestMemory& memory, GuestAddress base, const uint8_t* data, size_t size, size_t position)

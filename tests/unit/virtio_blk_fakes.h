@@ -3,6 +3,7 @@
 // test runs process_completions(), and a VirtioInterrupt that counts.
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,8 @@ public:
         submitted_in_batch.push_back(batch_depth > 0);
         m_pending.emplace_back(std::move(request), std::move(done));
         m_event.signal();
+        if (on_submit)
+            on_submit();
     }
     void begin_batch() override
     {
@@ -56,6 +59,7 @@ public:
     int batches = 0;                      // begin_batch() calls so far
     int fail_with = 0; // a -errno every request completes with, when set
     int flushes = 0;
+    std::function<void()> on_submit; // runs at the end of each submit() (inside the device's run)
 
 private:
     int perform(const DiskRequest& request)
@@ -101,8 +105,10 @@ public:
     void signal_used(uint16_t queue_index) override { used.push_back(queue_index); }
     void signal_config_change() override { ++config_changes; }
     void set_needs_reset() override { ++needs_reset; }
+    void renotify(uint16_t queue_index) override { renotified.push_back(queue_index); }
 
     std::vector<uint16_t> used;
+    std::vector<uint16_t> renotified; // queues whose handler asked to run again (QueueRun)
     int config_changes = 0;
     int needs_reset = 0;
 };

@@ -8,6 +8,7 @@
 
 #include "bus/bus.h"
 #include "devices/pci/pci_root.h"
+#include "devices/virtio/queue_run.h"
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio/virtio_pci_regs.h"
 #include "virtio_test_support.h"
@@ -47,7 +48,8 @@ public:
     void queue_notify(uint16_t index) override
     {
         auto& queue = m_queues[index];
-        while (auto chain = queue.pop()) {
+        QueueRun run(queue, *m_interrupt, run_budget ? run_budget : queue.size());
+        while (auto chain = run.pop()) {
             std::vector<uint8_t> bytes(chain->readable_length());
             chain->read_from(0, bytes);
             for (auto& byte : bytes)
@@ -58,6 +60,7 @@ public:
             m_interrupt->signal_used(index);
     }
     uint64_t features = 0;
+    uint32_t run_budget = 0; // chains per queue_notify(); 0: the queue size
     int activations = 0;
     int resets = 0;
 
@@ -272,6 +275,26 @@ TEST_F(VirtioPciFixture, QueueSetupDriverOkNotifyAndMsix)
     EXPECT_EQ(ring.read_string(out, 5), "VIREO");
     EXPECT_EQ(transport->msix()->event(1).consume(), 1u);
     EXPECT_EQ(line->raised, 0);
+}
+
+// A device whose run spent its budget asks for another: the transport signals the queue's
+// notify eventfd, which the event loop answers with queue_notify() as for a guest kick.
+TEST_F(VirtioPciFixture, SpentRunBudgetSignalsTheQueueNotifyEventfd)
+{
+    device->run_budget = 1;
+    negotiate();
+    test::MockDriverQueue ring(memory, 16);
+    setup_queue(0, ring, 1);
+    driver_ok();
+    for (int i = 0; i < 2; ++i)
+        ring.add_chain({ { ring.alloc_with(std::string("x")), 1, false } });
+
+    notify(uint16_t(0));
+    EXPECT_EQ(ring.used_idx(), 1);
+    EXPECT_EQ(transport->notify_event(0).consume(), 1u);
+    transport->handle_notify(0); // what the loop does for the eventfd
+    EXPECT_EQ(ring.used_idx(), 2);
+    EXPECT_FALSE(status() & virtio::k_status_needs_reset);
 }
 
 TEST_F(VirtioPciFixture, IntxAndIsrWithoutMsix)

@@ -5,11 +5,13 @@
 // used ring (4-aligned), then a bump allocator for data buffers and indirect tables.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <initializer_list>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -142,6 +144,7 @@ public:
     void publish(uint16_t head)
     {
         EXPECT_TRUE(m_memory.write_obj<uint16_t>(m_avail + 4 + 2ULL * (m_avail_idx % m_size), head));
+        std::atomic_thread_fence(std::memory_order_release); // for a device on another thread
         ++m_avail_idx;
         EXPECT_TRUE(m_memory.write_obj<uint16_t>(m_avail + 2, m_avail_idx));
     }
@@ -190,13 +193,67 @@ private:
     uint16_t m_avail_idx = 0;
 };
 
+// A second vCPU's driver keeping a ring full: refill() makes every chain the device used since
+// the last call available again. A test calls it from a back end's hook, in the middle of a
+// device's run, or runs it on a thread of its own (start()) while the device runs on the test's.
+class RingRefiller {
+public:
+    explicit RingRefiller(MockDriverQueue& driver, int limit = 20000)
+        : m_driver(driver)
+        , m_limit(limit)
+        , m_seen(driver.used_idx())
+    {
+    }
+    ~RingRefiller() { stop(); }
+
+    void refill()
+    {
+        uint16_t used = m_driver.used_idx();
+        std::atomic_thread_fence(std::memory_order_acquire); // the elements before the index
+        while (m_seen != used && m_refilled < m_limit) {
+            m_driver.publish(static_cast<uint16_t>(m_driver.used(m_seen).id));
+            ++m_seen;
+            ++m_refilled;
+        }
+    }
+    // Refills on a thread until stop() or `limit` chains, spinning as a busy vCPU would.
+    void start()
+    {
+        m_thread = std::thread([this] {
+            m_running = true;
+            while (!m_stop && m_refilled < m_limit)
+                refill();
+        });
+        while (!m_running)
+            std::this_thread::yield();
+    }
+    void stop()
+    {
+        m_stop = true;
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    [[nodiscard]] int refilled() const { return m_refilled; }
+
+private:
+    MockDriverQueue& m_driver;
+    int m_limit;
+    uint16_t m_seen;
+    std::atomic<int> m_refilled { 0 };
+    std::atomic<bool> m_running { false };
+    std::atomic<bool> m_stop { false };
+    std::thread m_thread;
+};
+
 // Counts the interrupts a device raises (no transport needed).
 class FakeVirtioInterrupt final : public VirtioInterrupt {
 public:
     void signal_used(uint16_t queue_index) override { ++used[queue_index]; }
     void signal_config_change() override { ++config_changes; }
     void set_needs_reset() override { needs_reset = true; }
+    void renotify(uint16_t queue_index) override { ++renotified[queue_index]; }
     std::map<uint16_t, int> used;
+    std::map<uint16_t, int> renotified; // per queue: the handler asked to run again (QueueRun)
     int config_changes = 0;
     bool needs_reset = false;
 };

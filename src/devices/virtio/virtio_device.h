@@ -46,7 +46,8 @@ constexpr uint16_t k_default_queue_size = 256;
 
 } // namespace virtio
 
-// What the transport gives a device for raising interrupts. Valid from activate() until reset().
+// What the transport gives a device for raising interrupts (and for asking for another run of a
+// queue handler). Valid from activate() until reset().
 // Every method may be called from any thread.
 class VirtioInterrupt {
 public:
@@ -59,6 +60,10 @@ public:
     // and sends the configuration-change interrupt (virtio 1.2 §2.1.2). VirtQueue calls it by
     // itself when it detects a malformed ring, so devices rarely need to.
     virtual void set_needs_reset() = 0;
+    // Runs the device's queue_notify(queue_index) again on a later turn of the event loop, as a
+    // driver notification would (the transport signals the queue's notify eventfd): a handler
+    // that spent its run's budget (QueueRun) continues there instead of holding the loop.
+    virtual void renotify(uint16_t queue_index) = 0;
 };
 
 // Everything a device needs to run once the driver set DRIVER_OK.

@@ -23,6 +23,12 @@ public:
     }
     void signal_config_change() override { m_transport.signal_config(); }
     void set_needs_reset() override { m_transport.set_needs_reset(); }
+    void renotify(uint16_t queue_index) override
+    {
+        // The loop watches the eventfd; without a loop (unit tests) nothing reads it.
+        if (queue_index < m_transport.m_notify_events.size())
+            m_transport.m_notify_events[queue_index].signal();
+    }
 
 private:
     VirtioPciDevice& m_transport;
