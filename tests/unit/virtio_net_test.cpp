@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <deque>
+#include <functional>
 
 #include "config/vm_config.h"
 #include "devices/virtio/net/virtio_net.h"
@@ -34,12 +35,16 @@ public:
         for (const auto& v : iov)
             frame.insert(frame.end(), static_cast<uint8_t*>(v.iov_base), static_cast<uint8_t*>(v.iov_base) + v.iov_len);
         sent.push_back(std::move(frame));
+        if (on_send)
+            on_send();
         return {};
     }
     [[nodiscard]] Result<size_t> receive_into(std::span<const iovec> iov) override
     {
         ++receive_calls;
         largest_iov = std::max(largest_iov, iov.size());
+        if (on_receive)
+            on_receive();
         if (incoming.empty())
             return size_t { 0 };
         auto frame = std::move(incoming.front());
@@ -65,6 +70,7 @@ public:
     bool receiving = false;
     int receive_calls = 0;
     size_t largest_iov = 0; // more than 1: a frame was offered the guest's buffers directly
+    std::function<void()> on_send, on_receive; // run in the middle of the device's run
 };
 
 std::vector<uint8_t> pattern(size_t length, uint8_t seed)
@@ -387,6 +393,87 @@ TEST_F(VirtioNetTest, MultiqueueControlSetsPairs)
     m_drivers[4]->add_chain({ { cmd, 4, false }, { ack, 1, true } });
     m_net->queue_notify(4);
     EXPECT_EQ(m_memory.read_obj<uint8_t>(ack).value(), k_ctrl_err);
+}
+
+// Regression (the transmit budget, now shared by every queue handler as QueueRun): a second
+// vCPU making chains available as the device sends them does not keep one run going; the run
+// asks the transport for another (the queue's notify eventfd) instead.
+TEST_F(VirtioNetTest, TxRingKeptFullDoesNotKeepOneRunGoing)
+{
+    start(false, virtio::k_f_version_1);
+    GuestAddress frame = alloc(12 + 60);
+    for (int i = 0; i < 8; ++i)
+        tx().add_chain({ { frame, 72, false } });
+    test::RingRefiller vcpu(tx());
+    m_backends[0]->on_send = [&] { vcpu.refill(); };
+
+    m_net->queue_notify(1);
+    EXPECT_EQ(m_backends[0]->sent.size(), 8u);
+    EXPECT_EQ(m_interrupt.renotified, std::vector<uint16_t>({ 1 }));
+    EXPECT_EQ(tx().used_flags(), k_virtq_used_f_no_notify); // the next run comes anyway
+    m_net->queue_notify(1); // the loop's next turn
+    EXPECT_EQ(m_backends[0]->sent.size(), 16u);
+}
+
+// Regression: the receive loop ran while the back end had frames and the guest had buffers; a
+// second vCPU giving each buffer back as soon as it was used kept one run going for ever.
+TEST_F(VirtioNetTest, RxRingKeptFullDoesNotKeepOneRunGoing)
+{
+    start(false, virtio::k_f_version_1); // one chain per frame
+    for (int i = 0; i < 8; ++i)
+        rx().add_chain({ { alloc(1514), 1514, true } });
+    for (int i = 0; i < 100; ++i)
+        m_backends[0]->incoming.push_back(pattern(60, static_cast<uint8_t>(i)));
+    test::RingRefiller vcpu(rx());
+    m_backends[0]->on_receive = [&] { vcpu.refill(); };
+
+    m_net->queue_notify(0);
+    EXPECT_EQ(rx().used_idx(), 8); // without the budget: all 100 frames
+    EXPECT_EQ(m_interrupt.renotified, std::vector<uint16_t>({ 0 }));
+    m_net->queue_notify(0); // the loop's next turn
+    EXPECT_EQ(rx().used_idx(), 16);
+    EXPECT_EQ(m_interrupt.needs_reset, 0);
+}
+
+// Regression: receive chains reserved for a frame were not counted as in use, so a driver
+// could offer them again and the reserved list grew without bound. More chains in use than
+// the queue size break the queue.
+TEST_F(VirtioNetTest, RxReservedHeadsOfferedAgainBreakTheQueue)
+{
+    start(false, virtio::k_f_version_1 | k_f_mrg_rxbuf);
+    for (int i = 0; i < 8; ++i) // 8 small buffers: not enough for a largest frame, all reserved
+        rx().add_chain({ { alloc(64), 64, true } });
+    m_net->queue_notify(0);
+    EXPECT_EQ(m_queues[0].in_use(), 8u);
+    EXPECT_EQ(m_interrupt.needs_reset, 0);
+
+    rx().publish(0); // head 0 again, still reserved
+    m_net->queue_notify(0);
+    EXPECT_TRUE(m_queues[0].broken());
+    EXPECT_EQ(m_interrupt.needs_reset, 1);
+}
+
+// The control queue: a second vCPU (a thread here) re-offering every command as soon as it is
+// answered does not keep one run going.
+TEST_F(VirtioNetTest, CtrlRingKeptFullDoesNotKeepOneRunGoing)
+{
+    start(false, virtio::k_f_version_1 | k_f_ctrl_vq | k_f_mq, 2, 64);
+    std::array<uint8_t, 4> command { k_ctrl_class_mq, k_ctrl_mq_vq_pairs_set, 1, 0 };
+    GuestAddress cmd = alloc(4);
+    ASSERT_TRUE(m_memory.write(cmd, command));
+    GuestAddress ack = alloc(1);
+    for (int i = 0; i < 64; ++i) // one descriptor each: the whole ring
+        m_drivers[4]->add_indirect_chain({ { cmd, 4, false }, { ack, 1, true } });
+    test::RingRefiller vcpu(*m_drivers[4]);
+    vcpu.start();
+
+    m_net->queue_notify(4);
+    uint16_t first_run = m_drivers[4]->used_idx();
+    vcpu.stop();
+
+    EXPECT_EQ(first_run, 64); // without the budget: until the refiller gives up (20000)
+    EXPECT_EQ(m_interrupt.renotified, std::vector<uint16_t>({ 4 }));
+    EXPECT_EQ(m_interrupt.needs_reset, 0);
 }
 
 TEST(VirtioNetOptions, MacParsingAndDefaults)

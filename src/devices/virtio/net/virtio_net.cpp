@@ -8,17 +8,11 @@
 
 #include "base/log.h"
 #include "config/vm_config.h"
+#include "devices/virtio/queue_run.h"
 
 namespace vireo {
 
 using namespace virtio_net;
-
-namespace {
-
-// Chains one transmit run handles before yielding to the rest of the event loop.
-constexpr unsigned k_tx_budget = 256;
-
-} // namespace
 
 Result<std::unique_ptr<VirtioNet>> VirtioNet::create(std::vector<std::unique_ptr<NetBackend>> backends, VirtioNetOptions options)
 {
@@ -134,7 +128,6 @@ void VirtioNet::reset()
     m_pushed.clear();
     for (auto& pair : m_pairs) {
         pair.frame_length = 0;
-        pair.tx_pending = false;
         pair.reserved.clear();
         pair.reserved_bytes = 0;
     }
@@ -148,12 +141,8 @@ void VirtioNet::process_events()
     update_receiving();
     if (!m_active)
         return;
-    for (uint16_t i = 0; i < m_pairs.size(); ++i) {
-        if (m_pairs[i].tx_pending)
-            process_tx(i);
-        if (i < m_active_pairs)
-            process_rx(i);
-    }
+    for (uint16_t i = 0; i < m_active_pairs; ++i)
+        process_rx(i);
     flush_notifications();
 }
 
@@ -219,20 +208,10 @@ void VirtioNet::process_tx(uint16_t pair)
     if (!tx || !tx->ready())
         return;
     Pair& state = m_pairs[pair];
-    state.tx_pending = false;
-    unsigned budget = k_tx_budget;
+    QueueRun run(*tx, *m_interrupt);
     do {
         tx->disable_notification();
-        while (true) {
-            if (budget-- == 0) {
-                // Yield to the loop; process_events() continues with notifications still off.
-                state.tx_pending = true;
-                m_wake.signal();
-                return;
-            }
-            auto chain = tx->pop();
-            if (!chain)
-                break;
+        while (auto chain = run.pop()) {
             uint64_t length = chain->readable_length();
             if (length < m_header_size || length - m_header_size > k_max_net_frame) {
                 VIREO_GUEST_WARN("virtio-net: dropping a transmit chain of {} bytes", length);
@@ -256,6 +235,8 @@ void VirtioNet::process_tx(uint16_t pair)
             tx->push(*chain, 0);
             m_pushed.mark(2 * pair + 1);
         }
+        if (run.yielded())
+            return; // the next run comes from the loop; notifications stay off meanwhile
     } while (tx->ready() && tx->enable_notification());
 }
 
@@ -267,16 +248,19 @@ void VirtioNet::process_rx(uint16_t pair)
         return;
     }
     Pair& state = m_pairs[pair];
+    // Chains of one run, at most a ring's worth; a back end or driver that always has more
+    // continues on the loop's next turn.
+    QueueRun run(*rx, *m_interrupt);
     while (true) {
         if (state.frame_length == 0 && receives_direct()) {
-            Direct outcome = receive_direct(pair);
+            Direct outcome = receive_direct(pair, run);
             if (outcome == Direct::Delivered)
                 continue;
             if (outcome == Direct::Empty)
                 break;
             if (outcome == Direct::Starved) {
                 // Stop reading the back end until the guest adds buffers (pop() on the empty
-                // ring armed the notification).
+                // ring armed the notification) or the next run (the budget ran out).
                 set_receiving(pair, false);
                 return;
             }
@@ -297,7 +281,7 @@ void VirtioNet::process_rx(uint16_t pair)
                 continue;
             }
         }
-        if (!deliver(pair)) {
+        if (!deliver(pair, run)) {
             set_receiving(pair, false); // as above: the frame stays pending
             return;
         }
@@ -305,16 +289,19 @@ void VirtioNet::process_rx(uint16_t pair)
     set_receiving(pair, true);
 }
 
-VirtioNet::Reserve VirtioNet::reserve_buffers(uint16_t pair, uint64_t needed)
+VirtioNet::Reserve VirtioNet::reserve_buffers(uint16_t pair, uint64_t needed, QueueRun& run)
 {
     VirtQueue& rx = m_queues[2 * pair];
     Pair& state = m_pairs[pair];
     bool mergeable = m_negotiated & k_f_mrg_rxbuf;
     // One chain, or as many as it takes with MRG_RXBUF (virtio 1.2 §5.1.6.3.1).
     while (state.reserved.empty() || (mergeable && state.reserved_bytes < needed)) {
-        auto chain = rx.pop();
-        if (!chain)
+        auto chain = run.pop();
+        if (!chain) {
+            if (run.yielded())
+                return Reserve::Starved; // the next run carries on with the chains reserved so far
             return state.reserved.size() >= rx.size() ? Reserve::RingTooSmall : Reserve::Starved;
+        }
         if (chain->writable_length() == 0) {
             VIREO_GUEST_WARN("virtio-net: receive chain without a writable buffer");
             rx.push(*chain, 0);
@@ -334,19 +321,20 @@ bool VirtioNet::receives_direct() const
     return (m_negotiated & k_f_mrg_rxbuf) && (!m_vnet_backend || m_header_size == sizeof(VirtioNetHeader));
 }
 
-VirtioNet::Direct VirtioNet::receive_direct(uint16_t pair)
+VirtioNet::Direct VirtioNet::receive_direct(uint16_t pair, QueueRun& run)
 {
     Pair& state = m_pairs[pair];
     // Room for the largest frame first: the back end truncates what does not fit, and a frame
     // cannot be put back.
     uint64_t payload_room = k_max_net_frame - sizeof(VirtioNetHeader);
-    switch (reserve_buffers(pair, m_header_size + payload_room)) {
+    switch (reserve_buffers(pair, m_header_size + payload_room, run)) {
     case Reserve::Enough:
         break;
     case Reserve::Starved:
         // Some buffers but not that many (a driver that posts a few at a time, or one that is
-        // behind): the frame may still fit them, so read it and see.
-        return state.reserved.empty() ? Direct::Starved : Direct::Unsuitable;
+        // behind): the frame may still fit them, so read it and see. Not when the run's budget
+        // ran out: the next run carries on.
+        return state.reserved.empty() || run.yielded() ? Direct::Starved : Direct::Unsuitable;
     case Reserve::RingTooSmall:
         return Direct::Unsuitable;
     }
@@ -413,7 +401,7 @@ void VirtioNet::publish_frame(uint16_t pair, uint64_t length, uint16_t buffers)
     m_pushed.mark(2 * pair);
 }
 
-bool VirtioNet::deliver(uint16_t pair)
+bool VirtioNet::deliver(uint16_t pair, QueueRun& run)
 {
     Pair& state = m_pairs[pair];
     bool mergeable = m_negotiated & k_f_mrg_rxbuf;
@@ -427,7 +415,7 @@ bool VirtioNet::deliver(uint16_t pair)
     }
     uint64_t needed = m_header_size + payload.size();
 
-    switch (reserve_buffers(pair, needed)) {
+    switch (reserve_buffers(pair, needed, run)) {
     case Reserve::Enough:
         break;
     case Reserve::Starved:
@@ -472,7 +460,8 @@ void VirtioNet::process_ctrl()
     VirtQueue* ctrl = queue(static_cast<uint16_t>(2 * m_pairs.size()));
     if (!ctrl || !ctrl->ready())
         return;
-    while (auto chain = ctrl->pop()) {
+    QueueRun run(*ctrl, *m_interrupt);
+    while (auto chain = run.pop()) {
         // struct virtio_net_ctrl: u8 class, u8 command, data, then a writable u8 ack (§5.1.6.5).
         uint8_t ack = k_ctrl_err;
         std::array<uint8_t, 4> command {};

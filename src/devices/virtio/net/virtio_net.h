@@ -5,6 +5,8 @@
 // and TSO offloads and passes virtio_net_hdr through unchanged; otherwise it strips / adds a
 // plain header. Receive back-pressure: when the guest has no receive buffers the frame read
 // last is kept and the back end stops being read until the guest adds buffers (rx notify).
+// Each run of a queue handles at most a queue size of chains (QueueRun) and then yields the
+// event loop; the transport runs it again on the loop's next turn.
 //
 // Threads: activate()/reset()/config come from vCPU threads, queue_notify() and back-end
 // handlers from the event loop; m_lock serializes them. Event-loop registrations change only
@@ -18,6 +20,7 @@
 #include "base/event_fd.h"
 #include "base/event_loop.h"
 #include "devices/virtio/net/virtio_net_spec.h"
+#include "devices/virtio/queue_run.h"
 #include "devices/virtio/virtio_device.h"
 #include "devices/virtio/used_notifications.h"
 #include "net/net_backend.h"
@@ -42,8 +45,8 @@ public:
     // Registers the device's wake-up eventfd with the loop and installs the back ends' receive
     // handlers. Call before the loop runs (or on its thread). The loop must outlive the device.
     [[nodiscard]] Result<void> attach(EventLoop& loop);
-    // The wake-up handler: applies activation/reset to the back ends (receive on/off) and runs
-    // deferred work. Tests without a loop call it after activate()/reset().
+    // The wake-up handler: applies activation/reset to the back ends (receive on/off) and
+    // receives what waits. Tests without a loop call it after activate()/reset().
     void process_events();
     // A back end of pair `pair` may have frames (its receive handler).
     void backend_readable(uint16_t pair);
@@ -70,7 +73,6 @@ private:
         std::vector<uint8_t> frame;   // a frame read from the back end and not yet delivered (copy path)
         size_t frame_length = 0;      // 0: none pending
         bool receiving = false;       // back end's receive enabled
-        bool tx_pending = false;      // transmit budget ran out; continue from process_events()
         std::vector<DescriptorChain> reserved; // receive chains popped but not filled yet
         uint64_t reserved_bytes = 0;
     };
@@ -81,7 +83,7 @@ private:
 
     enum class Reserve { Enough, Starved, RingTooSmall };
     // Pops receive chains of `pair` until they hold `needed` bytes (one chain without MRG_RXBUF).
-    [[nodiscard]] Reserve reserve_buffers(uint16_t pair, uint64_t needed);
+    [[nodiscard]] Reserve reserve_buffers(uint16_t pair, uint64_t needed, QueueRun& run);
     // How many reserved chains, in order, `length` bytes fill.
     [[nodiscard]] uint16_t buffers_for(uint16_t pair, uint64_t length) const;
     // Hands the first `buffers` reserved chains, filled with `length` bytes, to the guest at once.
@@ -90,10 +92,10 @@ private:
     // Receiving straight into the guest's buffers (one copy, by the back end's kernel).
     enum class Direct { Delivered, Empty, Starved, Unsuitable };
     [[nodiscard]] bool receives_direct() const;
-    [[nodiscard]] Direct receive_direct(uint16_t pair);
+    [[nodiscard]] Direct receive_direct(uint16_t pair, QueueRun& run);
     // Puts the pending frame of `pair` (read into Pair::frame) into the guest's receive buffers;
     // false when there are not enough buffers (the frame stays pending).
-    bool deliver(uint16_t pair);
+    bool deliver(uint16_t pair, QueueRun& run);
     void set_receiving(uint16_t pair, bool receiving);
     void update_receiving();
     void flush_notifications();
