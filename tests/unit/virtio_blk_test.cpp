@@ -446,5 +446,92 @@ TEST(VirtioBlkOptions, MultiQueueConfig)
     EXPECT_EQ(blk.config().num_queues, 3);
 }
 
+// Regression: the queue never counted chains in flight, so a driver could offer the heads of
+// requests still in the image again and again, and in-flight requests grew without bound. One
+// chain more than the queue size breaks the queue (DEVICE_NEEDS_RESET); the VMM carries on.
+TEST_F(VirtioBlkTest, InFlightHeadsOfferedAgainBreakTheQueue)
+{
+    start();
+    GuestAddress data = m_driver.alloc(512);
+    GuestAddress status = m_driver.alloc(16);
+    for (uint32_t i = 0; i < 16; ++i) // one descriptor each: the whole ring
+        m_driver.add_indirect_chain({ { header(k_t_in, 0), 16, false }, { data, 512, true }, { status + i, 1, true } });
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_blk->in_flight(), 16u);
+    EXPECT_EQ(m_interrupt.needs_reset, 0);
+
+    m_driver.publish(0); // head 0 again, its read still in the image
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_disk->submitted.size(), 16u);
+    EXPECT_EQ(m_interrupt.needs_reset, 1);
+    EXPECT_TRUE(m_queue.broken());
+
+    m_blk->process_completions();
+    EXPECT_EQ(m_blk->in_flight(), 0u);
+}
+
+// Regression: reset() set the in-flight count to 0 while the old requests still ran in the
+// image, so reset + activate + submit in a loop piled up requests without bound. They stay
+// counted until they complete, and no request is popped beyond queues x queue size.
+TEST_F(VirtioBlkTest, StaleRequestsOfBeforeAResetCountAgainstTheCap)
+{
+    start(false, k_f_flush, VirtioBlkOptions { .queue_size = 4 });
+    EXPECT_EQ(m_blk->max_in_flight(), 4u);
+    GuestAddress data = m_driver.alloc(512);
+    GuestAddress status = m_driver.alloc(8);
+    auto add_reads = [&](MockDriverQueue& driver, uint32_t count) {
+        for (uint32_t i = 0; i < count; ++i)
+            driver.add_indirect_chain({ { header(k_t_in, 0), 16, false }, { data, 512, true }, { status + i, 1, true } });
+    };
+    add_reads(m_driver, 6);
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_disk->pending(), 4u); // the cap, before any reset
+
+    // The driver resets the device and starts again on fresh rings.
+    m_blk->reset();
+    m_queue.reset();
+    EXPECT_EQ(m_blk->stale_in_flight(), 4u);
+    MockDriverQueue again(m_memory, 16, 0x8000);
+    again.configure(m_queue);
+    ASSERT_TRUE(m_queue.activate(m_memory, false, [this] { ++m_interrupt.needs_reset; }));
+    ASSERT_TRUE(m_blk->activate(VirtioActivation { m_memory, k_f_flush, std::span(&m_queue, 1), m_interrupt }));
+    add_reads(again, 2);
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_disk->submitted.size(), 4u); // the stale requests fill the image
+    EXPECT_EQ(again.used_flags(), k_virtq_used_f_no_notify); // completions look at the ring
+
+    m_blk->process_completions(); // the stale ones finish: room for the new ones
+    EXPECT_EQ(m_blk->stale_in_flight(), 0u);
+    EXPECT_EQ(m_disk->submitted.size(), 6u);
+    EXPECT_EQ(again.used_idx(), 0);
+    m_blk->process_completions();
+    EXPECT_EQ(again.used_idx(), 2);
+    EXPECT_EQ(m_blk->in_flight(), 0u);
+}
+
+// Regression: drain_queue() popped until the ring was empty, so a second vCPU making chains
+// available as the device used them (here an image that completes inside submit()) kept the
+// event loop in one run for ever. A run takes at most a queue size of chains, then asks for
+// another run.
+TEST_F(VirtioBlkTest, RingKeptFullDoesNotKeepOneDrainGoing)
+{
+    start();
+    GuestAddress status = m_driver.alloc(1);
+    for (int i = 0; i < 16; ++i)
+        m_driver.add_indirect_chain({ { header(k_t_flush, 0), 16, false }, { status, 1, true } });
+    test::RingRefiller vcpu(m_driver);
+    m_disk->on_submit = [&] {
+        m_disk->process_completions(); // the request completes at once and is used
+        vcpu.refill();                 // the other vCPU offers it again
+    };
+
+    m_blk->queue_notify(0);
+    EXPECT_EQ(m_disk->submitted.size(), 16u); // without the budget: 20016
+    EXPECT_EQ(m_interrupt.renotified, std::vector<uint16_t>({ 0 }));
+    m_blk->queue_notify(0); // the loop's next turn
+    EXPECT_EQ(m_disk->submitted.size(), 32u);
+    EXPECT_EQ(m_interrupt.needs_reset, 0);
+}
+
 } // namespace
 } // namespace vireo

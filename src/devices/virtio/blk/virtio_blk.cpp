@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "config/vm_config.h"
+#include "devices/virtio/queue_run.h"
 
 namespace vireo {
 
@@ -84,6 +85,12 @@ size_t VirtioBlk::in_flight() const
     return m_in_flight;
 }
 
+size_t VirtioBlk::stale_in_flight() const
+{
+    std::lock_guard lock(m_lock);
+    return m_stale_in_flight;
+}
+
 void VirtioBlk::read_config(uint32_t offset, std::span<uint8_t> data)
 {
     std::lock_guard lock(m_lock);
@@ -123,12 +130,13 @@ void VirtioBlk::reset()
 {
     std::lock_guard lock(m_lock);
     // Requests still in the image finish into guest RAM (which stays mapped) but are never
-    // pushed: the generation check in on_disk_done drops them.
+    // pushed: the generation check in on_disk_done drops them. Until then they stay counted.
     m_active = false;
     ++m_generation;
     m_queues = {};
     m_interrupt = nullptr;
     m_pushed.clear();
+    m_stale_in_flight += m_in_flight;
     m_in_flight = 0;
     m_queue_rw_in_flight.clear();
     m_polled.clear();
@@ -146,19 +154,30 @@ void VirtioBlk::queue_notify(uint16_t queue_index)
 void VirtioBlk::drain_queue(uint16_t queue_index)
 {
     VirtQueue& queue = m_queues[queue_index];
-    // The whole drain goes to the host in one submission (one io_uring_enter).
+    // The whole drain goes to the host in one submission (one io_uring_enter), of at most a
+    // ring's worth of chains: then the run yields the loop and queue_notify() comes again.
     DiskBatch batch(*m_disk);
+    QueueRun run(queue, *m_interrupt);
     for (;;) {
         // virtio 1.2 §2.7.10: notifications stay off while the ring is drained.
         queue.disable_notification();
-        while (auto chain = queue.pop())
+        bool full = at_capacity();
+        while (!full) {
+            auto chain = run.pop();
+            if (!chain)
+                break;
             handle_chain(queue_index, std::move(*chain));
+            full = at_capacity();
+        }
+        if (run.yielded())
+            return;
         // While reads or writes of this queue are in flight, their completions come soon and
         // process_completions() looks at the ring again, so the driver need not notify: each
         // notification the guest saves is a VM exit. A new request waits at most until the
         // next completion, or the backstop timer if the disk is slow. With nothing in flight
-        // notifications go back on; then re-check for chains that came meanwhile.
-        m_polled[queue_index] = queue.ready() && m_queue_rw_in_flight[queue_index] >= k_poll_min_in_flight;
+        // notifications go back on; then re-check for chains that came meanwhile. At capacity
+        // (stale requests of before a reset fill the image) the ring waits for completions too.
+        m_polled[queue_index] = queue.ready() && (full || m_queue_rw_in_flight[queue_index] >= k_poll_min_in_flight);
         if (m_polled[queue_index] && m_poll_timer && !m_poll_armed) {
             m_poll_timer->arm(k_poll_backstop);
             m_poll_armed = true;
@@ -214,8 +233,12 @@ void VirtioBlk::on_disk_done(const std::shared_ptr<InFlight>& request, int resul
     }
     if (--request->remaining > 0)
         return;
-    if (request->generation != m_generation || !m_active)
-        return; // the device was reset meanwhile (its in-flight count was reset too)
+    if (request->generation != m_generation) {
+        --m_stale_in_flight; // the device was reset meanwhile: the chain is not the driver's any more
+        return;
+    }
+    if (!m_active)
+        return;
     --m_in_flight;
     if (request->read_write)
         --m_queue_rw_in_flight[request->queue];

@@ -4,7 +4,9 @@
 // batch per drained ring; the image's completions (also on the loop thread) write the status
 // byte, push the chain as used and raise the queue's interrupt when the driver wants one.
 // While reads or writes of a queue are in flight its notifications stay off and each batch
-// of completions looks at its ring instead (fewer guest exits).
+// of completions looks at its ring instead (fewer guest exits). Bounds against a hostile
+// driver: a run pops at most one ring's worth of chains (QueueRun), and at most queues x queue
+// size requests stay in the image, those submitted before a reset included.
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -49,6 +51,10 @@ public:
     [[nodiscard]] DiskImage& disk() { return *m_disk; }
     [[nodiscard]] const virtio_blk::Config& config() const { return m_config; }
     [[nodiscard]] size_t in_flight() const;
+    // Requests submitted before the last reset and not completed yet.
+    [[nodiscard]] size_t stale_in_flight() const;
+    // Disk requests the device keeps in the image at most, stale ones included: queues x size.
+    [[nodiscard]] size_t max_in_flight() const { return size_t { m_options.num_queues } * m_options.queue_size; }
 
     [[nodiscard]] virtio::DeviceType device_type() const override { return virtio::DeviceType::Block; }
     [[nodiscard]] uint64_t device_features() const override { return m_features; }
@@ -83,6 +89,7 @@ private:
     void complete(uint16_t queue_index, const DescriptorChain& chain, uint64_t status_offset, uint32_t data_length, uint8_t status);
     void flush_notifications();
     void poll_rings();
+    [[nodiscard]] bool at_capacity() const { return m_in_flight + m_stale_in_flight >= max_in_flight(); }
 
     mutable std::recursive_mutex m_lock; // completions may run inside submit() on some images
     std::unique_ptr<DiskImage> m_disk;
@@ -99,6 +106,10 @@ private:
     BlkLimits m_limits;
     UsedNotifications m_pushed; // queues with used entries since the last flush
     size_t m_in_flight = 0;
+    // Requests of an older generation still in the image: they hold its resources (and views of
+    // guest RAM) until they finish, so they count against max_in_flight() as well; otherwise
+    // reset, activate and submit in a loop would pile up requests without bound.
+    size_t m_stale_in_flight = 0;
     // Per queue: reads and writes submitted and not completed. Flushes, discards and
     // write-zeroes may take long, so they do not keep notifications off.
     std::vector<size_t> m_queue_rw_in_flight;
