@@ -55,3 +55,57 @@ TEST(VirtioRng, NotifyAfterResetIsIgnored)
     rng.queue_notify(0);
     EXPECT_EQ(driver.used_idx(), 0);
 }
+
+// Regression: the whole writable part of a chain was filled on the event loop; a guest could
+// post a buffer as large as its RAM. At most 64 KiB per request (virtio 1.2 §5.4.6.2).
+TEST(VirtioRng, HugeBufferGetsAtMostTheCap)
+{
+    auto memory = test::make_guest_memory(4 << 20);
+    test::MockDriverQueue driver(memory, 8);
+    test::DeviceHarness harness(memory, 1);
+    driver.configure(harness.queues[0]);
+    VirtioRng rng;
+    ASSERT_TRUE(rng.activate(harness.activation()));
+    constexpr uint32_t k_mib = 1 << 20;
+    GuestAddress buffer = driver.alloc(k_mib);
+    driver.add_chain({ { buffer, k_mib / 2, true }, { buffer + k_mib / 2, k_mib / 2, true } });
+
+    rng.queue_notify(0);
+
+    ASSERT_EQ(driver.used_idx(), 1);
+    EXPECT_EQ(driver.used(0).length, VirtioRng::k_max_bytes_per_chain);
+    auto tail = driver.read_bytes(buffer + VirtioRng::k_max_bytes_per_chain, k_mib - VirtioRng::k_max_bytes_per_chain);
+    EXPECT_EQ(std::count(tail.begin(), tail.end(), 0), static_cast<std::ptrdiff_t>(tail.size())); // left alone
+    auto head = driver.read_bytes(buffer + VirtioRng::k_max_bytes_per_chain - 64, 64);
+    EXPECT_NE(std::count(head.begin(), head.end(), 0), 64); // the cap's last bytes were filled
+}
+
+// Regression: the request loop ran until the ring was empty, so a second vCPU making chains
+// available as fast as the device used them kept the event loop in one run for ever. A run
+// takes at most a queue size of chains, then asks for another run (the transport re-signals
+// the queue's notify eventfd).
+TEST(VirtioRng, RingKeptFullDoesNotKeepOneRunGoing)
+{
+    auto memory = test::make_guest_memory(2 << 20);
+    test::MockDriverQueue driver(memory, 256);
+    test::DeviceHarness harness(memory, 1);
+    driver.configure(harness.queues[0]);
+    VirtioRng rng;
+    ASSERT_TRUE(rng.activate(harness.activation()));
+    GuestAddress buffer = driver.alloc(VirtioRng::k_max_bytes_per_chain); // shared by every chain
+    for (int i = 0; i < 256; ++i)
+        driver.add_chain({ { buffer, static_cast<uint32_t>(VirtioRng::k_max_bytes_per_chain), true } });
+    test::RingRefiller vcpu(driver);
+    vcpu.start();
+
+    rng.queue_notify(0);
+    uint16_t first_run = driver.used_idx();
+    rng.queue_notify(0); // what the loop does for the re-signalled eventfd
+    uint16_t second_run = static_cast<uint16_t>(driver.used_idx() - first_run);
+    vcpu.stop();
+
+    EXPECT_EQ(first_run, 256); // without the budget: until the refiller gives up (20000)
+    EXPECT_LE(second_run, 256);
+    EXPECT_GE(harness.interrupt.renotified[0], 1);
+    EXPECT_FALSE(harness.interrupt.needs_reset);
+}

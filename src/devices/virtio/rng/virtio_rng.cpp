@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "base/log.h"
+#include "devices/virtio/queue_run.h"
 
 namespace vireo {
 
@@ -58,15 +59,20 @@ void VirtioRng::queue_notify(uint16_t)
     if (!m_queue)
         return;
     // §5.4.6: the device fills the writable part; readable buffers carry nothing of interest.
-    while (auto chain = m_queue->pop()) {
+    // At most k_max_bytes_per_chain of it (§5.4.6.2: the device MAY use less than the whole
+    // buffer; the used length says how much), so that a huge buffer does not keep the event
+    // loop in getrandom.
+    QueueRun run(*m_queue, *m_interrupt);
+    while (auto chain = run.pop()) {
         uint64_t written = 0;
         for (const auto& buffer : chain->writable()) {
-            size_t n = fill_random(buffer.host);
+            auto part = buffer.host.first(std::min<uint64_t>(buffer.host.size(), k_max_bytes_per_chain - written));
+            size_t n = fill_random(part);
             written += n;
-            if (n < buffer.host.size())
+            if (n < part.size() || written == k_max_bytes_per_chain)
                 break;
         }
-        m_queue->push(*chain, static_cast<uint32_t>(std::min<uint64_t>(written, UINT32_MAX)));
+        m_queue->push(*chain, static_cast<uint32_t>(written));
     }
     if (m_queue->should_notify())
         m_interrupt->signal_used(m_queue->index());

@@ -1,6 +1,7 @@
 #pragma once
 // virtio entropy device (virtio 1.2 §5.4): one request queue whose writable buffers are filled
-// from the host's getrandom(2). No features, no configuration space.
+// from the host's getrandom(2), at most 64 KiB per request and one ring's worth of requests per
+// run of the event loop. No features, no configuration space.
 #include <mutex>
 #include <span>
 
@@ -10,6 +11,9 @@ namespace vireo {
 
 class VirtioRng final : public VirtioDevice {
 public:
+    // Entropy one request gets at most (the rest of its buffer is left alone).
+    static constexpr uint64_t k_max_bytes_per_chain = 64 * 1024;
+
     [[nodiscard]] virtio::DeviceType device_type() const override { return virtio::DeviceType::Entropy; }
     [[nodiscard]] uint64_t device_features() const override { return 0; }
     [[nodiscard]] uint16_t num_queues() const override { return 1; }
