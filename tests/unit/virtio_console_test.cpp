@@ -1,6 +1,8 @@
 // virtio-console: guest output reaches the back end, back-end input reaches the guest.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "devices/virtio/console/virtio_console.h"
 #include "virtio_test_support.h"
 
@@ -10,8 +12,14 @@ namespace {
 
 class FakeBackend final : public ConsoleBackend {
 public:
-    void write(std::span<const uint8_t> bytes) override { output.append(bytes.begin(), bytes.end()); }
+    void write(std::span<const uint8_t> bytes) override
+    {
+        output.append(bytes.begin(), bytes.end());
+        if (on_write)
+            on_write();
+    }
     std::string output;
+    std::function<void()> on_write; // runs in the middle of the device's transmit run
 };
 
 struct ConsoleFixture : ::testing::Test {
@@ -99,4 +107,40 @@ TEST_F(ConsoleFixture, InputBeyondTheLimitIsDropped)
     rx.add_chain({ { buffer, 16, true } });
     console.queue_notify(VirtioConsole::k_receive_queue);
     EXPECT_EQ(rx.used(0).length, 16u);
+}
+
+// Regression: every readable byte of a chain went to the back end synchronously on the event
+// loop, however large. At most 64 KiB per chain; the rest is dropped.
+TEST_F(ConsoleFixture, OutputBeyondTheCapPerChainIsDropped)
+{
+    activate();
+    constexpr uint32_t k_half = 50 * 1024;
+    std::string text(2 * k_half, 'y');
+    GuestAddress first = tx.alloc_with(text.substr(0, k_half)), second = tx.alloc_with(text.substr(k_half));
+    tx.add_chain({ { first, k_half, false }, { second, k_half, false } });
+    console.queue_notify(VirtioConsole::k_transmit_queue);
+    EXPECT_EQ(backend->output.size(), VirtioConsole::k_max_output_per_chain);
+    EXPECT_EQ(tx.used_idx(), 1);
+}
+
+// Regression: the transmit loop ran until the ring was empty, so a second vCPU making chains
+// available as the device used them kept the event loop in one run for ever. A run takes at
+// most a queue size of chains and asks for another run.
+TEST_F(ConsoleFixture, RingKeptFullDoesNotKeepOneTransmitRunGoing)
+{
+    activate();
+    GuestAddress text = tx.alloc_with(std::string("z"));
+    for (int i = 0; i < 8; ++i)
+        tx.add_chain({ { text, 1, false } });
+    test::RingRefiller vcpu(tx);
+    backend->on_write = [&] { vcpu.refill(); }; // the other vCPU, between two chains
+
+    console.queue_notify(VirtioConsole::k_transmit_queue);
+    EXPECT_EQ(backend->output.size(), 8u); // without the budget: 20008
+    EXPECT_EQ(harness.interrupt.renotified[1], 1);
+
+    console.queue_notify(VirtioConsole::k_transmit_queue); // the loop's next turn
+    EXPECT_EQ(backend->output.size(), 16u);
+    EXPECT_EQ(harness.interrupt.renotified[1], 2);
+    EXPECT_FALSE(harness.interrupt.needs_reset);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "devices/virtio/queue_run.h"
 
 namespace vireo {
 
@@ -86,8 +87,9 @@ void VirtioConsole::deliver_input_locked()
     if (!queue.ready())
         return;
     bool pushed = false;
+    QueueRun run(queue, *m_interrupt);
     while (!m_pending_input.empty()) {
-        auto chain = queue.pop();
+        auto chain = run.pop();
         if (!chain)
             break;
         size_t length = std::min<uint64_t>(chain->writable_length(), m_pending_input.size());
@@ -107,9 +109,21 @@ void VirtioConsole::transmit_locked()
     if (!queue.ready())
         return;
     bool pushed = false;
-    while (auto chain = queue.pop()) {
-        for (const auto& buffer : chain->readable())
-            m_backend->write(buffer.host);
+    QueueRun run(queue, *m_interrupt);
+    while (auto chain = run.pop()) {
+        // The back end takes bytes synchronously on the event loop: at most
+        // k_max_output_per_chain of a chain (Linux sends at most 32 KiB per buffer).
+        uint64_t left = k_max_output_per_chain;
+        for (const auto& buffer : chain->readable()) {
+            auto part = buffer.host.first(std::min<uint64_t>(buffer.host.size(), left));
+            m_backend->write(part);
+            left -= part.size();
+            if (left == 0)
+                break;
+        }
+        if (chain->readable_length() > k_max_output_per_chain)
+            VIREO_GUEST_WARN("virtio-console: dropping {} bytes of output beyond {} in one buffer",
+                chain->readable_length() - k_max_output_per_chain, k_max_output_per_chain);
         queue.push(*chain, 0);
         pushed = true;
     }

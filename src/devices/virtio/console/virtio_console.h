@@ -1,6 +1,7 @@
 #pragma once
 // virtio console (virtio 1.2 §5.3) with a single port and no multiport: receiveq0 (host to
-// guest) and transmitq0 (guest to host). The guest sees /dev/hvc0.
+// guest) and transmitq0 (guest to host). The guest sees /dev/hvc0. Each run of a queue handles
+// at most a queue size of chains (QueueRun), and at most 64 KiB of output per chain.
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,8 @@ public:
     static constexpr uint16_t k_receive_queue = 0;
     static constexpr uint16_t k_transmit_queue = 1;
     static constexpr size_t k_max_pending_input = 64 * 1024;
+    // Guest output one transmit chain hands the back end at most; the rest is dropped.
+    static constexpr uint64_t k_max_output_per_chain = 64 * 1024;
 
     explicit VirtioConsole(std::shared_ptr<ConsoleBackend> backend, uint16_t cols = 80, uint16_t rows = 25);
 
