@@ -287,6 +287,27 @@ TEST_F(InputFixture, StatusQueueLedsAreRecorded)
     EXPECT_EQ(keyboard.leds(), 1u << LED_NUML);
 }
 
+// Regression: the status loop ran until the ring was empty, so a second vCPU making status
+// buffers available as the device consumed them kept the event loop in one run for ever. A run
+// takes at most a queue size of chains (QueueRun), then asks for another.
+TEST_F(InputFixture, StatusRingKeptFullDoesNotKeepOneRunGoing)
+{
+    activate(keyboard);
+    GuestAddress caps = statusq.alloc_with(encode_input_event({ EV_LED, LED_CAPSL, 1 }));
+    for (int i = 0; i < 64; ++i)
+        statusq.add_chain({ { caps, k_input_event_size, false } });
+    test::RingRefiller vcpu(statusq);
+    vcpu.start();
+
+    keyboard.queue_notify(VirtioInput::k_status_queue);
+    uint16_t first_run = statusq.used_idx();
+    vcpu.stop();
+
+    EXPECT_EQ(first_run, 64); // without the budget: until the refiller gives up (20000)
+    EXPECT_EQ(harness.interrupt.renotified[VirtioInput::k_status_queue], 1);
+    EXPECT_FALSE(harness.interrupt.needs_reset);
+}
+
 TEST_F(InputFixture, ShortStatusBufferIsConsumedAndIgnored)
 {
     activate(keyboard);

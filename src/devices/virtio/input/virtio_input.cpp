@@ -6,6 +6,7 @@
 #include <array>
 
 #include "base/log.h"
+#include "devices/virtio/queue_run.h"
 
 namespace vireo {
 
@@ -144,8 +145,9 @@ void VirtioInput::deliver_locked()
     if (!queue.ready())
         return;
     bool pushed = false;
+    QueueRun run(queue, *m_interrupt);
     while (!m_pending.empty()) {
-        auto chain = queue.pop();
+        auto chain = run.pop();
         if (!chain)
             break;
         if (chain->writable_length() < k_input_event_size) {
@@ -175,7 +177,8 @@ void VirtioInput::read_status_locked()
     if (!queue.ready())
         return;
     bool pushed = false;
-    while (auto chain = queue.pop()) {
+    QueueRun run(queue, *m_interrupt);
+    while (auto chain = run.pop()) {
         std::array<uint8_t, k_input_event_size> bytes {};
         if (chain->read_from(0, bytes) == bytes.size()) {
             auto event = decode_input_event(bytes);
