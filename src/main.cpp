@@ -28,5 +28,7 @@ int main(int argc, char** argv)
     case vireo::CommandLine::Action::Run:
         break;
     }
+    // Before any thread starts (log.h says why this one setting is global).
+    vireo::set_log_timestamps(command_line->config.process.log_timestamps);
     return vireo::run_vm(command_line->config);
 }

@@ -13,9 +13,18 @@ Options take QEMU's spelling, with one or two leading dashes.
 Standard options:
 -h, -help                display this help and exit
 -version                 display version information and exit
--machine, -M pc[,accel=kvm]
-                         select the machine (only pc)
+-machine, -M pc|pc-i440fx-X.Y[,accel=kvm][,usb=off][,mem-merge=on|off][,vmport=off]
+       [,smm=off][,hpet=off][,kernel-irqchip=on][,suppress-vmdesc=on|off]
+                         select the machine (pc; pc-i440fx-1.4 .. 7.2 are the same pc;
+                         none, QEMU's empty machine, is not run yet)
 -accel kvm, -enable-kvm  use KVM (the only accelerator)
+-no-user-config          accepted: vireo reads no configuration files
+-overcommit mem-lock=on|off[,cpu-pm=off]
+                         mem-lock=on locks guest RAM in host memory (mlock)
+-rtc [base=utc|localtime|DATE][,clock=host][,driftfix=none|slew]
+                         what the CMOS clock starts at (DATE: 2006-06-17T16:01:21 or
+                         2006-06-17); it follows the host's clock; slew changes nothing
+-msg timestamp=on|off    start vireo's own messages with the UTC time
 -cpu host                expose the host CPU (also "max")
 -m [size=]SIZE           guest RAM; a bare number counts MiB, suffixes K M G T
 -smp [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M]
@@ -33,6 +42,8 @@ Block devices:
 Devices:
 -device DRIVER[,prop=value...]
                          add a device (virtio-blk-pci, virtio-net-pci, ...)
+-device, -netdev, -object '{"driver":...}'
+                         QEMU's JSON form of the same options (as libvirt passes them)
 
 Network:
 -netdev tap,id=ID[,ifname=NAME][,fd=FD][,script=no][,downscript=no][,queues=N][,vnet_hdr=on|off]

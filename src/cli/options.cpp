@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string_view>
 
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/keyval.h"
 #include "cli/size.h"
@@ -39,6 +42,7 @@ struct Arg {
     std::string_view option; // without the leading dashes
     std::string_view value;
     bool has_value = false;
+    std::string_view shown;  // what the user typed, when value is made from it (JSON); else empty
 
     template<typename... Args>
     [[nodiscard]] std::unexpected<Error> error(fmt::format_string<Args...> format, Args&&... args) const
@@ -47,7 +51,7 @@ struct Arg {
         auto detail = fmt::format(format, std::forward<Args>(args)...);
         if (!has_value)
             return make_error("{}", printable(fmt::format("-{}: {}", option, detail)));
-        return make_error("{}", printable(fmt::format("-{} {}: {}", option, value, detail)));
+        return make_error("{}", printable(fmt::format("-{} {}: {}", option, shown.empty() ? value : shown, detail)));
     }
 };
 
@@ -62,9 +66,89 @@ bool is_valid_id(std::string_view id)
     });
 }
 
+// QEMU 7.2's i440FX machine types: "pc" and the versioned pc-i440fx-1.4 .. 7.2. Vireo's pc is
+// QEMU's newest; the older versions differ in compatibility properties vireo does not have, so
+// each is taken as an alias of pc.
 bool is_pc_machine(std::string_view type)
 {
-    return type == "pc" || type.starts_with("pc-i440fx-");
+    static constexpr std::array<std::string_view, 31> versions { "1.4", "1.5", "1.6", "1.7", "2.0", "2.1", "2.2",
+        "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1", "4.2",
+        "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2" };
+    if (type == "pc")
+        return true;
+    constexpr std::string_view prefix = "pc-i440fx-";
+    return type.starts_with(prefix) && std::ranges::find(versions, type.substr(prefix.size())) != versions.end();
+}
+
+// The options that take QEMU's JSON form as well as key=value (QEMU 7.2: -device, -object,
+// -netdev; libvirt passes JSON once the QMP schema says so).
+bool takes_json(std::string_view option)
+{
+    return option == "device" || option == "netdev" || option == "object";
+}
+
+// One JSON member's value as key=value text: a string as it is (',' doubled), a boolean as
+// on/off, a number as its decimal text; an array (of strings, or QAPI's {"str": ...} wrappers)
+// repeats the key, as key=value repeats hostfwd=.
+Result<void> append_json_member(const Arg& arg, const std::string& key, const nlohmann::ordered_json& value,
+                                std::string& out)
+{
+    if (value.is_array()) {
+        for (const auto& element : value) {
+            if (element.is_object() && element.size() == 1 && element.contains("str"))
+                TRY(append_json_member(arg, key, element["str"], out));
+            else if (element.is_array() || element.is_object())
+                return arg.error("unsupported JSON value for '{}'", key);
+            else
+                TRY(append_json_member(arg, key, element, out));
+        }
+        return {};
+    }
+    std::string text;
+    if (value.is_string()) {
+        for (char c : value.get_ref<const std::string&>()) {
+            text.push_back(c);
+            if (c == ',')
+                text.push_back(',');
+        }
+    } else if (value.is_boolean()) {
+        text = value.get<bool>() ? "on" : "off";
+    } else if (value.is_number()) {
+        text = value.dump();
+    } else {
+        // null, or a nested object (-blockdev's "file": {...}: no option vireo has takes one)
+        return arg.error("unsupported JSON value for '{}'", key);
+    }
+    if (key.empty() || key.find_first_of(",=") != std::string::npos)
+        return arg.error("invalid parameter name '{}'", key);
+    if (!out.empty())
+        out.push_back(',');
+    out += key;
+    out.push_back('=');
+    out += text;
+    return {};
+}
+
+// QEMU's JSON form of an option ('{"driver":"virtio-blk-pci","drive":"d0"}') as the key=value
+// text of the same meaning ("driver=virtio-blk-pci,drive=d0"), for the option's own handler.
+Result<std::string> json_to_keyvals(const Arg& arg)
+{
+    nlohmann::ordered_json object;
+    try {
+        object = nlohmann::ordered_json::parse(arg.value);
+    } catch (const nlohmann::ordered_json::parse_error& error) {
+        // "[json.exception.parse_error.101] parse error at line 1, column 9: ..." without the tag.
+        std::string_view what = error.what();
+        if (auto tag = what.find("] "); tag != std::string_view::npos)
+            what = what.substr(tag + 2);
+        return arg.error("invalid JSON: {}", what);
+    }
+    if (!object.is_object())
+        return arg.error("invalid JSON: an object expected");
+    std::string text;
+    for (const auto& [key, value] : object.items())
+        TRY(append_json_member(arg, key, value, text));
+    return text;
 }
 
 bool is_virtio_nic_model(std::string_view model)
@@ -182,6 +266,10 @@ private:
     Result<void> on_vnc(const Arg&);
     Result<void> on_keymap(const Arg&);
     Result<void> on_object(const Arg&);
+    Result<void> on_no_user_config(const Arg&);
+    Result<void> on_rtc(const Arg&);
+    Result<void> on_msg(const Arg&);
+    Result<void> on_overcommit(const Arg&);
 
     Result<void> add_drive(const Arg&, DriveConfig drive);
     Result<SerialConfig> parse_character_backend(const Arg&);
@@ -257,6 +345,10 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "vnc", true, &Parser::on_vnc },
         { "k", true, &Parser::on_keymap },
         { "object", true, &Parser::on_object },
+        { "no-user-config", false, &Parser::on_no_user_config },
+        { "rtc", true, &Parser::on_rtc },
+        { "msg", true, &Parser::on_msg },
+        { "overcommit", true, &Parser::on_overcommit },
     };
     for (const auto& spec : options) {
         if (spec.name == name)
@@ -271,19 +363,25 @@ Result<CommandLine> Parser::run(std::span<const std::string> args)
         std::string_view word = args[i];
         if (word.empty() || word[0] != '-') {
             // A bare argument is a disk image: QEMU's "qemu-system-x86_64 disk.img".
-            TRY(on_hd(Arg { "hda", word, true }));
+            TRY(on_hd(Arg { "hda", word, true, {} }));
             continue;
         }
         std::string_view name = word.substr(word.starts_with("--") ? 2 : 1);
         const OptionSpec* spec = find_option(name);
         if (!spec)
-            return Arg { name, {}, false }.error("unsupported option");
-        Arg arg { spec->name, {}, false };
+            return Arg { name, {}, false, {} }.error("unsupported option");
+        Arg arg { spec->name, {}, false, {} };
+        std::string converted; // a JSON value as key=value text
         if (spec->takes_value) {
             if (i + 1 >= args.size())
                 return arg.error("missing argument");
             arg.value = args[++i];
             arg.has_value = true;
+            if (arg.value.starts_with('{') && takes_json(spec->name)) {
+                converted = TRY(json_to_keyvals(arg));
+                arg.shown = arg.value;
+                arg.value = converted;
+            }
         }
         TRY((this->*spec->handler)(arg));
     }
@@ -306,19 +404,54 @@ Result<void> Parser::on_accel(const Arg& arg)
     return {};
 }
 
+// -machine [type=]pc|pc-i440fx-X.Y|none[,accel=kvm[:...]][,usb=off][,dump-guest-core=on|off]
+// [,mem-merge=on|off][,vmport=off][,smm=off][,hpet=off][,kernel-irqchip=on][,suppress-vmdesc=on|off]:
+// the properties libvirt passes. A value is accepted only where vireo does what it says; one that
+// asks for what vireo lacks (USB, the VMware port, SMM, an HPET) is refused.
 Result<void> Parser::on_machine(const Arg& arg)
 {
-    static constexpr std::array<std::string_view, 4> keys { "type", "accel", "usb", "dump-guest-core" };
+    static constexpr std::array<std::string_view, 10> keys { "type", "accel", "usb", "dump-guest-core",
+        "mem-merge", "vmport", "smm", "hpet", "kernel-irqchip", "suppress-vmdesc" };
     auto kv = TRY(parse_keyvals(arg, "type", keys));
     // QEMU: whether guest memory goes into a core dump. vireo turns core dumps off unless this is
     // on (guest RAM stays out of them either way: MADV_DONTDUMP).
     if (auto dump = TRY(get_bool(arg, kv, "dump-guest-core")))
         m_result.config.containment.core_dumps = *dump;
     if (auto type = kv.get("type")) {
-        if (!is_pc_machine(*type))
-            return arg.error("unsupported machine type '{}' (only pc)", *type);
-        m_result.config.machine = "pc";
+        if (*type == "none") {
+            // QEMU's empty machine: no RAM, no CPU, only the monitors (libvirt's capability probe).
+            m_result.config.machine = "none";
+        } else if (is_pc_machine(*type)) {
+            m_result.config.machine = "pc";
+        } else {
+            return arg.error("unsupported machine type '{}' (pc, pc-i440fx-1.4 to 7.2, none)", *type);
+        }
     }
+    // mem-merge: guest RAM is madvise(MADV_MERGEABLE) when on, as in QEMU (KSM then merges it if
+    // the host runs KSM at all).
+    if (auto merge = TRY(get_bool(arg, kv, "mem-merge")))
+        m_result.config.ram.merge = *merge;
+    // Devices vireo's pc does not have: only "off" is the truth. (QEMU's vmport and smm default
+    // to auto, which is on under KVM.)
+    struct Absent {
+        std::string_view key;
+        std::string_view what;
+    };
+    for (auto [key, what] : { Absent { "vmport", "VMware I/O port" }, Absent { "smm", "system management mode" },
+                              Absent { "hpet", "HPET" } }) {
+        auto value = kv.get(key);
+        if (!value)
+            continue;
+        if (*value == "auto")
+            return arg.error("{}=auto: vireo has no {} (use {}=off)", key, what, key);
+        if (TRY(get_bool(arg, kv, key)).value_or(false))
+            return arg.error("{}=on: vireo has no {}", key, what);
+    }
+    // The PIC, IOAPIC and local APICs are always KVM's in vireo.
+    if (auto irqchip = kv.get("kernel-irqchip"); irqchip && parse_bool(*irqchip) != true)
+        return arg.error("kernel-irqchip={}: vireo always uses KVM's in-kernel irqchip (only on)", *irqchip);
+    // suppress-vmdesc only shapes a migration stream; vireo has no migration, so either value holds.
+    TRY(get_bool(arg, kv, "suppress-vmdesc"));
     if (auto accel = kv.get("accel")) {
         // "accel=kvm:tcg" lists fall-backs in order; the first one is used.
         if (accel->substr(0, accel->find(':')) != "kvm")
@@ -1519,6 +1652,102 @@ Result<void> Parser::on_object(const Arg& arg)
     }
     m_result.config.secrets.push_back(SecretConfig { *id, std::string(kv.get("data").value_or("")),
         std::string(kv.get("file").value_or("")) });
+    return {};
+}
+
+// -no-user-config: QEMU then reads no configuration file of its own (qemu.conf's -readconfig
+// defaults). Vireo reads no configuration file at all, so there is nothing to leave out.
+Result<void> Parser::on_no_user_config(const Arg&)
+{
+    return {};
+}
+
+// QEMU's -rtc base=DATE forms, "2006-06-17T16:01:21" and "2006-06-17", a UTC time.
+std::optional<std::chrono::sys_seconds> parse_rtc_date(std::string_view text)
+{
+    std::string copy(text);
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    int used = 0;
+    bool with_time = std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
+                                 &second, &used) == 6
+        && static_cast<size_t>(used) == copy.size();
+    if (!with_time) {
+        hour = minute = second = 0;
+        used = 0;
+        if (std::sscanf(copy.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3
+            || static_cast<size_t>(used) != copy.size())
+            return std::nullopt;
+    }
+    std::chrono::year_month_day date { std::chrono::year { year }, std::chrono::month { static_cast<unsigned>(month) },
+                                       std::chrono::day { static_cast<unsigned>(day) } };
+    if (year < 1970 || !date.ok() || hour > 23 || minute > 59 || second > 59 || month < 1 || day < 1)
+        return std::nullopt;
+    return std::chrono::sys_days { date } + std::chrono::hours { hour } + std::chrono::minutes { minute }
+        + std::chrono::seconds { second };
+}
+
+// -rtc [base=utc|localtime|DATE][,clock=host][,driftfix=none|slew], as QEMU 7.2 takes it.
+Result<void> Parser::on_rtc(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 3> keys { "base", "clock", "driftfix" };
+    auto kv = TRY(parse_keyvals(arg, {}, keys));
+    auto& rtc = m_result.config.rtc;
+    if (auto base = kv.get("base")) {
+        if (*base == "utc") {
+            rtc.base = RtcBase::Utc;
+        } else if (*base == "localtime") {
+            rtc.base = RtcBase::LocalTime;
+        } else if (auto date = parse_rtc_date(*base)) {
+            // QEMU fixes the offset once, while it reads its options; so does vireo.
+            auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+            rtc.base = RtcBase::Date;
+            rtc.date_offset_seconds = (*date - now).count();
+        } else {
+            return arg.error("invalid base '{}' (utc, localtime, or a date: 2006-06-17T16:01:21 or 2006-06-17)",
+                             *base);
+        }
+    }
+    // The CMOS clock reads the host's wall clock whenever the guest reads it, which is clock=host.
+    // clock=rt (a clock that host time changes do not move) and clock=vm (one that stops while
+    // the VM is paused) would need a clock of their own.
+    if (auto clock = kv.get("clock"); clock && *clock != "host") {
+        if (*clock == "rt" || *clock == "vm")
+            return arg.error("clock={}: the RTC follows the host's clock only (clock=host)", *clock);
+        return arg.error("invalid clock '{}' (host, rt, vm)", *clock);
+    }
+    // driftfix=slew makes QEMU re-inject periodic RTC interrupts a guest missed (for Windows'
+    // timekeeping). Vireo's RTC raises no periodic interrupt at all, so none can be missed:
+    // slew is accepted and changes nothing.
+    if (auto driftfix = kv.get("driftfix"); driftfix && *driftfix != "none" && *driftfix != "slew")
+        return arg.error("invalid driftfix '{}' (none, slew)", *driftfix);
+    return {};
+}
+
+// -msg timestamp=on|off[,guest-name=off]: vireo's own messages on stderr start with the time.
+Result<void> Parser::on_msg(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 2> keys { "timestamp", "guest-name" };
+    auto kv = TRY(parse_keyvals(arg, {}, keys));
+    if (auto timestamp = TRY(get_bool(arg, kv, "timestamp")))
+        m_result.config.process.log_timestamps = *timestamp;
+    if (TRY(get_bool(arg, kv, "guest-name")).value_or(false))
+        return arg.error("guest-name=on is not supported (messages do not name the guest)");
+    return {};
+}
+
+// -overcommit mem-lock=on|off[,cpu-pm=off]
+Result<void> Parser::on_overcommit(const Arg& arg)
+{
+    static constexpr std::array<std::string_view, 2> keys { "mem-lock", "cpu-pm" };
+    auto kv = TRY(parse_keyvals(arg, {}, keys));
+    if (kv.empty())
+        return arg.error("mem-lock= or cpu-pm= expected");
+    if (auto lock = TRY(get_bool(arg, kv, "mem-lock")))
+        m_result.config.ram.lock = *lock;
+    // cpu-pm=on lets the guest run HLT, MWAIT and PAUSE without an exit (KVM_CAP_X86_DISABLE_EXITS),
+    // which vireo never asks KVM for.
+    if (TRY(get_bool(arg, kv, "cpu-pm")).value_or(false))
+        return arg.error("cpu-pm=on is not supported (guest idle instructions always exit to KVM)");
     return {};
 }
 

@@ -154,19 +154,38 @@ struct SecretConfig {
     std::string file;
 };
 
-// -daemonize and -pidfile: how the process runs, not the machine.
+// -daemonize, -pidfile and -msg: how the process runs, not the machine.
 struct ProcessConfig {
-    bool daemonize = false; // the parent returns once the VM is ready; stdio goes to /dev/null
-    std::string pid_file;   // locked, holds the pid, removed at exit
+    bool daemonize = false;      // the parent returns once the VM is ready; stdio goes to /dev/null
+    std::string pid_file;        // locked, holds the pid, removed at exit
+    bool log_timestamps = false; // -msg timestamp=on: vireo's own log lines start with the UTC time
+};
+
+// -rtc base=: what the CMOS clock shows when the machine starts. It then follows the host's
+// clock (clock=host, the only kind vireo has).
+enum class RtcBase { Utc, LocalTime, Date };
+
+struct RtcConfig {
+    RtcBase base = RtcBase::Utc;
+    // base=DATE: the guest's clock minus the host's UTC clock, fixed when the command line was
+    // read (as QEMU fixes it), so that a reset does not take the clock back to DATE.
+    int64_t date_offset_seconds = 0;
+};
+
+// How the host keeps guest RAM.
+struct GuestRamConfig {
+    bool lock = false; // -overcommit mem-lock=on: locked in host RAM (mlock), never swapped
+    bool merge = true; // -machine mem-merge= (QEMU's default on): KSM may merge identical pages
 };
 
 struct VmConfig {
     std::string name;
     std::string uuid;                     // -uuid, lower case; empty: none given
-    std::string machine = "pc";
+    std::string machine = "pc";           // "pc" (QEMU's pc-i440fx-X.Y too) or "none" (no machine)
     std::string accel = "kvm";
     std::string cpu = "host";
     uint64_t memory_bytes = 128ULL << 20; // QEMU's default
+    GuestRamConfig ram;
     SmpConfig smp;
     std::string bios;                     // -bios: firmware image (empty: SeaBIOS, when no -kernel)
     std::string kernel;
@@ -175,6 +194,7 @@ struct VmConfig {
     std::vector<SerialConfig> serials;    // empty: the default (stdio under -nographic, else none)
     std::optional<SerialConfig> debugcon; // -debugcon: the firmware's debug port 0x402
     BootConfig boot;
+    RtcConfig rtc;
     SmbiosFieldsConfig smbios;
     bool nographic = false;
     bool display_none = false;

@@ -18,7 +18,8 @@ Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, Eve
     auto kvm = TRY(system.duplicate());
     auto vm = TRY(Vm::create(kvm));
     auto layout = TRY(compute_memory_layout(config.memory_bytes));
-    auto memory = TRY(GuestMemory::create(layout.ram_regions));
+    auto memory = TRY(GuestMemory::create(layout.ram_regions, GuestMemory::Backing::Anonymous,
+        GuestRamPolicy { .mergeable = config.ram.merge, .locked = config.ram.lock }));
     // The BIOS area's slots belong to the PAM (devices/chipset/pam.h); with a VGA, its legacy
     // window 0xA0000-0xBFFFF is MMIO (devices/display/std_vga.h) rather than RAM.
     std::vector<GuestRegionSpec> holes { GuestRegionSpec { Pam::k_area_start, Pam::k_area_size } };

@@ -43,7 +43,7 @@ Result<Mapping> map_region(uint64_t guest_start, uint64_t size, int flags, int f
 
 } // namespace
 
-Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs, Backing backing)
+Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs, Backing backing, GuestRamPolicy policy)
 {
     GuestMemory memory;
     const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -80,6 +80,14 @@ Result<GuestMemory> GuestMemory::create(std::span<const GuestRegionSpec> specs, 
         // Guest RAM is never worth dumping with a VMM core; huge pages cut EPT faults and TLB misses.
         ::madvise(mapping.data(), spec.size, MADV_DONTDUMP);
         ::madvise(mapping.data(), spec.size, MADV_HUGEPAGE);
+        // KSM merges private anonymous pages only (a shared memfd's are left alone). As in QEMU,
+        // a kernel without KSM is not an error.
+        if (policy.mergeable)
+            ::madvise(mapping.data(), spec.size, MADV_MERGEABLE);
+        // After MADV_HUGEPAGE, so that locking faults the region in with huge pages.
+        if (policy.locked && ::mlock(mapping.data(), spec.size) < 0)
+            return errno_error("cannot lock {} MiB of guest RAM in memory (-overcommit mem-lock=on; see ulimit -l)",
+                               spec.size >> 20);
         memory.m_regions.push_back(GuestRegion { spec.start, spec.size, mapping.data(), offset });
         memory.m_mappings.push_back(std::move(mapping));
         offset += spec.size;

@@ -29,6 +29,12 @@ struct GuestRegion {
     uint64_t file_offset; // offset of the region in the memfd
 };
 
+// What the host may do with guest RAM's pages (QEMU's -machine mem-merge= and -overcommit mem-lock=).
+struct GuestRamPolicy {
+    bool mergeable = false; // MADV_MERGEABLE: KSM, where the host runs it, may merge identical pages
+    bool locked = false;    // mlock: every page resident from the start and never swapped out
+};
+
 class GuestMemory {
 public:
     // Anonymous: private anonymous memory with MADV_HUGEPAGE, so KVM can map the guest with
@@ -39,7 +45,7 @@ public:
 
     // Maps each region (page-aligned, non-overlapping) into this process.
     [[nodiscard]] static Result<GuestMemory> create(std::span<const GuestRegionSpec> regions,
-        Backing backing = Backing::Anonymous);
+        Backing backing = Backing::Anonymous, GuestRamPolicy policy = {});
 
     GuestMemory(GuestMemory&&) = default;
     GuestMemory& operator=(GuestMemory&&) = default;

@@ -1,6 +1,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -59,4 +62,26 @@ TEST(GuestMemory, AnonymousBackingHasNoFd)
     auto memory = two_regions();
     EXPECT_LT(memory.fd(), 0);
     EXPECT_EQ(memory.total_size(), 0x12000u);
+}
+
+// -overcommit mem-lock=on: guest RAM is mlocked (VmLck counts it); mem-merge: MADV_MERGEABLE.
+TEST(GuestMemory, LockedRamCountsAsLocked)
+{
+    auto locked_kib = [] {
+        std::ifstream status("/proc/self/status");
+        std::string line;
+        while (std::getline(status, line)) {
+            if (line.starts_with("VmLck:"))
+                return std::stoull(line.substr(6));
+        }
+        return 0ULL;
+    };
+    auto before = locked_kib();
+    std::array specs { GuestRegionSpec { 0, 64 * 1024 } };
+    auto memory = GuestMemory::create(specs, GuestMemory::Backing::Anonymous,
+        GuestRamPolicy { .mergeable = true, .locked = true });
+    if (!memory && (memory.error().code == EPERM || memory.error().code == ENOMEM))
+        GTEST_SKIP() << "RLIMIT_MEMLOCK too low here: " << memory.error().describe();
+    ASSERT_TRUE(memory) << memory.error().describe();
+    EXPECT_GE(locked_kib(), before + 64);
 }

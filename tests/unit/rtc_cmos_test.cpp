@@ -51,6 +51,20 @@ TEST(CmosRtc, ReadsHostTimeInBcdByDefault)
     EXPECT_EQ(r.in(0x32), 0x20);
 }
 
+// -rtc base=localtime (or a date): the clock starts at an offset from the host's UTC clock.
+TEST(CmosRtc, StartOffsetMovesTheClock)
+{
+    CmosConfig config { 256 * k_mib, 0, 1 };
+    config.start_offset = hours { 2 } + minutes { 30 }; // UTC+02:30
+    Rtc r(config);
+    EXPECT_EQ(r.in(0x04), 0x17); // 15:04 UTC reads 17:34
+    EXPECT_EQ(r.in(0x02), 0x34);
+    config.start_offset = -hours { 16 };
+    Rtc behind(config);
+    EXPECT_EQ(behind.in(0x04), 0x23); // the day before, 23:04
+    EXPECT_EQ(behind.in(0x07), 0x08);
+}
+
 TEST(CmosRtc, BinaryModeFromRegisterB)
 {
     Rtc r;

@@ -56,6 +56,7 @@ constexpr uint64_t k_mib = 1024 * k_kib;
 
 CmosRtc::CmosRtc(const CmosConfig& config, WallClock clock)
     : m_clock(clock ? std::move(clock) : WallClock([] { return system_clock::now(); }))
+    , m_offset(config.start_offset)
 {
     m_ram[k_reg_a] = k_a_default;
     m_ram[k_reg_b] = k_b_default;

@@ -26,6 +26,9 @@ struct CmosConfig {
     // Boot device order for the BIOS (bytes 0x3d and 0x38: SeaBIOS reads -boot order= here).
     uint8_t boot_order_3d = 0;
     uint8_t boot_order_38 = 0;
+    // What the clock shows at start, as an offset from the host's UTC clock: 0 for -rtc base=utc,
+    // the host's UTC offset for base=localtime, DATE minus the start time for base=DATE.
+    std::chrono::seconds start_offset { 0 };
 };
 
 // Wall-clock time in UTC; injectable so tests can fix the time.

@@ -1,4 +1,6 @@
 // The legacy ISA devices of a PC on the port I/O bus.
+#include <ctime>
+
 #include "devices/legacy/cmos_rtc.h"
 #include "devices/legacy/debug_port.h"
 #include "devices/legacy/i8042.h"
@@ -19,6 +21,27 @@ constexpr uint8_t k_mouse_irq = 12;
 constexpr uint16_t k_system_control_a_port = 0x92;
 constexpr uint16_t k_post_code_port = 0x80;
 
+// -rtc base=: the CMOS clock's start as an offset from the host's UTC clock. For localtime it is
+// the host's UTC offset now (a reset builds the machine again and so follows a daylight-saving
+// change; QEMU's RTC keeps the offset it started with until the guest sets the clock).
+std::chrono::seconds rtc_start_offset(const RtcConfig& rtc)
+{
+    switch (rtc.base) {
+    case RtcBase::Utc:
+        break;
+    case RtcBase::LocalTime: {
+        time_t now = ::time(nullptr);
+        std::tm local {};
+        if (::localtime_r(&now, &local))
+            return std::chrono::seconds { local.tm_gmtoff };
+        break;
+    }
+    case RtcBase::Date:
+        return std::chrono::seconds { rtc.date_offset_seconds };
+    }
+    return std::chrono::seconds { 0 };
+}
+
 } // namespace
 
 Result<void> build_legacy_devices(MachineParts& parts)
@@ -33,6 +56,7 @@ Result<void> build_legacy_devices(MachineParts& parts)
     auto flags = TRY(boot_config::cmos_boot_flags(order));
     cmos.boot_order_3d = flags.reg_3d;
     cmos.boot_order_38 = flags.reg_38;
+    cmos.start_offset = rtc_start_offset(parts.config.rtc);
     auto rtc = std::make_shared<CmosRtc>(cmos);
     TRY(parts.pio.insert(rtc, k_rtc_port, 2));
     parts.keep(rtc);
