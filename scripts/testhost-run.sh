@@ -6,7 +6,7 @@
 # A test host that locks up (it has, in its own KVM: see FACTS.md) is killed: its kernel panics on a
 # soft lockup, and a non-interactive run that reports nothing within VIREO_TESTHOST_TIMEOUT seconds
 # (default 600) is stopped, and so is one whose heartbeat stops for VIREO_TESTHOST_HEARTBEAT
-# seconds (default 30); all count as "died". A hang is reported with its shape: "spinning" (the
+# seconds (default 60); all count as "died". A hang is reported with its shape: "spinning" (the
 # test host's QEMU busy, its kernel reporting soft lockups or RCU stalls) or "silent" (QEMU idle,
 # as if the test host's timer interrupts had stopped).
 # Usage: scripts/testhost-run.sh [-i] COMMAND...   (-i: interactive, the terminal is the console)
@@ -26,7 +26,7 @@ kvm_amd_params=${VIREO_TESTHOST_KVM_AMD-npt=0}
 # The test host's init rewrites WORK/heartbeat every 2 s; when it has not for $stale seconds the
 # test host hung (its kernel or its TCG), and waiting for the overall limit would only lose time.
 watch_heartbeat() {
-  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-30}
+  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-60}
   while sleep 2; do
     local age=$(( $(date +%s) - $(stat -c %Y "$work/heartbeat" 2>/dev/null || date +%s) ))
     if [ "$age" -gt "$stale" ] && [ -s "$work/qemu.pid" ]; then
