@@ -24,25 +24,6 @@ std::string option(const ChardevConfig& config, const char* key)
     return it == config.options.end() ? std::string() : it->second;
 }
 
-Result<UniqueFd> listen_unix(const std::string& path)
-{
-    sockaddr_un address {};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(address.sun_path))
-        return make_error("socket path {} is too long", path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!listener)
-        return errno_error("socket");
-    // On Linux the mode of an unbound socket is the mode its file gets at bind() (less the
-    // umask): no moment where another user could connect, and no chmod by path after it (which
-    // the sandbox would have to allow for sockets made at each reset).
-    ::fchmod(listener.get(), 0600);
-    ::unlink(path.c_str());
-    if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
-        return errno_error("cannot listen on {}", path);
-    return listener;
-}
 
 Result<UniqueFd> listen_tcp(std::string host, const std::string& port)
 {
@@ -110,7 +91,7 @@ Result<SocketListener> open_socket_listener(const ChardevConfig& config)
     listener.wait = option(config, "wait") != "off";
     Result<UniqueFd> fd;
     if (auto path = option(config, "path"); !path.empty()) {
-        fd = listen_unix(path);
+        fd = bind_unix_socket(path);
         if (fd)
             listener.unlink_path = path;
         listener.description = fmt::format("unix:{},server=on", path);
@@ -126,6 +107,26 @@ Result<SocketListener> open_socket_listener(const ChardevConfig& config)
     if (::listen(fd->get(), 16) < 0)
         return fail(Error { errno, "listen" });
     listener.fd = std::move(*fd);
+    return listener;
+}
+
+Result<UniqueFd> bind_unix_socket(const std::string& path)
+{
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(address.sun_path))
+        return make_error("socket path {} is too long", path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!listener)
+        return errno_error("socket");
+    // On Linux the mode of an unbound socket is the mode its file gets at bind() (less the
+    // umask): no moment where another user could connect, and no chmod by path after it (which
+    // the sandbox would have to allow for sockets made at each reset).
+    ::fchmod(listener.get(), 0600);
+    ::unlink(path.c_str());
+    if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
+        return errno_error("cannot listen on {}", path);
     return listener;
 }
 

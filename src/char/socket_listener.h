@@ -22,4 +22,8 @@ struct SocketListener {
 
 [[nodiscard]] Result<SocketListener> open_socket_listener(const ChardevConfig& config);
 
+// A Unix stream socket bound to path (a file left there before is replaced), non-blocking,
+// close-on-exec, mode 0600 from the start; the caller listens on it.
+[[nodiscard]] Result<UniqueFd> bind_unix_socket(const std::string& path);
+
 } // namespace vireo

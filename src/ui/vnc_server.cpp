@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "base/read_file.h"
+#include "char/socket_listener.h"
 
 namespace vireo {
 
@@ -51,18 +52,7 @@ VncServer* server_of(rfbClientPtr client)
 
 Result<UniqueFd> listen_unix(const std::string& path)
 {
-    sockaddr_un address {};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(address.sun_path))
-        return make_error("socket path {} is too long", path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!listener)
-        return errno_error("socket");
-    ::fchmod(listener.get(), 0600); // the file gets the socket's mode at bind()
-    ::unlink(path.c_str());
-    if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
-        return errno_error("cannot listen on unix:{}", path);
+    auto listener = TRY(bind_unix_socket(path));
     if (::listen(listener.get(), 16) < 0)
         return errno_error("listen on unix:{}", path);
     return listener;
