@@ -6,12 +6,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -20,6 +23,7 @@
 #include <jpeglib.h>
 #include <rfb/rfb.h>
 
+#include "base/unique_fd.h"
 #include "devices/display/display_refresh.h"
 #include "sandbox/sandbox.h"
 #include "ui/vnc_server.h"
@@ -581,6 +585,47 @@ TEST(VncSandboxed, ClientsServedUnderTheEventLoopsFilter)
     EXPECT_EQ(output.find("sandbox"), std::string::npos) << output;
     if (::testing::Test::HasFailure())
         ADD_FAILURE() << "the server said: " << output;
+}
+
+// -vnc unix:PATH: the socket file is made with mode 0600 and a client gets the RFB greeting.
+TEST(VncServerUnix, ListensOnAUnixSocket)
+{
+    std::signal(SIGPIPE, SIG_IGN);
+    auto dir = std::filesystem::temp_directory_path() / fmt::format("vireo-vnc-unix-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    auto path = (dir / "vnc.sock").string();
+    auto loop = std::move(*EventLoop::create());
+    VncServerOptions options;
+    options.config.unix_path = path;
+    options.config.text = "unix:" + path;
+    options.desktop_name = "unix";
+    auto server = VncServer::create(*loop, std::move(options));
+    ASSERT_TRUE(server) << server.error().describe();
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::thread thread([&] { loop->run(); });
+    UniqueFd client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    timeval timeout { 5, 0 };
+    ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    char greeting[12] = {};
+    size_t got = 0;
+    while (got < sizeof(greeting)) {
+        ssize_t n = ::recv(client.get(), greeting + got, sizeof(greeting) - got, 0);
+        if (n <= 0)
+            break;
+        got += size_t(n);
+    }
+    EXPECT_EQ(std::string(greeting, got), "RFB 003.008\n");
+    client.reset();
+    loop->stop();
+    thread.join();
+    server->reset();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(VncServerErrors, PortInUseIsAnError)
