@@ -17,6 +17,7 @@
 #include "block/disk_image.h"
 #include "devices/virtio/blk/virtio_blk.h"
 #include "memory/guest_memory.h"
+#include "virtio_fuzz_support.h"
 
 using namespace vireo;
 
@@ -77,14 +78,6 @@ private:
     std::deque<std::pair<DiskRequest, DiskCompletion>> m_pending;
 };
 
-class NullInterrupt final : public VirtioInterrupt {
-public:
-    void signal_used(uint16_t) override { }
-    void signal_config_change() override { }
-    void set_needs_reset() override { }
-    void renotify(uint16_t) override { }
-};
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -133,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     auto disk = std::make_unique<MemoryDisk>(options & 1);
     MemoryDisk* raw_disk = disk.get();
     VirtioBlk blk(std::move(disk), VirtioBlkOptions { .serial = "fuzz", .discard = true });
-    NullInterrupt interrupt;
+    fuzz::NullInterrupt interrupt;
     uint64_t features = (options & 4 ? blk.device_features() : 0) | virtio::k_f_version_1;
     if (!blk.activate(VirtioActivation { memory, features, std::span(&queue, 1), interrupt }))
         return 0;

@@ -17,8 +17,12 @@
 
 #include "devices/virtio/input/virtio_input.h"
 #include "memory/guest_memory.h"
+#include "virtio_fuzz_support.h"
 
 using namespace vireo;
+using fuzz::NullInterrupt;
+using fuzz::Reader;
+using fuzz::write_ring;
 
 namespace {
 
@@ -27,47 +31,6 @@ constexpr uint16_t k_queue_size = 8;
 constexpr GuestAddress k_rings[2] = { 0x0, 0x400 };
 constexpr GuestAddress k_data = 0x1000;
 
-class NullInterrupt final : public VirtioInterrupt {
-public:
-    void signal_used(uint16_t) override { }
-    void signal_config_change() override { }
-    void set_needs_reset() override { }
-    void renotify(uint16_t) override { }
-};
-
-class Reader {
-public:
-    Reader(const uint8_t* data, size_t size)
-        : m_data(data)
-        , m_size(size)
-    {
-    }
-    uint8_t byte() { return m_position < m_size ? m_data[m_position++] : 0; }
-    size_t position() const { return m_position; }
-
-private:
-    const uint8_t* m_data;
-    size_t m_size;
-    size_t m_position = 0;
-};
-
-void write_ring(const GuestMemory& memory, GuestAddress base, Reader& in)
-{
-    GuestAddress avail = base + 16 * k_queue_size;
-    for (uint16_t i = 0; i < k_queue_size; ++i) {
-        uint8_t d[6] = {};
-        for (auto& byte : d)
-            byte = in.byte();
-        (void)memory.write_obj<uint64_t>(base + 16 * i, uint64_t { d[0] } | uint64_t { d[1] } << 8);
-        (void)memory.write_obj<uint32_t>(base + 16 * i + 8, uint32_t { d[2] } | uint32_t { d[3] } << 8);
-        (void)memory.write_obj<uint16_t>(base + 16 * i + 12, static_cast<uint16_t>(d[4] & 7));
-        (void)memory.write_obj<uint16_t>(base + 16 * i + 14, d[5]);
-    }
-    auto count = static_cast<uint16_t>(in.byte() % (k_queue_size + 1));
-    for (uint16_t i = 0; i < count; ++i)
-        (void)memory.write_obj<uint16_t>(avail + 4 + 2 * i, in.byte());
-    (void)memory.write_obj<uint16_t>(avail + 2, count);
-}
 
 } // namespace
 
@@ -82,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 
     Reader in(data, size);
     for (GuestAddress base : k_rings)
-        write_ring(memory, base, in);
+        write_ring(memory, base, k_queue_size, in);
     uint8_t kind = in.byte() % 3;
     VirtioInput device(kind == 0 ? keyboard_profile() : kind == 1 ? mouse_profile() : tablet_profile());
 

@@ -15,6 +15,7 @@
 
 #include "devices/virtio/net/virtio_net.h"
 #include "memory/guest_memory.h"
+#include "virtio_fuzz_support.h"
 
 using namespace vireo;
 
@@ -62,32 +63,6 @@ public:
     std::deque<size_t> frames;
 };
 
-class NullInterrupt final : public VirtioInterrupt {
-public:
-    void signal_used(uint16_t) override { }
-    void signal_config_change() override { }
-    void set_needs_reset() override { }
-    void renotify(uint16_t) override { }
-};
-
-size_t write_ring(const GuestMemory& memory, GuestAddress base, const uint8_t* data, size_t size, size_t position)
-{
-    GuestAddress avail = base + 16 * k_queue_size;
-    for (uint16_t i = 0; i < k_queue_size; ++i) {
-        uint8_t d[6] = {};
-        for (auto& byte : d)
-            byte = position < size ? data[position++] : 0;
-        (void)memory.write_obj<uint64_t>(base + 16 * i, uint64_t { d[0] } | uint64_t { d[1] } << 8);
-        (void)memory.write_obj<uint32_t>(base + 16 * i + 8, uint32_t { d[2] } | uint32_t { d[3] } << 8);
-        (void)memory.write_obj<uint16_t>(base + 16 * i + 12, static_cast<uint16_t>(d[4] & 7));
-        (void)memory.write_obj<uint16_t>(base + 16 * i + 14, d[5]);
-    }
-    uint16_t count = position < size ? static_cast<uint16_t>(data[position++] % (k_queue_size + 1)) : 0;
-    for (uint16_t i = 0; i < count; ++i)
-        (void)memory.write_obj<uint16_t>(avail + 4 + 2 * i, position < size ? data[position++] : 0);
-    (void)memory.write_obj<uint16_t>(avail + 2, count);
-    return position;
-}
 
 } // namespace
 
@@ -100,9 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     auto ram = memory.slice(0, k_ram).value();
     std::memset(ram.data(), 0, ram.size());
 
-    size_t position = 0;
+    fuzz::Reader in(data, size);
     for (GuestAddress base : k_rings)
-        position = write_ring(memory, base, data, size, position);
+        fuzz::write_ring(memory, base, k_queue_size, in);
+    size_t position = in.position();
     uint8_t options = position < size ? data[position++] : 0;
     size_t frame_count = position < size ? data[position++] % 8 : 0;
 
@@ -129,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         if (!queues[i].activate(memory, options & 4, [] { }))
             return 0;
     }
-    NullInterrupt interrupt;
+    fuzz::NullInterrupt interrupt;
     uint64_t features = virtio::k_f_version_1 | ((options & 2) ? virtio_net::k_f_mrg_rxbuf : 0);
     if (!(*net)->activate(VirtioActivation { memory, features & ((*net)->device_features() | virtio::k_f_version_1), queues, interrupt }))
         return 0;
