@@ -23,6 +23,14 @@ limit=${VIREO_TESTHOST_TIMEOUT:-600}
 # with shadow paging 0 of 4 (README, known problems).
 kvm_amd_params=${VIREO_TESTHOST_KVM_AMD-npt=0}
 
+# The test host's own QEMU: the installed one, or an unpacked tree (VIREO_TESTHOST_QEMU=DIR with
+# DIR/usr/bin/qemu-system-x86_64 and its data files under DIR/usr/share/qemu).
+testhost_qemu=(qemu-system-x86_64)
+if [ -n "${VIREO_TESTHOST_QEMU:-}" ]; then
+  testhost_qemu=(env QEMU_MODULE_DIR="$VIREO_TESTHOST_QEMU/usr/lib/x86_64-linux-gnu/qemu"
+    "$VIREO_TESTHOST_QEMU/usr/bin/qemu-system-x86_64" -L "$VIREO_TESTHOST_QEMU/usr/share/qemu")
+fi
+
 # The test host's init rewrites WORK/heartbeat every 2 s; when it has not for $stale seconds the
 # test host hung (its kernel or its TCG), and waiting for the overall limit would only lose time.
 watch_heartbeat() {
@@ -57,7 +65,7 @@ run_once() {
   { echo "export VIREO_IN_TESTHOST=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     [ -n "${VIREO_CACHE:-}" ] && printf 'export VIREO_CACHE=%q\n' "$VIREO_CACHE"
     printf '%q ' "$@"; echo; } > "$work/cmd.sh"
-  local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
+  local qemu=("${testhost_qemu[@]}" -accel tcg,thread=multi -cpu "${VIREO_TESTHOST_CPU:-max}" -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
     -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
