@@ -52,24 +52,26 @@ class FirmwareBoot(GuestTestCase):
         return guest
 
     def test_ide_qcow2_disk_and_cdrom_menu_reboot_through_firmware(self):
-        """-hda (qcow2, extlinux) with -cdrom (isolinux) and -boot menu=on: SeaBIOS shows its menu
-        prompt, boots the disk; the guest sees /dev/sda and /dev/sr0 on ata_piix, reads both,
-        writes the disk; a reboot goes through SeaBIOS again; power-off ends vireo
-        with 0 and the image passes qemu-img check with the guest's file in it."""
+        """-hda (qcow2, extlinux) with -cdrom (isolinux), -boot once=d and menu=on: SeaBIOS shows
+        its menu prompt and boots isolinux from the CD-ROM; the guest sees /dev/sda and /dev/sr0
+        on ata_piix, reads both, writes the disk; a reboot goes through SeaBIOS again and, once=
+        spent, boots extlinux from the disk; power-off ends vireo with 0 and the image passes
+        qemu-img check with the guest's file in it."""
         disk = os.path.join(self.dir.name, "disk.qcow2")
         self.assertEqual(qemu_img("convert", "-O", "qcow2", os.path.join(BOOT, "extlinux.raw"), disk).returncode, 0)
         iso = os.path.join(BOOT, "isolinux.iso")
         qmp_path = os.path.join(self.dir.name, "qmp.sock")
-        guest = self.firmware_boot("-hda", disk, "-cdrom", iso, "-boot", "menu=on,splash-time=1000",
+        guest = self.firmware_boot("-hda", disk, "-cdrom", iso, "-boot", "once=d,menu=on,splash-time=1000",
                                    "-qmp", f"unix:{qmp_path},server=on,wait=off")
         console = plain(guest.text())
         self.assertIn("SeaBIOS", console)
         self.assertIn("Press ESC for boot menu", console)
-        self.assertIn("Booting from Hard Disk", console)
+        self.assertIn("Booting from DVD/CD", console)
+        self.assertNotIn("Booting from Hard Disk", console)
         self.assertIn("vireo-boot: syslinux menu", console)
 
         status, out = guest.run("cat /proc/cmdline")
-        self.assertIn("BOOT_IMAGE=/boot/vmlinuz", out)
+        self.assertIn("BOOT_IMAGE=/vmlinuz", out)  # isolinux's path on the ISO
         status, out = guest.run("readlink -f /sys/block/sda; readlink -f /sys/block/sr0; "
                                 "basename $(readlink /sys/bus/pci/devices/0000:00:01.1/driver)")
         lines = out.split()
@@ -111,10 +113,14 @@ class FirmwareBoot(GuestTestCase):
         self.assertEqual(status, 0, out)
         self.assertIn("grub.cfg", out)
 
+        before_reboot = len(guest.text())
         guest.send("reboot -f\n")
         guest.expect("SeaBIOS", FIRMWARE_BOOT_TIMEOUT)  # the firmware runs again
         guest.expect("vireo-guest: ready", FIRMWARE_BOOT_TIMEOUT)
         guest.run("true")
+        self.assertIn("Booting from Hard Disk", plain(guest.text()[before_reboot:]))
+        status, out = guest.run("cat /proc/cmdline")
+        self.assertIn("BOOT_IMAGE=/boot/vmlinuz", out)  # extlinux's path on the disk
         guest.send("poweroff -f\n")
         self.assertEqual(guest.wait_exit(120), 0)
 
