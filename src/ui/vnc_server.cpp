@@ -12,12 +12,14 @@
 #include <rfb/rfb.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdarg>
 #include <cstring>
 
 #include "base/log.h"
 #include "base/read_file.h"
 #include "char/socket_listener.h"
+#include "ui/qemu_key_event.h"
 
 namespace vireo {
 
@@ -126,6 +128,23 @@ bool is_loopback(const std::string& host)
 
 } // namespace
 
+// libvncserver calls an enabled extension for each encoding of a SetEncodings it does not know
+// itself, and for each message type it does not know, with only the type byte read.
+struct VncExtensionHooks {
+    static rfbBool enable_pseudo_encoding(rfbClientPtr client, void**, int encoding)
+    {
+        if (encoding != k_rfb_encoding_qemu_key_event)
+            return FALSE;
+        return server_of(client)->enable_qemu_keys(client) ? TRUE : FALSE;
+    }
+    static rfbBool handle_message(rfbClientPtr client, void*, const rfbClientToServerMsg* message)
+    {
+        if (message->type != k_rfb_message_qemu)
+            return FALSE;
+        return server_of(client)->qemu_message(client) ? TRUE : FALSE;
+    }
+};
+
 Result<std::string> read_vnc_secret(const VmConfig& config, const std::string& id)
 {
     for (const auto& secret : config.secrets) {
@@ -149,6 +168,12 @@ VncServer::VncServer(EventLoop& loop, VncServerOptions options)
     const auto& config = m_options.config;
     m_authenticate = config.password || !config.password_secret.empty();
     m_password = m_options.password;
+    m_qemu_encodings[0] = k_rfb_encoding_qemu_key_event;
+    m_qemu_encodings[1] = 0;
+    m_qemu_extension = std::make_unique<rfbProtocolExtension>();
+    m_qemu_extension->pseudoEncodings = m_qemu_encodings;
+    m_qemu_extension->enablePseudoEncoding = VncExtensionHooks::enable_pseudo_encoding;
+    m_qemu_extension->handleMessage = VncExtensionHooks::handle_message;
 }
 
 Result<std::unique_ptr<VncServer>> VncServer::create(EventLoop& loop, VncServerOptions options)
@@ -263,8 +288,8 @@ VncServer::~VncServer()
 {
     detach();
     m_closing = true;
-    for (auto& [client, fd] : m_clients)
-        m_loop.remove(fd);
+    for (auto& [client, state] : m_clients)
+        m_loop.remove(state.fd);
     m_clients.clear();
     for (auto& listener : m_listeners)
         m_loop.remove(listener.fd.get());
@@ -315,7 +340,7 @@ void VncServer::accept_client(int listen_fd)
         int number = fd.get();
         // A number closed under libvncserver but not yet forgotten: forget it now.
         for (auto it = m_clients.begin(); it != m_clients.end(); ++it) {
-            if (it->second == number) {
+            if (it->second.fd == number) {
                 m_loop.remove(number);
                 m_clients.erase(it);
                 break;
@@ -326,6 +351,7 @@ void VncServer::accept_client(int listen_fd)
         if (!client)
             continue;
         client->clientGoneHook = on_client_gone;
+        rfbEnableExtension(client, m_qemu_extension.get(), nullptr);
         auto added = m_loop.add(number, EPOLLIN, [this](uint32_t) { process(); });
         if (!added) {
             log_warn("vnc: {}", added.error().describe());
@@ -333,7 +359,7 @@ void VncServer::accept_client(int listen_fd)
             rfbClientConnectionGone(client);
             continue;
         }
-        m_clients.emplace(client, number);
+        m_clients.emplace(client, Client { .fd = number });
     }
 }
 
@@ -350,7 +376,7 @@ void VncServer::client_gone(rfbClientPtr client)
     auto it = m_clients.find(client);
     if (it == m_clients.end())
         return;
-    m_loop.remove(it->second);
+    m_loop.remove(it->second.fd);
     m_clients.erase(it);
 }
 
@@ -403,6 +429,55 @@ void VncServer::key(bool down, uint32_t keysym)
     }
     if (m_input)
         m_input->key_event(*key, down);
+}
+
+// The client announced QEMU's extended key event: acknowledged at once (rfbproto: a
+// FramebufferUpdate rectangle in that pseudo-encoding), after which it may send scan codes.
+bool VncServer::enable_qemu_keys(rfbClientPtr client)
+{
+    auto it = m_clients.find(client);
+    if (it == m_clients.end())
+        return false;
+    auto acknowledgement = qemu_key_event_acknowledgement();
+    if (rfbWriteExact(client, reinterpret_cast<const char*>(acknowledgement.data()),
+            static_cast<int>(acknowledgement.size())) < 0) {
+        rfbCloseClient(client);
+        return true;
+    }
+    it->second.qemu_keys = true;
+    return true;
+}
+
+// A QEMU client message (type 255), its type byte read. Only the extended key event, and only
+// from a client that was acknowledged: anything else is not understood and ends the client.
+bool VncServer::qemu_message(rfbClientPtr client)
+{
+    auto it = m_clients.find(client);
+    if (it == m_clients.end() || !it->second.qemu_keys)
+        return false;
+    uint8_t submessage = 0;
+    if (rfbReadExact(client, reinterpret_cast<char*>(&submessage), 1) <= 0) {
+        rfbCloseClient(client);
+        return true;
+    }
+    if (submessage != k_rfb_qemu_submessage_key)
+        return false;
+    std::array<uint8_t, k_qemu_key_event_body> body {};
+    if (rfbReadExact(client, reinterpret_cast<char*>(body.data()), static_cast<int>(body.size())) <= 0) {
+        rfbCloseClient(client);
+        return true;
+    }
+    auto event = decode_qemu_key_event(body);
+    if (auto pc_key = pc_key_from_xt_keycode(event.keycode)) {
+        // The client's own scan code: the guest's layout applies, not -k's.
+        if (m_input)
+            m_input->key_event(*pc_key, event.down);
+    } else if (event.keycode == 0) {
+        key(event.down, event.keysym);
+    } else {
+        VIREO_GUEST_DEBUG("vnc: extended key event with keycode {:#x} names no key", event.keycode);
+    }
+    return true;
 }
 
 // RFB §7.5.5: buttons 1-3 are left, middle, right; 4 and 5 the wheel up and down, pressed and

@@ -25,6 +25,7 @@
 
 struct _rfbScreenInfo;
 struct _rfbClientRec;
+struct _rfbProtocolExtension;
 
 namespace vireo {
 
@@ -68,6 +69,10 @@ private:
         UniqueFd fd;
         std::string description;
     };
+    struct Client {
+        int fd = -1;             // registered on the loop
+        bool qemu_keys = false;  // announced QEMU's extended key event, and was acknowledged
+    };
     VncServer(EventLoop& loop, VncServerOptions options);
     [[nodiscard]] Result<void> open_listeners();
     [[nodiscard]] Result<void> start_screen();
@@ -75,6 +80,8 @@ private:
     void process();
     void client_gone(_rfbClientRec* client);
     void key(bool down, uint32_t keysym);
+    bool enable_qemu_keys(_rfbClientRec* client);
+    bool qemu_message(_rfbClientRec* client);
     void pointer(int button_mask, int x, int y);
     [[nodiscard]] bool check_password(_rfbClientRec* client, const char* response, int length) const;
 
@@ -82,6 +89,7 @@ private:
     static void on_pointer(int button_mask, int x, int y, _rfbClientRec* client);
     static void on_client_gone(_rfbClientRec* client);
     static signed char on_check_password(_rfbClientRec* client, const char* response, int length);
+    friend struct VncExtensionHooks; // libvncserver's protocol extension calls (vnc_server.cpp)
 
     EventLoop& m_loop;
     VncServerOptions m_options;
@@ -91,7 +99,11 @@ private:
     std::vector<uint32_t> m_frame; // what the clients see: XRGB, m_width pixels a row
     uint32_t m_width = k_initial_width;
     uint32_t m_height = k_initial_height;
-    std::map<_rfbClientRec*, int> m_clients; // and the fd registered on the loop for each
+    std::map<_rfbClientRec*, Client> m_clients;
+    // QEMU's extended key event, enabled on each client as it connects (not registered with
+    // libvncserver's process-wide list of extensions).
+    std::unique_ptr<_rfbProtocolExtension> m_qemu_extension;
+    int m_qemu_encodings[2];
     DisplayRefresh* m_display = nullptr;
     UserInput* m_input = nullptr;
     bool m_authenticate = false;

@@ -480,6 +480,64 @@ TEST_F(VncFixture, NameInputAndResize)
     EXPECT_TRUE(resized);
 }
 
+// QEMU's extended key event: a client that announces pseudo-encoding -258 is acknowledged with a
+// rectangle in it and may then send its scan codes, which bypass the -k keymap.
+TEST_F(VncFixture, QemuExtendedKeyEventCarriesTheClientsScanCodes)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    // SetEncodings: raw, QEMU extended key event (0xfffffefe).
+    client.send(std::vector<uint8_t> { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xfe, 0xfe });
+    auto ack = client.read(16);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)[0], 0);                          // FramebufferUpdate
+    EXPECT_EQ(RawClient::be16(*ack, 2), 1);           // one rectangle
+    EXPECT_EQ(RawClient::be32(*ack, 12), 0xfffffefeu); // in the pseudo-encoding
+
+    auto ext_key = [&](bool down, uint32_t keysym, uint32_t keycode) {
+        std::vector<uint8_t> message { 255, 0, 0, uint8_t(down) };
+        for (uint32_t value : { keysym, keycode }) {
+            for (int shift : { 24, 16, 8, 0 })
+                message.push_back(uint8_t(value >> shift));
+        }
+        return client.send(message);
+    };
+    // 'y' typed on the key where en-us has 'z' (a German layout): the scan code wins.
+    ASSERT_TRUE(ext_key(true, 'y', 0x2c));
+    ASSERT_TRUE(ext_key(false, 'y', 0x2c));
+    ASSERT_TRUE(ext_key(true, 0xff53, 0xcd));   // Right: E0 4D
+    ASSERT_TRUE(ext_key(true, 0xff54, 0xe050)); // Down as 0xE0xx
+    ASSERT_TRUE(ext_key(true, 'a', 0));         // no keycode: the keysym through the keymap
+    ASSERT_TRUE(ext_key(true, 'q', 0x12345));   // no such key: dropped
+    // A plain key event still goes through the keymap.
+    client.send(std::vector<uint8_t> { 4, 1, 0, 0, 0, 0, 0, 'z' });
+    ASSERT_TRUE(wait_for([&] {
+        std::lock_guard guard(m_input.lock);
+        return m_input.keys.size() == 6;
+    }));
+    {
+        std::lock_guard guard(m_input.lock);
+        EXPECT_EQ(m_input.keys[0], std::pair(PcKey { 0x2c, false }, true));
+        EXPECT_EQ(m_input.keys[1], std::pair(PcKey { 0x2c, false }, false));
+        EXPECT_EQ(m_input.keys[2], std::pair(PcKey { 0x4d, true }, true));
+        EXPECT_EQ(m_input.keys[3], std::pair(PcKey { 0x50, true }, true));
+        EXPECT_EQ(m_input.keys[4], std::pair(PcKey { 0x1e, false }, true));
+        EXPECT_EQ(m_input.keys[5], std::pair(PcKey { 0x2c, false }, true));
+    }
+    // A QEMU submessage the server never offered ends the client.
+    client.send(std::vector<uint8_t> { 255, 1, 0, 0 });
+    EXPECT_TRUE(client.closed_by_server());
+
+    // A client that did not announce the encoding may not send the message.
+    RawClient plain(port());
+    ASSERT_TRUE(plain.handshake(width, height, name));
+    plain.send(std::vector<uint8_t> { 255, 0, 0, 1, 0, 0, 0, 'a', 0, 0, 0, 0x1e });
+    EXPECT_TRUE(plain.closed_by_server());
+}
+
 // As in vireo: the server is made before the event loop's filter and serves its clients under
 // it. The server runs in a child whose main thread has entered that filter; a call outside the
 // loop's list would end the child with the sandbox's message.
