@@ -123,6 +123,18 @@ class VgaTextConsole(DisplayTestCase):
             time.sleep(1)
         self.assertEqual(out, "Typed-42")
 
+        # A client that asks for whole screens and never reads them holds the display thread
+        # only: the serial console (on the event loop) and the other client go on.
+        stuck = RfbClient(5900 + display)
+        self.addCleanup(stuck.close)
+        stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        for _ in range(32):
+            stuck.sock.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, stuck.width, stuck.height))
+        started = time.monotonic()
+        status, _ = guest.run("true")
+        self.assertEqual(status, 0)
+        self.assertLess(time.monotonic() - started, 30)
+
         # QEMU's extended key event: the same shell, typed as scan codes with no keysyms.
         self.assertTrue(client.offer_qemu_keys(), "the server did not acknowledge the extended key event")
         client.type_scan_codes("echo \"Scan $((6*7))\" > /tmp/scanned\n")
@@ -134,6 +146,7 @@ class VgaTextConsole(DisplayTestCase):
                 break
             time.sleep(1)
         self.assertEqual(out, "Scan 42")
+        stuck.close()
 
 
 class BochsFramebuffer(DisplayTestCase):
