@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """VNC benchmark (issue 10): vireo against qemu-system-x86_64 -enable-kvm -M pc -cpu host, both with
 `-vga std -vnc 127.0.0.1:N` and the display guest (Debian's generic kernel on bochs-drm, the
-display initramfs), one RFB client connected (tests/guest/rfb_client.py: raw encoding, so bytes
+display initramfs, `video=1024x768`: QEMU's EDID would have bochs-drm pick 1280x800), one RFB client connected (tests/guest/rfb_client.py: raw encoding, so bytes
 per frame are the pixels sent, no encoder's cleverness). Run where /dev/kvm is real KVM
 (bench/vnc_bench.sh takes care of the nested test host). Per VMM, three workloads in turn:
 
@@ -13,7 +13,7 @@ The client asks for an incremental update as soon as it has read the last one (R
 for BENCH_SECONDS (redraw, scroll; default 20) or 60 s (idle), and counts the updates that
 carried pixels ("frames") and the bytes they took. The VMM's CPU time (utime + stime of
 /proc/PID/stat, all its threads) over the same window gives CPU per frame, and for idle the
-share of one CPU. Prints one VNCBENCH-JSON line per VMM and workload; `report FILE...` makes
+share of one CPU; the guest's own time on the vCPU threads (guest_time) is left out. Prints one VNCBENCH-JSON line per VMM and workload; `report FILE...` makes
 the markdown table."""
 import json
 import os
@@ -59,7 +59,7 @@ class Vmm:
     def __init__(self, name, display):
         binary = VIREO if name == "vireo" else "qemu-system-x86_64"
         args = [binary, "-enable-kvm", "-M", "pc", "-cpu", "host", "-m", "512", "-vga", "std", "-nographic",
-                "-nic", "none", "-kernel", KERNEL, "-initrd", INITRD, "-append", "console=ttyS0 quiet",
+                "-nic", "none", "-kernel", KERNEL, "-initrd", INITRD, "-append", "console=ttyS0 quiet video=1024x768",
                 "-vnc", f"127.0.0.1:{display}"]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = b""
@@ -89,9 +89,11 @@ class Vmm:
         self.expect(mark, 120)
 
     def cpu_seconds(self):
+        """The VMM's own CPU time: utime + stime less guest_time (proc(5): the vCPU threads' time
+        in the guest counts as user time), all threads."""
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
+        return (int(fields[11]) + int(fields[12]) - int(fields[40])) / TICK
 
     def stop(self):
         self.proc.kill()
