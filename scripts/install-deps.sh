@@ -3,10 +3,11 @@
 # apt-get when everything is already there.
 set -euo pipefail
 packages=(build-essential g++ cmake ninja-build pkg-config git
-  libfmt-dev liburing-dev libslirp-dev libglib2.0-dev zlib1g-dev libzstd-dev nlohmann-json3-dev libseccomp-dev libvncserver-dev libgcrypt20-dev
+  libfmt-dev liburing-dev libslirp-dev libglib2.0-dev zlib1g-dev libzstd-dev nlohmann-json3-dev libseccomp-dev libvncserver-dev libgcrypt20-dev libpng-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 cpio gzip kmod apt-utils dpkg
-  qemu-system-x86 qemu-utils seabios ovmf syslinux syslinux-common extlinux isolinux mtools dosfstools xorriso grub-pc-bin grub-efi-amd64-bin fdisk e2fsprogs iproute2 iputils-ping procps util-linux fio iperf3 strace vncsnapshot)
+  qemu-system-x86 qemu-utils seabios ovmf syslinux syslinux-common extlinux isolinux mtools dosfstools xorriso grub-pc-bin grub-efi-amd64-bin fdisk e2fsprogs iproute2 iputils-ping procps util-linux fio iperf3 strace vncsnapshot
+  novnc chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,8 +57,7 @@ constexpr SyscallRule k_rules[] = {
     { SCMP_SYS(setsockopt), any_args(), "slirp (SO_REUSEADDR, TCP_NODELAY, SO_OOBINLINE), listeners" },
     { SCMP_SYS(getsockopt), any_args(), "slirp: SO_ERROR of a connect; a socket's type" },
     { SCMP_SYS(getsockname), any_args(), "slirp: the local address of a hostfwd or outgoing socket" },
-    { SCMP_SYS(pselect6), any_args(), "libvncserver polls its clients' sockets (select, zero timeout)" },
-    { SCMP_SYS(getpeername), any_args(), "slirp: a hostfwd connection's peer; libvncserver: a VNC client's address" },
+    { SCMP_SYS(getpeername), any_args(), "slirp: a hostfwd connection's peer" },
     { SCMP_SYS(fchmod), any_args(), "a Unix chardev socket gets mode 0600" },
     { SCMP_SYS(unlink), any_args(), "a Unix chardev socket's path at its end; snapshot=on temporary files" },
     // Building a machine (at start and at every reset) and closing one.

@@ -33,6 +33,8 @@ const char* thread_kind_name(ThreadKind kind)
         return "io-worker";
     case ThreadKind::Spawner:
         return "spawner";
+    case ThreadKind::Display:
+        return "display";
     }
     return "unknown";
 }
@@ -229,12 +231,13 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         add_all(event_loop_rules());
         break;
     case ThreadKind::Spawner:
-        // The spawner creates the vCPU and I/O worker threads: a new thread runs under the
+        // The spawner creates the vCPU, I/O worker and display threads: a new thread runs under the
         // spawner's filter until it installs its own, and keeps it beneath that, so the
         // spawner's must allow all of theirs.
         add_all(spawner_rules());
         add_all(vcpu_rules());
         add_all(io_worker_rules());
+        add_all(display_rules());
         add_all(thread_runtime_rules());
         break;
     case ThreadKind::Vcpu:
@@ -243,6 +246,10 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         break;
     case ThreadKind::IoWorker:
         add_all(io_worker_rules());
+        add_all(thread_runtime_rules());
+        break;
+    case ThreadKind::Display:
+        add_all(display_rules());
         add_all(thread_runtime_rules());
         break;
     }

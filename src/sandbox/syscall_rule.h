@@ -2,8 +2,8 @@
 // A seccomp allow list as data: one SyscallRule per (system call, argument condition), with the
 // reason vireo makes the call. Several rules for one system call are alternatives (any may
 // match). Each thread kind's list lives in a file of its own (vcpu_filter.cpp,
-// event_loop_filter.cpp, io_worker_filter.cpp, spawner_filter.cpp, and thread_runtime_filter.cpp
-// for what the vCPU and I/O worker threads share); sandbox.cpp turns them into BPF programs.
+// event_loop_filter.cpp, io_worker_filter.cpp, spawner_filter.cpp, display_filter.cpp, and
+// thread_runtime_filter.cpp for what the threads the spawner starts share); sandbox.cpp turns them into BPF programs.
 #include <seccomp.h>
 
 #include <cstdint>
@@ -13,11 +13,11 @@ namespace vireo::sandbox {
 
 // The kinds of thread vireo runs; each installs its own filter when it starts. The spawner is
 // the thread that starts the others (thread_spawner.h).
-enum class ThreadKind : uint8_t { EventLoop, Vcpu, IoWorker, Spawner };
+enum class ThreadKind : uint8_t { EventLoop, Vcpu, IoWorker, Spawner, Display };
 inline constexpr ThreadKind k_thread_kinds[] = { ThreadKind::EventLoop, ThreadKind::Vcpu, ThreadKind::IoWorker,
-    ThreadKind::Spawner };
+    ThreadKind::Spawner, ThreadKind::Display };
 
-// "event-loop", "vcpu", "io-worker", "spawner": how messages and documents name the kind.
+// "event-loop", "vcpu", "io-worker", "spawner", "display": how messages and documents name the kind.
 [[nodiscard]] const char* thread_kind_name(ThreadKind kind);
 
 // (argument[index] & mask) == value; a zero mask matches every call.
@@ -60,7 +60,8 @@ constexpr ArgCondition ioctl_request(unsigned long request) { return { 1, 0xffff
 [[nodiscard]] std::span<const SyscallRule> vcpu_rules();
 [[nodiscard]] std::span<const SyscallRule> io_worker_rules();
 [[nodiscard]] std::span<const SyscallRule> spawner_rules();
-// What the vCPU and I/O worker threads also call, beneath their own work: malloc, free, the
+[[nodiscard]] std::span<const SyscallRule> display_rules();
+// What the vCPU, I/O worker and display threads also call, beneath their own work: malloc, free, the
 // thread's end, the clock (thread_runtime_filter.cpp).
 [[nodiscard]] std::span<const SyscallRule> thread_runtime_rules();
 // What the sanitizer runtimes (ASan, UBSan, LSan) call on any thread: empty unless this is a

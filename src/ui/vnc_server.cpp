@@ -12,20 +12,26 @@
 #include <rfb/rfb.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdarg>
 #include <cstring>
 
 #include "base/log.h"
 #include "base/read_file.h"
 #include "char/socket_listener.h"
+#include "sandbox/thread_spawner.h"
+#include "ui/qemu_key_event.h"
 
 namespace vireo {
 
 namespace {
 
 // How long libvncserver waits for the rest of a message a client began (or for room to write
-// in its socket) before it drops that client. The loop waits meanwhile, so it is short.
+// in its socket) before it drops that client. The display thread (and so the other clients)
+// waits meanwhile, so it is short; the event loop does not wait.
 constexpr int k_max_client_wait_ms = 1000;
+// Dirty rectangles staged for the display thread beyond this many become their bounding box.
+constexpr size_t k_max_staged_rects = 64;
 constexpr size_t k_max_clients = 64;
 constexpr uint64_t k_max_secret_size = 64 << 10;
 
@@ -126,6 +132,23 @@ bool is_loopback(const std::string& host)
 
 } // namespace
 
+// libvncserver calls an enabled extension for each encoding of a SetEncodings it does not know
+// itself, and for each message type it does not know, with only the type byte read.
+struct VncExtensionHooks {
+    static rfbBool enable_pseudo_encoding(rfbClientPtr client, void**, int encoding)
+    {
+        if (encoding != k_rfb_encoding_qemu_key_event)
+            return FALSE;
+        return server_of(client)->enable_qemu_keys(client) ? TRUE : FALSE;
+    }
+    static rfbBool handle_message(rfbClientPtr client, void*, const rfbClientToServerMsg* message)
+    {
+        if (message->type != k_rfb_message_qemu)
+            return FALSE;
+        return server_of(client)->qemu_message(client) ? TRUE : FALSE;
+    }
+};
+
 Result<std::string> read_vnc_secret(const VmConfig& config, const std::string& id)
 {
     for (const auto& secret : config.secrets) {
@@ -141,21 +164,36 @@ Result<std::string> read_vnc_secret(const VmConfig& config, const std::string& i
     return make_error("no secret object with id '{}'", id);
 }
 
-VncServer::VncServer(EventLoop& loop, VncServerOptions options)
+VncServer::VncServer(EventLoop& loop, std::unique_ptr<EventLoop> display_loop, EventFd frame_ready,
+    EventFd input_ready, VncServerOptions options)
     : m_loop(loop)
+    , m_display_loop(std::move(display_loop))
+    , m_frame_ready(std::move(frame_ready))
+    , m_input_ready(std::move(input_ready))
     , m_options(std::move(options))
     , m_keymap(m_options.keymap ? *m_options.keymap : *find_keymap("en-us"))
 {
     const auto& config = m_options.config;
     m_authenticate = config.password || !config.password_secret.empty();
     m_password = m_options.password;
+    m_qemu_encodings[0] = k_rfb_encoding_qemu_key_event;
+    m_qemu_encodings[1] = 0;
+    m_qemu_extension = std::make_unique<rfbProtocolExtension>();
+    m_qemu_extension->pseudoEncodings = m_qemu_encodings;
+    m_qemu_extension->enablePseudoEncoding = VncExtensionHooks::enable_pseudo_encoding;
+    m_qemu_extension->handleMessage = VncExtensionHooks::handle_message;
 }
 
 Result<std::unique_ptr<VncServer>> VncServer::create(EventLoop& loop, VncServerOptions options)
 {
-    std::unique_ptr<VncServer> server(new VncServer(loop, std::move(options)));
+    auto display_loop = TRY(EventLoop::create());
+    auto frame_ready = TRY(EventFd::create());
+    auto input_ready = TRY(EventFd::create());
+    std::unique_ptr<VncServer> server(
+        new VncServer(loop, std::move(display_loop), std::move(frame_ready), std::move(input_ready), std::move(options)));
     TRY(server->open_listeners());
     TRY(server->start_screen());
+    TRY(server->start_thread());
     return server;
 }
 
@@ -197,7 +235,7 @@ Result<void> VncServer::open_listeners()
                  "password-secret=)", config.text);
     for (size_t i = 0; i < sockets.size(); ++i) {
         int fd = sockets[i].get();
-        TRY(m_loop.add(fd, EPOLLIN, [this, fd](uint32_t) { accept_client(fd); }));
+        TRY(m_display_loop->add(fd, EPOLLIN, [this, fd](uint32_t) { accept_client(fd); }));
         m_listeners.push_back(Listener { std::move(sockets[i]), names[i] });
     }
     return {};
@@ -207,12 +245,16 @@ Result<void> VncServer::start_screen()
 {
     // libvncserver's DES (VNC authentication) and SHA-1 (WebSocket handshake) come from
     // libgcrypt, which must be initialised by the program before its first use: otherwise its
-    // first call writes a warning to syslog, on the event loop's thread under its filter.
+    // first call writes a warning to syslog, on the display thread under its filter.
     if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
         if (!gcry_check_version(GCRYPT_VERSION))
             return make_error("-vnc {}: libgcrypt is older than the one vireo was built with", m_options.config.text);
         gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
     }
+    // libvncserver seeds random() for its authentication challenges on the first one, with
+    // getpid(): done here, before the display thread's filter, which has no getpid.
+    unsigned char unused_challenge[CHALLENGESIZE];
+    rfbRandomBytes(unused_challenge);
     rfbLog = vnc_log;
     rfbErr = vnc_log;
     rfbMaxClientWait = k_max_client_wait_ms;
@@ -259,15 +301,34 @@ Result<void> VncServer::start_screen()
     return {};
 }
 
+Result<void> VncServer::start_thread()
+{
+    TRY(m_display_loop->add(m_frame_ready.fd(), EPOLLIN, [this](uint32_t) { take_frame(); }));
+    TRY(m_loop.add(m_input_ready.fd(), EPOLLIN, [this](uint32_t) { deliver_input(); }));
+    try {
+        m_thread = sandbox::spawn_thread(sandbox::ThreadKind::Display, "vnc", [this] { m_display_loop->run(); });
+    } catch (const std::system_error& error) {
+        m_loop.remove(m_input_ready.fd());
+        return make_error("-vnc {}: cannot start the display thread: {}", m_options.config.text, error.what());
+    }
+    return {};
+}
+
 VncServer::~VncServer()
 {
     detach();
+    if (m_thread.joinable()) {
+        m_loop.remove(m_input_ready.fd());
+        m_display_loop->stop();
+        m_thread.join();
+    }
+    // The display thread has ended: what was its own is this thread's now.
     m_closing = true;
-    for (auto& [client, fd] : m_clients)
-        m_loop.remove(fd);
+    for (auto& [client, state] : m_clients)
+        m_display_loop->remove(state.fd);
     m_clients.clear();
     for (auto& listener : m_listeners)
-        m_loop.remove(listener.fd.get());
+        m_display_loop->remove(listener.fd.get());
     if (m_screen)
         rfbScreenCleanup(m_screen); // closes the clients
     if (!m_options.config.unix_path.empty())
@@ -278,7 +339,11 @@ Result<void> VncServer::attach(DisplayRefresh* display, UserInput* input)
 {
     detach();
     m_input = input;
-    m_last_pointer.reset();
+    {
+        // Events a client sent for the machine before this one are not this one's.
+        std::lock_guard guard(m_input_lock);
+        m_queued_input.clear();
+    }
     if (display) {
         TRY(display->set_consumer(this));
         m_display = display;
@@ -298,6 +363,7 @@ bool VncServer::set_password(std::optional<std::string> password)
 {
     if (!m_authenticate)
         return false;
+    std::lock_guard guard(m_password_lock);
     m_password = std::move(password);
     return true;
 }
@@ -315,8 +381,8 @@ void VncServer::accept_client(int listen_fd)
         int number = fd.get();
         // A number closed under libvncserver but not yet forgotten: forget it now.
         for (auto it = m_clients.begin(); it != m_clients.end(); ++it) {
-            if (it->second == number) {
-                m_loop.remove(number);
+            if (it->second.fd == number) {
+                m_display_loop->remove(number);
                 m_clients.erase(it);
                 break;
             }
@@ -326,14 +392,16 @@ void VncServer::accept_client(int listen_fd)
         if (!client)
             continue;
         client->clientGoneHook = on_client_gone;
-        auto added = m_loop.add(number, EPOLLIN, [this](uint32_t) { process(); });
+        rfbEnableExtension(client, m_qemu_extension.get(), nullptr);
+        auto added = m_display_loop->add(number, EPOLLIN, [this](uint32_t) { process(); });
         if (!added) {
             log_warn("vnc: {}", added.error().describe());
             rfbCloseClient(client);
             rfbClientConnectionGone(client);
             continue;
         }
-        m_clients.emplace(client, number);
+        m_clients.emplace(client, Client { .fd = number });
+        m_client_count = m_clients.size();
     }
 }
 
@@ -350,48 +418,142 @@ void VncServer::client_gone(rfbClientPtr client)
     auto it = m_clients.find(client);
     if (it == m_clients.end())
         return;
-    m_loop.remove(it->second);
+    m_display_loop->remove(it->second.fd);
     m_clients.erase(it);
+    m_client_count = m_clients.size();
 }
 
+// Event loop: the refresh's dirty rectangles go into the staged frame (a short copy under the
+// lock), and the display thread is told.
 void VncServer::display_updated(const DisplaySurface& surface, const DisplayUpdate& update)
 {
     uint32_t width = surface.width();
     uint32_t height = surface.height();
     if (width == 0 || height == 0)
         return;
-    if (update.resized || width != m_width || height != m_height) {
-        std::vector<uint32_t> frame(surface.data(), surface.data() + size_t { width } * height);
-        bool size_changed = width != m_width || height != m_height;
-        if (size_changed) {
+    {
+        std::lock_guard guard(m_frame_lock);
+        auto& staged = m_staged;
+        if (update.resized || width != staged.width || height != staged.height) {
+            staged.pixels.assign(surface.data(), surface.data() + size_t { width } * height);
+            staged.width = width;
+            staged.height = height;
+            staged.resized = true;
+            staged.dirty.clear();
+        } else {
+            for (const auto& rect : update.rects) {
+                uint32_t x = std::min(rect.x, width);
+                uint32_t y = std::min(rect.y, height);
+                uint32_t right = std::min(rect.x + rect.width, width);
+                uint32_t bottom = std::min(rect.y + rect.height, height);
+                if (x >= right || y >= bottom)
+                    continue;
+                for (uint32_t row = y; row < bottom; ++row)
+                    std::memcpy(&staged.pixels[size_t { row } * width + x], surface.row(row) + x, size_t { right - x } * 4);
+                staged.dirty.push_back(Rect { x, y, right - x, bottom - y });
+            }
+            if (staged.dirty.size() > k_max_staged_rects) {
+                Rect box = staged.dirty.front();
+                uint32_t right = box.x + box.width;
+                uint32_t bottom = box.y + box.height;
+                for (const auto& rect : staged.dirty) {
+                    box.x = std::min(box.x, rect.x);
+                    box.y = std::min(box.y, rect.y);
+                    right = std::max(right, rect.x + rect.width);
+                    bottom = std::max(bottom, rect.y + rect.height);
+                }
+                staged.dirty.assign(1, Rect { box.x, box.y, right - box.x, bottom - box.y });
+            }
+            if (staged.dirty.empty())
+                return;
+        }
+    }
+    m_width = width;
+    m_height = height;
+    m_frame_ready.signal();
+}
+
+// Display thread: the staged changes become the clients' framebuffer, then go out.
+void VncServer::take_frame()
+{
+    m_frame_ready.consume();
+    bool resized = false;
+    std::vector<Rect> dirty;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    {
+        std::lock_guard guard(m_frame_lock);
+        auto& staged = m_staged;
+        width = staged.width;
+        height = staged.height;
+        if (width == 0 || height == 0)
+            return;
+        resized = std::exchange(staged.resized, false);
+        if (resized || m_frame.size() != staged.pixels.size()) {
+            m_frame = staged.pixels; // libvncserver is pointed at the buffer again below
+            resized = true;
+            staged.dirty.clear();
+        } else {
+            dirty.swap(staged.dirty);
+            for (const auto& rect : dirty) {
+                for (uint32_t row = rect.y; row < rect.y + rect.height; ++row) {
+                    size_t at = size_t { row } * width + rect.x;
+                    std::memcpy(&m_frame[at], &staged.pixels[at], size_t { rect.width } * 4);
+                }
+            }
+        }
+    }
+    if (resized) {
+        if (static_cast<uint32_t>(m_screen->width) != width || static_cast<uint32_t>(m_screen->height) != height) {
             // The clients that know the DesktopSize pseudo-encoding get a resize message.
-            rfbNewFramebuffer(m_screen, reinterpret_cast<char*>(frame.data()), static_cast<int>(width),
+            rfbNewFramebuffer(m_screen, reinterpret_cast<char*>(m_frame.data()), static_cast<int>(width),
                 static_cast<int>(height), 8, 3, 4);
             m_screen->serverFormat.redShift = 16;
             m_screen->serverFormat.greenShift = 8;
             m_screen->serverFormat.blueShift = 0;
         } else {
-            m_screen->frameBuffer = reinterpret_cast<char*>(frame.data());
+            m_screen->frameBuffer = reinterpret_cast<char*>(m_frame.data());
         }
-        m_frame = std::move(frame); // the vector's buffer moves with it
-        m_width = width;
-        m_height = height;
         rfbMarkRectAsModified(m_screen, 0, 0, static_cast<int>(width), static_cast<int>(height));
     } else {
-        for (const auto& rect : update.rects) {
-            uint32_t x = std::min(rect.x, width);
-            uint32_t y = std::min(rect.y, height);
-            uint32_t right = std::min(rect.x + rect.width, width);
-            uint32_t bottom = std::min(rect.y + rect.height, height);
-            if (x >= right || y >= bottom)
-                continue;
-            for (uint32_t row = y; row < bottom; ++row)
-                std::memcpy(&m_frame[size_t { row } * width + x], surface.row(row) + x, size_t { right - x } * 4);
-            rfbMarkRectAsModified(m_screen, static_cast<int>(x), static_cast<int>(y), static_cast<int>(right),
-                static_cast<int>(bottom));
-        }
+        for (const auto& rect : dirty)
+            rfbMarkRectAsModified(m_screen, static_cast<int>(rect.x), static_cast<int>(rect.y),
+                static_cast<int>(rect.x + rect.width), static_cast<int>(rect.y + rect.height));
     }
     process();
+}
+
+void VncServer::queue_input(QueuedInput input)
+{
+    {
+        std::lock_guard guard(m_input_lock);
+        if (m_queued_input.size() >= k_max_queued_input) {
+            VIREO_GUEST_WARN("vnc: {} input events wait for the event loop; one more dropped", k_max_queued_input);
+            return;
+        }
+        m_queued_input.push_back(input);
+    }
+    m_input_ready.signal();
+}
+
+// Event loop: the display thread's input reaches the machine's devices on this thread, as every
+// other front end's does.
+void VncServer::deliver_input()
+{
+    m_input_ready.consume();
+    std::deque<QueuedInput> events;
+    {
+        std::lock_guard guard(m_input_lock);
+        events.swap(m_queued_input);
+    }
+    if (!m_input)
+        return;
+    for (const auto& event : events) {
+        if (const auto* key = std::get_if<KeyInput>(&event))
+            m_input->key_event(key->key, key->down);
+        else
+            m_input->pointer_event(std::get<PointerEvent>(event));
+    }
 }
 
 void VncServer::key(bool down, uint32_t keysym)
@@ -401,8 +563,55 @@ void VncServer::key(bool down, uint32_t keysym)
         VIREO_GUEST_DEBUG("vnc: keysym {:#x} has no key in keymap {}", keysym, m_keymap.name());
         return;
     }
-    if (m_input)
-        m_input->key_event(*key, down);
+    queue_input(KeyInput { *key, down });
+}
+
+// The client announced QEMU's extended key event: acknowledged at once (rfbproto: a
+// FramebufferUpdate rectangle in that pseudo-encoding), after which it may send scan codes.
+bool VncServer::enable_qemu_keys(rfbClientPtr client)
+{
+    auto it = m_clients.find(client);
+    if (it == m_clients.end())
+        return false;
+    auto acknowledgement = qemu_key_event_acknowledgement();
+    if (rfbWriteExact(client, reinterpret_cast<const char*>(acknowledgement.data()),
+            static_cast<int>(acknowledgement.size())) < 0) {
+        rfbCloseClient(client);
+        return true;
+    }
+    it->second.qemu_keys = true;
+    return true;
+}
+
+// A QEMU client message (type 255), its type byte read. Only the extended key event, and only
+// from a client that was acknowledged: anything else is not understood and ends the client.
+bool VncServer::qemu_message(rfbClientPtr client)
+{
+    auto it = m_clients.find(client);
+    if (it == m_clients.end() || !it->second.qemu_keys)
+        return false;
+    uint8_t submessage = 0;
+    if (rfbReadExact(client, reinterpret_cast<char*>(&submessage), 1) <= 0) {
+        rfbCloseClient(client);
+        return true;
+    }
+    if (submessage != k_rfb_qemu_submessage_key)
+        return false;
+    std::array<uint8_t, k_qemu_key_event_body> body {};
+    if (rfbReadExact(client, reinterpret_cast<char*>(body.data()), static_cast<int>(body.size())) <= 0) {
+        rfbCloseClient(client);
+        return true;
+    }
+    auto event = decode_qemu_key_event(body);
+    if (auto pc_key = pc_key_from_xt_keycode(event.keycode)) {
+        // The client's own scan code: the guest's layout applies, not -k's.
+        queue_input(KeyInput { *pc_key, event.down });
+    } else if (event.keycode == 0) {
+        key(event.down, event.keysym);
+    } else {
+        VIREO_GUEST_DEBUG("vnc: extended key event with keycode {:#x} names no key", event.keycode);
+    }
+    return true;
 }
 
 // RFB §7.5.5: buttons 1-3 are left, middle, right; 4 and 5 the wheel up and down, pressed and
@@ -410,7 +619,8 @@ void VncServer::key(bool down, uint32_t keysym)
 // and the difference from the last position (for a relative mouse).
 void VncServer::pointer(int button_mask, int x, int y)
 {
-    PointerEvent event { .x = x, .y = y, .width = m_width, .height = m_height };
+    PointerEvent event { .x = x, .y = y, .width = static_cast<uint32_t>(m_screen->width),
+        .height = static_cast<uint32_t>(m_screen->height) };
     if (m_last_pointer) {
         event.dx = x - m_last_pointer->first;
         event.dy = y - m_last_pointer->second;
@@ -421,20 +631,24 @@ void VncServer::pointer(int button_mask, int x, int y)
     event.wheel = ((pressed & 0x10) ? 1 : 0) - ((pressed & 0x08) ? 1 : 0);
     event.buttons = static_cast<uint8_t>(((button_mask & 0x01) ? k_ps2_left : 0)
         | ((button_mask & 0x02) ? k_ps2_middle : 0) | ((button_mask & 0x04) ? k_ps2_right : 0));
-    if (m_input)
-        m_input->pointer_event(event);
+    queue_input(event);
 }
 
 // VNC authentication (RFC 6143 §7.2.2): the client's response is the challenge DES-encrypted
 // with the password (its first 8 bytes) as key.
 bool VncServer::check_password(rfbClientPtr client, const char* response, int length) const
 {
-    if (!m_password || length != CHALLENGESIZE)
+    if (length != CHALLENGESIZE)
         return false;
+    char key[9] = {};
+    {
+        std::lock_guard guard(m_password_lock);
+        if (!m_password)
+            return false;
+        std::memcpy(key, m_password->data(), std::min<size_t>(m_password->size(), 8));
+    }
     unsigned char expected[CHALLENGESIZE];
     std::memcpy(expected, client->authChallenge, CHALLENGESIZE);
-    char key[9] = {};
-    std::memcpy(key, m_password->data(), std::min<size_t>(m_password->size(), 8));
     rfbEncryptBytes(expected, key);
     return std::memcmp(expected, response, CHALLENGESIZE) == 0;
 }

@@ -1,19 +1,35 @@
 #pragma once
-// The VNC server (RFB 3.8, RFC 6143) through libvncserver, served from vireo's event loop: the
-// listening sockets are vireo's own (TCP on every address QEMU would use, a Unix socket, a
-// WebSocket port for noVNC), each accepted connection is handed to libvncserver, and a client's
-// readable socket runs one rfbProcessEvents(0) on the loop's thread. Encodings (raw, copyrect,
-// hextile, zlib, tight, zrle, ...) are libvncserver's, as each client negotiates them.
+// The VNC server (RFB 3.8, RFC 6143) through libvncserver, on a display thread of its own: the
+// listening sockets are vireo's (TCP on every address QEMU would use, a Unix socket, a
+// WebSocket port for noVNC); the display thread (sandbox kind "display") accepts connections,
+// hands them to libvncserver and runs rfbProcessEvents(0) when a client's socket is readable or
+// a new frame came. Encodings (raw, copyrect, hextile, zlib, tight, zrle, ...) are
+// libvncserver's, as each client negotiates them. A slow or hostile client holds that thread
+// only: the event loop (QMP, serial, virtio back ends) never waits for a client.
+//
+// Across the two threads (docs/ARCHITECTURE.md, "VNC"):
+//   event loop -> display: display_updated() copies the dirty rectangles into a staging frame
+//     under a lock and rings the display thread's doorbell;
+//   display -> event loop: key and pointer events go into a bounded queue and ring the loop's
+//     doorbell; the loop hands them to the machine's UserInput (InputRouter), so the devices see
+//     input on the loop's thread as before and attach()/detach() need no more than the loop.
 //
 // The server outlives the machine: VmLifecycle attaches it to each machine's display refresh
-// and input router (i8042 or virtio input) after building it, and detaches it before destroying it. Loop thread only.
+// and input router (i8042 or virtio input) after building it, and detaches it before destroying
+// it. The public functions are the event loop's.
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
+#include "base/event_fd.h"
 #include "base/event_loop.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -25,6 +41,7 @@
 
 struct _rfbScreenInfo;
 struct _rfbClientRec;
+struct _rfbProtocolExtension;
 
 namespace vireo {
 
@@ -40,8 +57,11 @@ public:
     static constexpr uint32_t k_initial_width = 640;
     static constexpr uint32_t k_initial_height = 480;
     static constexpr uint16_t k_base_port = 5900;
+    // Input events waiting for the loop; past this a client's further events are dropped.
+    static constexpr size_t k_max_queued_input = 1024;
 
-    // Opens the listening sockets: an address in use or a bad path is an error here.
+    // Opens the listening sockets (an address in use or a bad path is an error here) and starts
+    // the display thread.
     [[nodiscard]] static Result<std::unique_ptr<VncServer>> create(EventLoop& loop, VncServerOptions options);
     ~VncServer() override;
     VncServer(const VncServer&) = delete;
@@ -56,10 +76,10 @@ public:
     // with password=on or password-secret=; returns false when authentication is off.
     bool set_password(std::optional<std::string> password);
 
-    // DisplayConsumer: copies the dirty rectangles into the server's framebuffer and sends them.
+    // DisplayConsumer: hands the dirty rectangles to the display thread, which sends them.
     void display_updated(const DisplaySurface& surface, const DisplayUpdate& update) override;
 
-    [[nodiscard]] size_t client_count() const { return m_clients.size(); }
+    [[nodiscard]] size_t client_count() const { return m_client_count.load(); }
     [[nodiscard]] uint32_t width() const { return m_width; }
     [[nodiscard]] uint32_t height() const { return m_height; }
 
@@ -68,37 +88,92 @@ private:
         UniqueFd fd;
         std::string description;
     };
-    VncServer(EventLoop& loop, VncServerOptions options);
+    struct Client {
+        int fd = -1;            // registered on the display thread's loop
+        bool qemu_keys = false; // announced QEMU's extended key event, and was acknowledged
+    };
+    struct KeyInput {
+        PcKey key;
+        bool down;
+    };
+    using QueuedInput = std::variant<KeyInput, PointerEvent>;
+    struct Rect {
+        uint32_t x, y, width, height;
+    };
+    // What the loop hands the display thread: a copy of the guest's screen, and what changed
+    // in it since the display thread last took it.
+    struct StagedFrame {
+        std::vector<uint32_t> pixels;
+        uint32_t width = 0;
+        uint32_t height = 0;
+        bool resized = false;
+        std::vector<Rect> dirty;
+    };
+
+    VncServer(EventLoop& loop, std::unique_ptr<EventLoop> display_loop, EventFd frame_ready, EventFd input_ready,
+        VncServerOptions options);
     [[nodiscard]] Result<void> open_listeners();
     [[nodiscard]] Result<void> start_screen();
+    [[nodiscard]] Result<void> start_thread();
+
+    // Display thread.
     void accept_client(int listen_fd);
     void process();
+    void take_frame();
     void client_gone(_rfbClientRec* client);
     void key(bool down, uint32_t keysym);
     void pointer(int button_mask, int x, int y);
+    void queue_input(QueuedInput input);
+    bool enable_qemu_keys(_rfbClientRec* client);
+    bool qemu_message(_rfbClientRec* client);
     [[nodiscard]] bool check_password(_rfbClientRec* client, const char* response, int length) const;
+
+    // Event loop.
+    void deliver_input();
 
     static void on_key(signed char down, unsigned int keysym, _rfbClientRec* client);
     static void on_pointer(int button_mask, int x, int y, _rfbClientRec* client);
     static void on_client_gone(_rfbClientRec* client);
     static signed char on_check_password(_rfbClientRec* client, const char* response, int length);
+    friend struct VncExtensionHooks; // libvncserver's protocol extension calls (vnc_server.cpp)
 
     EventLoop& m_loop;
+    std::unique_ptr<EventLoop> m_display_loop;
+    EventFd m_frame_ready; // loop -> display thread
+    EventFd m_input_ready; // display thread -> loop
     VncServerOptions m_options;
     const Keymap& m_keymap;
-    std::vector<Listener> m_listeners;
-    _rfbScreenInfo* m_screen = nullptr;
-    std::vector<uint32_t> m_frame; // what the clients see: XRGB, m_width pixels a row
-    uint32_t m_width = k_initial_width;
-    uint32_t m_height = k_initial_height;
-    std::map<_rfbClientRec*, int> m_clients; // and the fd registered on the loop for each
+    bool m_authenticate = false;
+
+    // Event loop's.
     DisplayRefresh* m_display = nullptr;
     UserInput* m_input = nullptr;
-    bool m_authenticate = false;
+    uint32_t m_width = k_initial_width; // the guest's screen, as last handed over
+    uint32_t m_height = k_initial_height;
+
+    // Shared, each under its lock.
+    std::mutex m_frame_lock;
+    StagedFrame m_staged;
+    std::mutex m_input_lock;
+    std::deque<QueuedInput> m_queued_input;
+    mutable std::mutex m_password_lock;
     std::optional<std::string> m_password;
+    std::atomic<size_t> m_client_count { 0 };
+
+    // Display thread's (set up before it starts, torn down after it ends).
+    std::vector<Listener> m_listeners;
+    _rfbScreenInfo* m_screen = nullptr;
+    std::vector<uint32_t> m_frame; // what the clients see: XRGB, m_screen->width pixels a row
+    std::map<_rfbClientRec*, Client> m_clients;
     std::optional<std::pair<int, int>> m_last_pointer;
     int m_last_buttons = 0;
     bool m_closing = false;
+    // QEMU's extended key event, enabled on each client as it connects (not registered with
+    // libvncserver's process-wide list of extensions).
+    std::unique_ptr<_rfbProtocolExtension> m_qemu_extension;
+    int m_qemu_encodings[2] = {};
+
+    std::thread m_thread;
 };
 
 // Reads the secret -vnc password-secret= names (QEMU 7.2: the file's or data='s bytes as they

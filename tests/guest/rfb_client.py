@@ -1,16 +1,27 @@
 """A small RFB 3.8 client (RFC 6143) for the display tests: no authentication, raw encoding only
 (so that pixels compare exactly), the DesktopSize pseudo-encoding (resizes are seen), key and
-pointer events. The screen is kept as 32-bit little-endian pixels 0x00RRGGBB."""
+pointer events, and QEMU's extended key event (rfbproto: pseudo-encoding -258, then client
+message 255/0 carrying the key's XT scan code). The screen is kept as 32-bit little-endian pixels
+0x00RRGGBB."""
 import socket
 import struct
 import time
 
 ENCODING_RAW = 0
 ENCODING_DESKTOP_SIZE = -223
+ENCODING_QEMU_KEY_EVENT = -258
 
 KEY_RETURN = 0xFF0D
 KEY_SHIFT_L = 0xFFE1
 
+# XT (scan code set 1) make codes of a US keyboard's keys, for the extended key event: the
+# character typed unshifted, and the shifted ones with the key they are on.
+XT_KEYS = {c: code for code, row in ((0x02, "1234567890-="), (0x10, "qwertyuiop[]"), (0x1E, "asdfghjkl;'`"),
+                                     (0x2C, "zxcvbnm,./")) for code, c in enumerate(row, code)}
+XT_KEYS.update({" ": 0x39, "\\": 0x2B, "\n": 0x1C})
+XT_SHIFTED = dict(zip('!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL:"~ZXCVBNM<>?|',
+                      '1234567890-=qwertyuiop[]asdfghjkl;\'`zxcvbnm,./\\'))
+XT_SHIFT_L = 0x2A
 
 class RfbClient:
     def __init__(self, port, host="127.0.0.1", timeout=30):
@@ -44,6 +55,7 @@ class RfbClient:
         self.sock.sendall(struct.pack(">B3xBBBBHHHBBB3x", 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
         self.sock.sendall(struct.pack(">BxHii", 2, 2, ENCODING_RAW, ENCODING_DESKTOP_SIZE))
         self.pixels = bytearray(self.width * self.height * 4)
+        self.qemu_keys = False  # the server acknowledged the extended key event
 
     def close(self):
         self.sock.close()
@@ -78,7 +90,9 @@ class RfbClient:
         self._read(1)
         for _ in range(struct.unpack(">H", self._read(2))[0]):
             x, y, w, h, encoding = struct.unpack(">HHHHi", self._read(12))
-            if encoding == ENCODING_DESKTOP_SIZE:
+            if encoding == ENCODING_QEMU_KEY_EVENT:
+                self.qemu_keys = True
+            elif encoding == ENCODING_DESKTOP_SIZE:
                 self.width, self.height = w, h
                 self.pixels = bytearray(w * h * 4)
                 self.resizes.append((w, h))
@@ -116,6 +130,33 @@ class RfbClient:
             self.key(keysym, False)
             if char in shifted:
                 self.key(KEY_SHIFT_L, False)
+            time.sleep(0.02)
+
+    def offer_qemu_keys(self, timeout=10):
+        """Announces the extended key event with the other encodings and waits for the server's
+        acknowledgement (a rectangle in that pseudo-encoding, in an update of its own)."""
+        self.sock.sendall(struct.pack(">BxHiii", 2, 3, ENCODING_RAW, ENCODING_DESKTOP_SIZE, ENCODING_QEMU_KEY_EVENT))
+        deadline = time.monotonic() + timeout
+        while not self.qemu_keys and time.monotonic() < deadline:
+            self.update(incremental=True)
+        return self.qemu_keys
+
+    def qemu_key(self, keycode, down, keysym=0):
+        """An extended key event: the key's XT code (0xE0-prefixed keys as 0x80 | code)."""
+        self.sock.sendall(struct.pack(">BBHII", 255, 0, 1 if down else 0, keysym, keycode))
+
+    def type_scan_codes(self, text):
+        """Types text as scan codes of a US keyboard's keys (keysym 0: the server must use the
+        scan code alone)."""
+        for char in text:
+            shifted = char in XT_SHIFTED
+            code = XT_KEYS[XT_SHIFTED.get(char, char)]
+            if shifted:
+                self.qemu_key(XT_SHIFT_L, True)
+            self.qemu_key(code, True)
+            self.qemu_key(code, False)
+            if shifted:
+                self.qemu_key(XT_SHIFT_L, False)
             time.sleep(0.02)
 
     def pointer(self, x, y, buttons=0):

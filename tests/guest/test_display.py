@@ -68,7 +68,7 @@ class VgaTextConsole(DisplayTestCase):
         lines, the boot loader's, and a line the guest writes to tty1, each character's cell
         with foreground pixels in the attribute's colour exactly where the character is not
         blank. Keys typed in the client (Shift included) reach a shell reading tty1, which runs
-        the command."""
+        the command; so do keys sent as QEMU extended key events (scan codes, no keysyms)."""
         display = free_display()
         guest = self.start("-drive", f"file={os.path.join(BOOT, 'extlinux.raw')},format=raw,if=ide,snapshot=on",
                            "-vnc", f"127.0.0.1:{display}", kernel=None, shell="serial")
@@ -122,6 +122,31 @@ class VgaTextConsole(DisplayTestCase):
                 break
             time.sleep(1)
         self.assertEqual(out, "Typed-42")
+
+        # A client that asks for whole screens and never reads them holds the display thread
+        # only: the serial console (on the event loop) and the other client go on.
+        stuck = RfbClient(5900 + display)
+        self.addCleanup(stuck.close)
+        stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        for _ in range(32):
+            stuck.sock.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, stuck.width, stuck.height))
+        started = time.monotonic()
+        status, _ = guest.run("true")
+        self.assertEqual(status, 0)
+        self.assertLess(time.monotonic() - started, 30)
+
+        # QEMU's extended key event: the same shell, typed as scan codes with no keysyms.
+        self.assertTrue(client.offer_qemu_keys(), "the server did not acknowledge the extended key event")
+        client.type_scan_codes("echo \"Scan $((6*7))\" > /tmp/scanned\n")
+        deadline = time.monotonic() + 60
+        out = ""
+        while time.monotonic() < deadline:
+            _, out = guest.run("cat /tmp/scanned 2>/dev/null")
+            if out:
+                break
+            time.sleep(1)
+        self.assertEqual(out, "Scan 42")
+        stuck.close()
 
 
 class BochsFramebuffer(DisplayTestCase):
