@@ -1,7 +1,8 @@
 """QMP on a real guest, with a real client (a Unix socket and json): the greeting and
-negotiation, queries, stop/cont, system_reset with the client staying connected, the ACPI power
-button powering the guest off through busybox acpid, -S then cont, -no-shutdown and quit. Each
-check is against the reply and event shapes of QEMU 7.2."""
+negotiation, queries, stop/cont, the exit profiler counting a guest's port writes, system_reset
+with the client staying connected, the ACPI power button powering the guest off through busybox
+acpid, -S then cont, -no-shutdown and quit. Each check is against the reply and event shapes of
+QEMU 7.2 (the profiler's x-vireo- commands are vireo's own)."""
 import json
 import os
 import shutil
@@ -167,6 +168,8 @@ class Qmp(GuestTestCase):
         print(f"\nguest clock across a 3 s pause: {guest_elapsed} s (host: {host_elapsed:.1f} s)")
         self.assertLessEqual(guest_elapsed, host_elapsed + 1)
 
+        self.check_exit_profiler(guest, qmp, hmp)
+
         # system_reset: the guest boots again; this client stays connected, a second one joins.
         self.assertEqual(qmp.command("system_reset"), {"return": {}})
         self.assert_event_shape(qmp.event("RESET"), "RESET", {"guest": False, "reason": "host-qmp-system-reset"})
@@ -184,6 +187,43 @@ class Qmp(GuestTestCase):
         shutdown = qmp.event("SHUTDOWN", 60)
         self.assert_event_shape(shutdown, "SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
         self.assertEqual(guest.wait_exit(60), 0)
+
+    def check_exit_profiler(self, guest, qmp, hmp):
+        """The exit profiler counts a known number of guest writes to the POST port (0x80, which
+        the running guest leaves alone otherwise) against that port's device; reset clears it."""
+        self.assertEqual(qmp.command("x-vireo-exits-reset"), {"return": {}})
+        writes = 100
+        status, _ = guest.run(f"for i in $(seq {writes}); do "
+                              "dd if=/dev/zero of=/dev/port bs=1 count=1 seek=128 2>/dev/null || exit 1; done", 300)
+        self.assertEqual(status, 0, "the guest could not write to /dev/port")
+        exits = qmp.command("x-vireo-query-exits")["return"]
+        self.assertEqual([vcpu["cpu-index"] for vcpu in exits["vcpus"]], [0, 1])
+        post = [device for device in exits["total"]["devices"] if device["name"] == "post"]
+        self.assertEqual(len(post), 1, exits["total"]["devices"])
+        post = post[0]
+        print(f"\nexit profile after {writes} writes to port 0x80: {post['exits']} exits there, "
+              f"{post['busy-ns'] // max(1, post['exits'])} ns each on average; total {exits['total']['exits']}")
+        # The profiler's clock reads stay in the vDSO only with these clocksources (docs/ARCHITECTURE.md).
+        with open("/sys/devices/system/clocksource/clocksource0/current_clocksource") as f:
+            source = f.read().strip()
+        in_vdso = source in ("tsc", "kvm-clock", "hyperv_clocksource_tsc_page")
+        print(f"host clocksource: {source} ({'vDSO' if in_vdso else 'a system call per clock read'})")
+        self.assertEqual((post["kind"], post["base"]), ("pio", 0x80))
+        self.assertGreaterEqual(post["exits"], writes)
+        self.assertEqual(sum(post["latency-ns-log2"]), post["exits"])
+        self.assertGreaterEqual(exits["total"]["exits"]["io"], post["exits"])
+        self.assertEqual(sum(device["exits"] for vcpu in exits["vcpus"] for device in vcpu["devices"]
+                             if device["name"] == "post"), post["exits"])
+        self.assertGreater(exits["total"]["guest-ns"], 0)
+        self.assertGreater(exits["total"]["host-ns"], 0)
+        table = hmp("info exits")
+        self.assertIn("CPU #1:", table)
+        self.assertRegex(table, r"\r\n  post +pio +0x80 +\d+ ")
+        self.assertEqual(qmp.command("x-vireo-exits-reset"), {"return": {}})
+        cleared = qmp.command("x-vireo-query-exits")["return"]["total"]
+        left = sum(device["exits"] for device in cleared["devices"] if device["name"] == "post")
+        self.assertLess(left, writes // 2)
+        self.assertLess(cleared["guest-ns"], exits["total"]["guest-ns"])
 
     def test_start_paused_no_shutdown_and_quit(self):
         guest = Guest("-S", "-no-shutdown", "-qmp", f"unix:{self.path},server,nowait")
