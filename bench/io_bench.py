@@ -121,10 +121,12 @@ def thread_switches(pid):
 def vmm_command(vmm, append, devices):
     common = ["-enable-kvm", "-cpu", "host", "-M", "pc", "-m", "512", "-smp", "2", "-kernel", KERNEL,
               "-initrd", INITRD, "-append", append, "-nographic", "-no-reboot"]
-    if vmm == "vireo-nosandbox":  # the seccomp filters' cost (issue 12)
-        return [VIREO, "-sandbox", "off", *common, *devices]
-    binary = VIREO if vmm == "vireo" else "qemu-system-x86_64"
-    return [binary, *common, *devices]
+    # vireo-nosandbox: the seccomp filters' cost (issue 12, bench/sandbox_bench.sh); vireo-noprof:
+    # the same vireo with its exit profiler off (bench/qmp_bench.sh measures its cost); env execs
+    # vireo, so the pid whose CPU time is sampled is vireo's.
+    binary = {"vireo": [VIREO], "vireo-nosandbox": [VIREO, "-sandbox", "off"],
+              "vireo-noprof": ["env", "VIREO_EXIT_PROFILER=off", VIREO]}.get(vmm, ["qemu-system-x86_64"])
+    return [*binary, *common, *devices]
 
 
 def run_guest(command, jobs, timeout):
@@ -366,7 +368,7 @@ def table(rows):
            "|---|---|---|---|---|---|---|---|"]
     for job in jobs:
         med = {}
-        for vmm in ("vireo", "vireo-nosandbox", "qemu"):
+        for vmm in ("vireo", "vireo-nosandbox", "vireo-noprof", "qemu"):
             rs = [r for r in rows if r["job"] == job and r["vmm"] == vmm]
             if not rs:
                 continue
@@ -379,7 +381,8 @@ def table(rows):
             bw = f"{d['bw'] * 8 / 1e9:.2f} Gbit/s" if job.startswith("iperf") else f"{d['bw'] / 2**20:.1f} MiB/s"
             out.append(f"| {LABELS[job]} | {vmm} | {len(rs)} | {bw} | {fmt(d['iops'], 0)} | "
                        f"{fmt(d['vmm_cpu_per_gb'], 2)} | {fmt(d['vmm_cpu_noguest_per_gb'], 2)} | {fmt(d['guest_cpu'])} |")
-        for other, label in (("qemu", "vireo/QEMU"), ("vireo-nosandbox", "sandbox on/off")):
+        for other, label in (("qemu", "vireo/QEMU"), ("vireo-nosandbox", "sandbox on/off"),
+                             ("vireo-noprof", "profiler on/off")):
             if "vireo" not in med or other not in med:
                 continue
             v, q = med["vireo"], med[other]

@@ -1,6 +1,8 @@
 // vireo: a KVM virtual machine monitor that takes QEMU's options.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/core.h>
@@ -28,6 +30,9 @@ int main(int argc, char** argv)
     case vireo::CommandLine::Action::Run:
         break;
     }
+    // Not an option: a switch for the benchmark that measures the profiler's cost.
+    if (const char* profiler = std::getenv("VIREO_EXIT_PROFILER"); profiler && std::string_view(profiler) == "off")
+        command_line->config.exit_profiler = false;
     // Before any thread starts (log.h says why this one setting is global).
     vireo::set_log_timestamps(command_line->config.process.log_timestamps);
     return vireo::run_vm(command_line->config);

@@ -206,6 +206,9 @@ struct VmConfig {
     bool no_shutdown = false;             // -no-shutdown: a guest power-off stops the VM instead
     bool nodefaults = false;              // -nodefaults: no default NIC, serial port or CD-ROM drive
     bool start_paused = false;            // -S: vCPUs held before their first instruction until cont
+    // The exit profiler (x-vireo-query-exits): always on; off only to measure its own cost
+    // (VIREO_EXIT_PROFILER=off in the environment, bench/qmp_bench.sh).
+    bool exit_profiler = true;
     std::vector<MonitorConfig> monitors;
     std::vector<DriveConfig> drives;
     std::vector<NetdevConfig> netdevs;

@@ -45,7 +45,8 @@ Result<void> PcMachine::create_vcpus()
             TRY(vcpu.set_sregs(sregs));
             TRY(vcpu.set_regs(regs));
         }
-        m_vcpus.push_back(std::make_unique<VcpuThread>(std::move(vcpu), m_pio, m_mmio, *this));
+        m_vcpus.push_back(std::make_unique<VcpuThread>(std::move(vcpu), m_pio, m_mmio, *this,
+            m_config.exit_profiler ? ExitProfiling::On : ExitProfiling::Off));
     }
     return {};
 }

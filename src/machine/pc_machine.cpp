@@ -166,4 +166,21 @@ std::vector<pid_t> PcMachine::vcpu_thread_ids() const
     return ids;
 }
 
+ExitProfileReport PcMachine::exit_report() const
+{
+    std::vector<VcpuExitStats> stats;
+    for (size_t index = 0; index < m_vcpus.size(); ++index) {
+        auto now = m_vcpus[index]->exit_counters().snapshot();
+        stats.push_back(index < m_exit_baseline.size() ? exit_stats_since(now, m_exit_baseline[index]) : now);
+    }
+    return make_exit_report(stats, m_pio.slots(), m_mmio.slots());
+}
+
+void PcMachine::reset_exit_profile()
+{
+    m_exit_baseline.clear();
+    for (const auto& vcpu : m_vcpus)
+        m_exit_baseline.push_back(vcpu->exit_counters().snapshot());
+}
+
 } // namespace vireo

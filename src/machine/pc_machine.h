@@ -23,6 +23,7 @@
 #include "machine/vcpu_thread.h"
 #include "machine/vm_control.h"
 #include "memory/guest_memory.h"
+#include "profile/exit_report.h"
 
 namespace vireo {
 
@@ -53,6 +54,10 @@ public:
     [[nodiscard]] const MachineParts& parts() const { return *m_parts; }
     // The host thread of each vCPU, in vCPU order.
     [[nodiscard]] std::vector<pid_t> vcpu_thread_ids() const;
+    // The exit profiler: every vCPU's counts since the machine was built or the last reset of
+    // the profile (event loop thread only: the baseline is its own).
+    [[nodiscard]] ExitProfileReport exit_report() const;
+    void reset_exit_profile();
 
     void request_stop(StopReason reason, std::string detail = {}) override;
     // The stop request that stopped the loop, if one came; requests are taken again after it.
@@ -80,6 +85,7 @@ private:
     BootSetup m_boot;                // where the boot vCPU starts (load_guest)
     std::unique_ptr<MachineParts> m_parts; // every device and back end, built by create_devices
     std::optional<uint64_t> m_paused_clock; // kvmclock at pause()
+    std::vector<VcpuExitStats> m_exit_baseline; // by vCPU: the counts at reset_exit_profile()
     std::vector<UniqueFd> m_fds;
 
     std::mutex m_stop_lock;

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "machine/state_report.h"
+#include "profile/profile_clock.h"
 #include "sandbox/thread_spawner.h"
 
 namespace vireo {
@@ -120,21 +121,19 @@ void VcpuThread::report_state()
     log_warn("{}", describe_vcpu_state(m_vcpu.apic_id(), *regs, *mp, *lapic));
 }
 
-void VcpuThread::handle_io_in(const exit::IoIn& io)
+BusDispatch VcpuThread::handle_io_in(const exit::IoIn& io)
 {
     // A string instruction's elements go to the device as one batch (BusDevice::read_string).
     if (m_vcpu.io_count() > 1)
-        m_pio.read_string(io.port, io.data.size(), m_vcpu.io_string_data());
-    else
-        m_pio.read(io.port, io.data);
+        return m_pio.read_string(io.port, io.data.size(), m_vcpu.io_string_data());
+    return m_pio.read(io.port, io.data);
 }
 
-void VcpuThread::handle_io_out(const exit::IoOut& io)
+BusDispatch VcpuThread::handle_io_out(const exit::IoOut& io)
 {
     if (m_vcpu.io_count() > 1)
-        m_pio.write_string(io.port, io.data.size(), m_vcpu.io_string_data());
-    else
-        m_pio.write(io.port, io.data);
+        return m_pio.write_string(io.port, io.data.size(), m_vcpu.io_string_data());
+    return m_pio.write(io.port, io.data);
 }
 
 std::string VcpuThread::describe_triple_fault() const
@@ -169,53 +168,94 @@ void VcpuThread::prepare_thread()
     m_pause_changed.notify_all();
 }
 
-void VcpuThread::run_loop()
+bool VcpuThread::serve(const VcpuExit& result, Served& served)
 {
+    return std::visit(
+        [this, &served](auto&& event) -> bool {
+            using T = std::decay_t<decltype(event)>;
+            if constexpr (std::is_same_v<T, exit::IoIn>) {
+                served = { ExitReason::Io, BusKind::Pio, handle_io_in(event).slot };
+            } else if constexpr (std::is_same_v<T, exit::IoOut>) {
+                served = { ExitReason::Io, BusKind::Pio, handle_io_out(event).slot };
+            } else if constexpr (std::is_same_v<T, exit::MmioRead>) {
+                served = { ExitReason::Mmio, BusKind::Mmio, m_mmio.read(event.address, event.data).slot };
+            } else if constexpr (std::is_same_v<T, exit::MmioWrite>) {
+                served = { ExitReason::Mmio, BusKind::Mmio, m_mmio.write(event.address, event.data).slot };
+            } else if constexpr (std::is_same_v<T, exit::Halt>) {
+                // With the in-kernel LAPIC, HLT is handled by KVM; a user-space HLT exit
+                // only happens without it. Nothing to do.
+                served.reason = ExitReason::Hlt;
+            } else if constexpr (std::is_same_v<T, exit::Shutdown>) {
+                served.reason = ExitReason::Shutdown;
+                m_control.request_stop(StopReason::Crash, describe_triple_fault());
+                return false;
+            } else if constexpr (std::is_same_v<T, exit::SystemEvent>) {
+                served.reason = ExitReason::SystemEvent;
+                if (event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+                    m_control.request_stop(StopReason::PowerOff);
+                else
+                    m_control.request_stop(StopReason::Reset, "KVM system event reset");
+                return false;
+            } else if constexpr (std::is_same_v<T, exit::Interrupted>) {
+                // Kicked: the loop condition decides.
+                served.reason = ExitReason::Intr;
+                if (m_report_requested.exchange(false))
+                    report_state();
+            } else if constexpr (std::is_same_v<T, exit::Failure>) {
+                served.reason = ExitReason::Failure;
+                m_control.request_stop(StopReason::Error,
+                    fmt::format("vCPU {}: KVM_RUN failed (exit reason {}, detail {:#x})", m_vcpu.apic_id(),
+                        event.reason, event.detail));
+                return false;
+            }
+            return true;
+        },
+        result);
+}
+
+template<ExitProfiling Profiling>
+void VcpuThread::run_exits()
+{
+    constexpr bool profiled = Profiling == ExitProfiling::On;
+    // The exit profiler's two clock reads per exit: as KVM_RUN returns and once the exit is
+    // served (which is also when the next KVM_RUN starts).
+    [[maybe_unused]] uint64_t entered = profiled ? profile_clock_ns() : 0;
     while (!m_stopping) {
-        if (m_pause_requested)
+        if (m_pause_requested) {
             hold_while_paused();
+            if constexpr (profiled) {
+                uint64_t released = profile_clock_ns();
+                m_exits.add_held_time(released - entered);
+                entered = released;
+            }
+        }
         if (m_stopping)
             break;
         VcpuExit result = m_vcpu.run();
-        bool keep_going = std::visit(
-            [this](auto&& event) -> bool {
-                using T = std::decay_t<decltype(event)>;
-                if constexpr (std::is_same_v<T, exit::IoIn>) {
-                    handle_io_in(event);
-                } else if constexpr (std::is_same_v<T, exit::IoOut>) {
-                    handle_io_out(event);
-                } else if constexpr (std::is_same_v<T, exit::MmioRead>) {
-                    m_mmio.read(event.address, event.data);
-                } else if constexpr (std::is_same_v<T, exit::MmioWrite>) {
-                    m_mmio.write(event.address, event.data);
-                } else if constexpr (std::is_same_v<T, exit::Halt>) {
-                    // With the in-kernel LAPIC, HLT is handled by KVM; a user-space HLT exit
-                    // only happens without it. Nothing to do.
-                } else if constexpr (std::is_same_v<T, exit::Shutdown>) {
-                    m_control.request_stop(StopReason::Crash, describe_triple_fault());
-                    return false;
-                } else if constexpr (std::is_same_v<T, exit::SystemEvent>) {
-                    if (event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                        m_control.request_stop(StopReason::PowerOff);
-                    else
-                        m_control.request_stop(StopReason::Reset, "KVM system event reset");
-                    return false;
-                } else if constexpr (std::is_same_v<T, exit::Interrupted>) {
-                    // Kicked: the loop condition decides.
-                    if (m_report_requested.exchange(false))
-                        report_state();
-                } else if constexpr (std::is_same_v<T, exit::Failure>) {
-                    m_control.request_stop(StopReason::Error,
-                        fmt::format("vCPU {}: KVM_RUN failed (exit reason {}, detail {:#x})", m_vcpu.apic_id(),
-                            event.reason, event.detail));
-                    return false;
-                }
-                return true;
-            },
-            result);
+        [[maybe_unused]] uint64_t left = profiled ? profile_clock_ns() : 0;
+        Served served;
+        bool keep_going = serve(result, served);
+        if constexpr (profiled) {
+            uint64_t done = profile_clock_ns();
+            m_exits.add_guest_time(left - entered);
+            m_exits.add_host_time(done - left);
+            m_exits.count_exit(served.reason);
+            // Accesses no device claimed count under slot 0, "(none)".
+            if (served.reason == ExitReason::Io || served.reason == ExitReason::Mmio)
+                m_exits.count_device(served.bus, served.slot, done - left);
+            entered = done;
+        }
         if (!keep_going)
             break;
     }
+}
+
+void VcpuThread::run_loop()
+{
+    if (m_profiling == ExitProfiling::On)
+        run_exits<ExitProfiling::On>();
+    else
+        run_exits<ExitProfiling::Off>();
     {
         std::lock_guard guard(m_pause_lock); // stop() waits on m_pause_changed for this
         m_exited = true;

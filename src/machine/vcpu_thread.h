@@ -12,16 +12,22 @@
 #include "bus/bus.h"
 #include "kvm/vcpu.h"
 #include "machine/vm_control.h"
+#include "profile/exit_counters.h"
 
 namespace vireo {
 
+// Off only to measure the profiler's cost: the loop then reads no clock and counts nothing.
+enum class ExitProfiling { On, Off };
+
 class VcpuThread {
 public:
-    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control)
+    VcpuThread(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control,
+        ExitProfiling profiling = ExitProfiling::On)
         : m_vcpu(std::move(vcpu))
         , m_pio(pio)
         , m_mmio(mmio)
         , m_control(control)
+        , m_profiling(profiling)
     {
     }
     ~VcpuThread() { stop(); }
@@ -47,12 +53,23 @@ public:
     void request_state_report();
 
     [[nodiscard]] Vcpu& vcpu() { return m_vcpu; }
+    // The exit profiler's counters: this thread writes them, any thread may read them.
+    [[nodiscard]] const ExitCounters& exit_counters() const { return m_exits; }
 
 private:
     void prepare_thread();
     void run_loop();
-    void handle_io_in(const exit::IoIn& io);
-    void handle_io_out(const exit::IoOut& io);
+    template<ExitProfiling Profiling>
+    void run_exits();
+    // Serves one exit; false: the thread ends. Sets what the profiler counts it as.
+    struct Served {
+        ExitReason reason = ExitReason::Intr;
+        BusKind bus = BusKind::Pio;
+        BusSlot slot = 0; // 0: no bus device claimed the access
+    };
+    bool serve(const VcpuExit& result, Served& served);
+    BusDispatch handle_io_in(const exit::IoIn& io);
+    BusDispatch handle_io_out(const exit::IoOut& io);
     std::string describe_triple_fault() const;
     void report_state();
     void hold_while_paused();
@@ -62,6 +79,7 @@ private:
     const Bus& m_pio;
     const Bus& m_mmio;
     VmControl& m_control;
+    ExitProfiling m_profiling;
     std::atomic<bool> m_stopping { false };
     std::atomic<bool> m_exited { false };
     std::atomic<bool> m_report_requested { false };
@@ -70,6 +88,7 @@ private:
     std::condition_variable m_pause_changed;
     bool m_held = false;   // the thread waits in hold_while_paused (under m_pause_lock)
     std::atomic<pid_t> m_tid { 0 };
+    ExitCounters m_exits;
     std::thread m_thread;
 };
 

@@ -317,4 +317,15 @@ std::vector<ChardevInfo> VmLifecycle::chardevs() const
     return list;
 }
 
+ExitProfileReport VmLifecycle::exit_profile() const
+{
+    return m_machine ? m_machine->exit_report() : ExitProfileReport {};
+}
+
+void VmLifecycle::reset_exit_profile()
+{
+    if (m_machine)
+        m_machine->reset_exit_profile();
+}
+
 } // namespace vireo

@@ -59,6 +59,8 @@ public:
     [[nodiscard]] Result<MediumOutcome> change_medium(std::string_view device, const MediumChange& change,
         MediumForce force) override;
     [[nodiscard]] Result<void> set_vnc_password(std::string_view password) override;
+    [[nodiscard]] ExitProfileReport exit_profile() const override;
+    void reset_exit_profile() override;
 
 private:
     enum class HostRequest { None, Reset, Quit };

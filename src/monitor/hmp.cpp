@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "monitor/exit_profile_format.h"
 #include "monitor/qmp_session.h"
 
 namespace vireo {
@@ -81,6 +82,8 @@ std::string run_info(std::string_view what, MachineControl& control)
             text += fmt::format("{} CPU #{}: thread_id={}\r\n", vcpu.index == 0 ? '*' : ' ', vcpu.index, vcpu.thread_id);
         return text;
     }
+    if (what == "exits")
+        return exit_profile_text(control.exit_profile());
     return fmt::format("unknown command: 'info {}'\r\n", what);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "profile/exit_report.h"
 
 namespace vireo {
 
@@ -117,6 +118,11 @@ public:
     // set_password protocol=vnc: the VNC server's password from now on. An error (QEMU's text)
     // when there is no VNC server or it was started without password authentication.
     [[nodiscard]] virtual Result<void> set_vnc_password(std::string_view password) = 0;
+
+    // The exit profiler (x-vireo-query-exits, info exits): counts since the machine was built
+    // or since reset_exit_profile(). A machine without vCPUs reports none.
+    [[nodiscard]] virtual ExitProfileReport exit_profile() const { return {}; }
+    virtual void reset_exit_profile() { }
 };
 
 } // namespace vireo

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "monitor/exit_profile_commands.h"
 #include "monitor/hmp.h"
 #include "monitor/qmp_session.h"
 
@@ -363,6 +364,7 @@ void register_qmp_commands(CommandTable& table, MachineControl& control)
     register_queries(table, control, types);
     register_lifecycle(table, control);
     register_block(table, control);
+    register_exit_profile_commands(table, control);
     register_events(table, types);
 }
 

@@ -104,6 +104,13 @@ public:
     }
     bool vnc_password_auth = false;
     std::string vnc_password;
+    ExitProfileReport exit_profile() const override { return exits; }
+    void reset_exit_profile() override
+    {
+        calls.push_back("reset_exit_profile");
+        exits = {};
+    }
+    ExitProfileReport exits;
 
     // An IDE disk and the default CD-ROM drive, as a plain `vireo -hda disk.qcow2` has them.
     static std::vector<BlockDeviceInfo> default_drives()

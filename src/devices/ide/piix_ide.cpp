@@ -1,5 +1,7 @@
 #include "devices/ide/piix_ide.h"
 
+#include <fmt/format.h>
+
 namespace vireo {
 
 // One of a channel's two compatibility-mode port ranges on the PIO bus.
@@ -113,7 +115,9 @@ Result<void> PiixIde::attach_compat_ports(Bus& pio)
     };
     m_compat_bus = &pio;
     for (const auto& range : ranges) {
-        if (auto result = pio.insert(std::make_shared<Ports>(self, range.channel, range.block), range.port, range.length);
+        auto name = fmt::format("ide{}-{}", range.channel, range.block == Block::Command ? "command" : "control");
+        if (auto result = pio.insert(std::make_shared<Ports>(self, range.channel, range.block), range.port, range.length,
+                name);
             !result) {
             detach_compat_ports();
             return result;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "base/log.h"
 
 namespace vireo {
@@ -231,11 +233,12 @@ std::optional<uint64_t> PciDevice::bar_mapping(int bar) const
     return m_bars[static_cast<size_t>(bar)].mapped;
 }
 
-void PciDevice::attach_buses(Bus& mmio, Bus& pio)
+void PciDevice::attach_buses(Bus& mmio, Bus& pio, std::string address)
 {
     std::lock_guard guard(m_config_lock);
     m_mmio = &mmio;
     m_pio = &pio;
+    m_address = std::move(address);
     update_bars_locked();
 }
 
@@ -307,7 +310,11 @@ void PciDevice::move_bar_locked(int index, Bar& bar, std::optional<uint64_t> wan
         bus.remove(*old);
     bar.mapped.reset();
     if (wanted) {
-        if (auto result = bus.insert(bar.window, *wanted, bar.info.size); result)
+        auto name = index == k_rom_window ? fmt::format("pci {} rom", m_address)
+                                          : fmt::format("pci {} bar{}", m_address, index);
+        if (m_address.empty())
+            name.clear(); // the bus names it by its base
+        if (auto result = bus.insert(bar.window, *wanted, bar.info.size, name); result)
             bar.mapped = wanted;
         else
             VIREO_GUEST_WARN("PCI BAR {} at {:#x}: {}", index, *wanted, result.error().describe());

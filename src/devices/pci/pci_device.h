@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/result.h"
@@ -62,7 +63,9 @@ public:
     void set_bar_address(int bar, uint64_t address);
     [[nodiscard]] std::optional<uint64_t> bar_mapping(int bar) const;
     void set_command(uint16_t command); // as a config write of the command register
-    void attach_buses(Bus& mmio, Bus& pio);
+    // address: the function's "bus:slot.function", which names its BARs on the buses ("pci
+    // 00:04.0 bar1") for the exit profiler.
+    void attach_buses(Bus& mmio, Bus& pio, std::string address = {});
     void set_intx(IntxRoute route);
 
     [[nodiscard]] Msix* msix() { return m_msix.get(); }
@@ -140,6 +143,7 @@ private:
     std::vector<uint8_t> m_rom_image;
     Bus* m_mmio = nullptr;
     Bus* m_pio = nullptr;
+    std::string m_address; // "00:04.0"
 
     std::unique_ptr<Msix> m_msix;
     int m_msix_bar = -1;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "base/log.h"
 #include "devices/chipset/i440fx.h"
 
@@ -52,7 +54,7 @@ void PciRoot::set_host_bridge(std::shared_ptr<PciDevice> bridge)
 
 Result<void> PciRoot::attach_ports()
 {
-    return m_pio.insert(std::make_shared<Ports>(*this), 0xcf8, k_port_count);
+    return m_pio.insert(std::make_shared<Ports>(*this), 0xcf8, k_port_count, "pci-config");
 }
 
 Result<uint64_t> PciRoot::allocate(uint64_t& next, uint64_t end, uint64_t size)
@@ -109,7 +111,7 @@ Result<uint8_t> PciRoot::add_device(std::shared_ptr<PciDevice> device, std::opti
     }
     if (m_intx && device->uses_pci_intx())
         device->set_intx(m_intx(slot));
-    device->attach_buses(m_mmio, m_pio);
+    device->attach_buses(m_mmio, m_pio, fmt::format("00:{:02x}.{}", slot, function));
     device->set_command(pci::k_command_io | pci::k_command_memory | pci::k_command_bus_master);
     m_slots[slot][function] = std::move(device);
     return slot;

@@ -27,7 +27,7 @@ Result<std::shared_ptr<Pam>> build_pam(MachineParts& parts)
     // booted directly finds DRAM everywhere, as firmware would have left it.
     auto registers = parts.firmware ? Pam::reset_registers() : Pam::open_registers();
     TRY(pam->set_registers(registers));
-    TRY(parts.mmio.insert(pam->window(), Pam::k_area_start, Pam::k_area_size));
+    TRY(parts.mmio.insert(pam->window(), Pam::k_area_start, Pam::k_area_size, "pam"));
     parts.keep(pam);
     return pam;
 }
@@ -70,13 +70,13 @@ Result<void> build_power_management(MachineParts& parts)
     auto& control = parts.control;
     auto pm = std::make_shared<AcpiPm>(parts.irq_line(pc::k_sci_irq),
         [&control] { control.request_stop(StopReason::PowerOff); });
-    TRY(parts.pio.insert(pm->event_block(), pc::k_pm1a_event_port, AcpiPm::k_event_length));
-    TRY(parts.pio.insert(pm->control_block(), pc::k_pm1a_control_port, AcpiPm::k_control_length));
+    TRY(parts.pio.insert(pm->event_block(), pc::k_pm1a_event_port, AcpiPm::k_event_length, "pm1a-event"));
+    TRY(parts.pio.insert(pm->control_block(), pc::k_pm1a_control_port, AcpiPm::k_control_length, "pm1a-control"));
     parts.keep(pm);
     parts.acpi_pm = pm.get();
 
     auto timer = std::make_shared<PmTimer>();
-    TRY(parts.pio.insert(timer, pc::k_pm_timer_port, PmTimer::k_register_length));
+    TRY(parts.pio.insert(timer, pc::k_pm_timer_port, PmTimer::k_register_length, "pm-timer"));
     parts.keep(timer);
 
     TRY(parts.pci_root->add_device(std::make_shared<Piix4Pm>(pc::k_pm1a_event_port, pc::k_sci_irq),

@@ -113,9 +113,9 @@ Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::o
     config.rom = TRY(vga_bios(parts, device));
     auto vga = TRY(StdVga::create(parts.vm, parts.vm, std::move(config)));
     parts.keep(vga); // before the buses reference it
-    TRY(parts.pio.insert(vga->vga_ports(), vga::k_port_base, vga::k_port_count));
-    TRY(parts.pio.insert(vga->dispi_ports(), dispi::k_index_port, StdVga::k_dispi_port_count));
-    TRY(parts.mmio.insert(vga->legacy_window(), VgaMemory::k_window_start, VgaMemory::k_window_size));
+    TRY(parts.pio.insert(vga->vga_ports(), vga::k_port_base, vga::k_port_count, "vga"));
+    TRY(parts.pio.insert(vga->dispi_ports(), dispi::k_index_port, StdVga::k_dispi_port_count, "vbe-dispi"));
+    TRY(parts.mmio.insert(vga->legacy_window(), VgaMemory::k_window_start, VgaMemory::k_window_size, "vga-window"));
     TRY(parts.pci_root->add_device(vga, slot));
     parts.display = vga.get();
     auto refresh = std::shared_ptr<DisplayRefresh>(TRY(DisplayRefresh::create(parts.loop, *vga)));

@@ -116,7 +116,7 @@ Result<void> build_fw_cfg(MachineParts& parts)
 
     auto fw_cfg = std::make_shared<FwCfg>(parts.memory);
     TRY(populate_fw_cfg(*fw_cfg, content));
-    TRY(parts.pio.insert(fw_cfg, FwCfg::k_port_base, FwCfg::k_port_count));
+    TRY(parts.pio.insert(fw_cfg, FwCfg::k_port_base, FwCfg::k_port_count, "fw_cfg"));
     parts.keep(fw_cfg);
     return {};
 }

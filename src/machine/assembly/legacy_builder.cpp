@@ -58,26 +58,26 @@ Result<void> build_legacy_devices(MachineParts& parts)
     cmos.boot_order_38 = flags.reg_38;
     cmos.start_offset = rtc_start_offset(parts.config.rtc);
     auto rtc = std::make_shared<CmosRtc>(cmos);
-    TRY(parts.pio.insert(rtc, k_rtc_port, 2));
+    TRY(parts.pio.insert(rtc, k_rtc_port, 2, "rtc"));
     parts.keep(rtc);
 
     auto& keyboard_irq = parts.irq_line(k_keyboard_irq);
     auto& mouse_irq = parts.irq_line(k_mouse_irq);
     auto i8042 = std::make_shared<I8042>(keyboard_irq, mouse_irq,
         [&control] { control.request_stop(StopReason::Reset, "i8042 reset command"); });
-    TRY(parts.pio.insert(i8042->data_port(), k_i8042_data_port, 1));
-    TRY(parts.pio.insert(i8042->command_port(), k_i8042_command_port, 1));
+    TRY(parts.pio.insert(i8042->data_port(), k_i8042_data_port, 1, "i8042-data"));
+    TRY(parts.pio.insert(i8042->command_port(), k_i8042_command_port, 1, "i8042-command"));
     parts.keep(i8042);
     parts.input.set_ps2(i8042.get());
 
     auto port_a = std::make_shared<SystemControlPortA>(
         [&control] { control.request_stop(StopReason::Reset, "port 0x92 reset"); });
-    TRY(parts.pio.insert(port_a, k_system_control_a_port, 1));
+    TRY(parts.pio.insert(port_a, k_system_control_a_port, 1, "port92"));
     parts.keep(port_a);
 
     // Linux writes port 0x80 as an I/O delay: answer it without a warning.
     auto post = std::make_shared<DebugPortSink>();
-    TRY(parts.pio.insert(post, k_post_code_port, 1));
+    TRY(parts.pio.insert(post, k_post_code_port, 1, "post"));
     parts.keep(post);
     return {};
 }

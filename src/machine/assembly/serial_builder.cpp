@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "char/fd_output.h"
 #include "devices/legacy/debug_console.h"
 #include "devices/legacy/serial_16550.h"
@@ -53,7 +55,7 @@ Result<void> build_serial_ports(MachineParts& parts)
     if (parts.config.debugcon) {
         auto& output = parts.keep(TRY(serial_output(*parts.config.debugcon)));
         auto console = std::make_shared<DebugConsole>(output);
-        TRY(parts.pio.insert(console, DebugConsole::k_port, 1));
+        TRY(parts.pio.insert(console, DebugConsole::k_port, 1, "debugcon"));
         parts.keep(console);
     }
 
@@ -64,7 +66,8 @@ Result<void> build_serial_ports(MachineParts& parts)
             continue;
         auto& output = parts.keep(TRY(serial_output(serial)));
         auto uart = std::make_shared<Serial16550>(parts.irq_line(k_com_ports[index].irq), output);
-        TRY(parts.pio.insert(uart, k_com_ports[index].port, Serial16550::k_register_count));
+        TRY(parts.pio.insert(uart, k_com_ports[index].port, Serial16550::k_register_count,
+            fmt::format("serial{}", index)));
         parts.keep(uart);
         parts.state_reporters.push_back([uart = uart.get()] { return uart->describe_state(); });
 
