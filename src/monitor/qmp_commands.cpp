@@ -4,6 +4,7 @@
 
 #include "monitor/hmp.h"
 #include "monitor/qmp_session.h"
+#include "monitor/qom_commands.h"
 
 namespace vireo {
 
@@ -363,6 +364,7 @@ void register_qmp_commands(CommandTable& table, MachineControl& control)
     register_queries(table, control, types);
     register_lifecycle(table, control);
     register_block(table, control);
+    register_qom_commands(table);
     register_events(table, types);
 }
 
