@@ -11,12 +11,14 @@ std::string HmpSession::greeting() const
 
 MonitorSession::Status HmpSession::feed(std::string_view bytes, std::string& out)
 {
-    auto edited = m_editor.feed(bytes);
-    // The echo of the whole chunk first: a client typing ahead sees its lines, then the answers.
-    out += edited.echo;
-    for (const auto& line : edited.lines) {
-        out += run(line);
-        out += k_prompt;
+    while (!bytes.empty()) {
+        auto edited = m_editor.feed(bytes);
+        bytes.remove_prefix(edited.consumed);
+        out += edited.echo;
+        if (edited.line) {
+            out += run(*edited.line);
+            out += k_prompt;
+        }
     }
     return Status::Ok;
 }

@@ -21,6 +21,7 @@ LineEditor::Output LineEditor::feed(std::string_view bytes)
 {
     Output output;
     for (char byte : bytes) {
+        ++output.consumed;
         bool after_cr = m_after_cr;
         m_after_cr = false;
         // ESC [ params final: a CSI sequence (ECMA-48 §5.4) ends with a byte in 0x40..0x7e;
@@ -44,9 +45,9 @@ LineEditor::Output LineEditor::feed(std::string_view bytes)
                 break;
             m_after_cr = byte == '\r';
             output.echo += "\r\n";
-            output.lines.push_back(std::move(m_line));
+            output.line = std::move(m_line);
             m_line.clear();
-            break;
+            return output;
         case k_backspace:
         case k_delete:
             if (!m_line.empty()) {

@@ -7,8 +7,8 @@
 // Pure logic, unit-tested without a socket.
 #include <cstddef>
 #include <string>
+#include <optional>
 #include <string_view>
-#include <vector>
 
 namespace vireo {
 
@@ -17,10 +17,13 @@ public:
     static constexpr size_t k_max_line = 4096;
 
     struct Output {
-        std::string echo;               // what the client should see of its typing
-        std::vector<std::string> lines; // lines completed, in order
+        std::string echo;                // what the client should see of its typing
+        std::optional<std::string> line; // a line completed
+        size_t consumed = 0;             // bytes taken, up to the end of that line
     };
 
+    // Takes bytes up to the end of the first line completed; feed the rest again (so that a
+    // line's answer goes out before the echo of the next).
     [[nodiscard]] Output feed(std::string_view bytes);
 
 private:
