@@ -48,7 +48,7 @@ TEST(LineEditor, BackspaceAndDeleteRubOut)
 {
     LineEditor editor;
     auto out = feed_all(editor, "stoq\x7fp\bp\r");
-    EXPECT_EQ(out.lines, (std::vector<std::string> { "stp" }));
+    EXPECT_EQ(out.lines, (std::vector<std::string> { "stop" }));
     EXPECT_EQ(out.echo, "stoq\b \bp\b \bp\r\n");
     // Nothing to rub out: nothing echoed.
     EXPECT_EQ(feed_all(editor, "\x7f\x7f").echo, "");
