@@ -3,7 +3,8 @@ negotiation, queries, stop/cont, system_reset with the client staying connected,
 button powering the guest off through busybox acpid, -S then cont, -no-shutdown and quit. Each
 check is against the reply and event shapes of QEMU 7.2. The human monitor on -monitor unix:
 shares the first boot: banner and prompt, info status, info pci's chipset, xp of the ACPI RSDP
-the guest's kernel found, info registers of a running vCPU, stop and cont."""
+the guest's kernel found, info registers of a running vCPU, stop and cont; and the monitor
+-nographic muxes with the serial console (Ctrl-A c)."""
 import json
 import os
 import shutil
@@ -254,6 +255,13 @@ class Qmp(GuestTestCase):
         second = HmpClient(path)  # the monitor takes the next client
         self.addCleanup(second.close)
         self.assertEqual(second.command("info status"), "VM status: running\r\n")
+        # -nographic: the serial console shares the terminal with a human monitor; Ctrl-A c
+        # switches to it and back.
+        guest.send("\x01c")
+        guest.expect(r"QEMU 7\.2\.0 monitor - type 'help' for more information\r\n\(qemu\) ", 30)
+        guest.send("info cpus\r")
+        guest.expect(r"info cpus\r\n\* CPU #0: thread_id=\d+\r\n  CPU #1: thread_id=\d+\r\n\(qemu\) ", 30)
+        guest.send("\x01c")
         guest.run("true")
 
     def test_start_paused_no_shutdown_and_quit(self):
