@@ -4,7 +4,7 @@ button powering the guest off through busybox acpid, -S then cont, -no-shutdown 
 check is against the reply and event shapes of QEMU 7.2. The human monitor on -monitor unix:
 shares the first boot: banner and prompt, info status, info pci's chipset, xp of the ACPI RSDP
 the guest's kernel found, info registers of a running vCPU, stop and cont; and the monitor
--nographic muxes with the serial console (Ctrl-A c)."""
+-serial mon:stdio muxes with the serial console (Ctrl-A c)."""
 import json
 import os
 import shutil
@@ -148,7 +148,7 @@ class Qmp(GuestTestCase):
         hmp_path = os.path.join(self.dir, "hmp.sock")
         guest = self.boot("-qmp", f"unix:{self.path},server=on,wait=off", "-name", "guest=vm1",
                           "-uuid", "6d1f1d2a-47b8-4a5c-9d3e-0123456789ab",
-                          "-monitor", f"unix:{hmp_path},server=on,wait=off", smp="2")
+                          "-monitor", f"unix:{hmp_path},server=on,wait=off", "-serial", "mon:stdio", smp="2")
         self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
         qmp = self.client()
         version = qmp.greeting["QMP"]["version"]
@@ -255,8 +255,8 @@ class Qmp(GuestTestCase):
         second = HmpClient(path)  # the monitor takes the next client
         self.addCleanup(second.close)
         self.assertEqual(second.command("info status"), "VM status: running\r\n")
-        # -nographic: the serial console shares the terminal with a human monitor; Ctrl-A c
-        # switches to it and back.
+        # mon:stdio: the serial console shares the terminal with a human monitor; Ctrl-A c
+        # switches to it and back. (-nographic's default one is gone with -monitor, as in QEMU.)
         guest.send("\x01c")
         guest.expect(r"QEMU 7\.2\.0 monitor - type 'help' for more information\r\n\(qemu\) ", 30)
         guest.send("info cpus\r")
