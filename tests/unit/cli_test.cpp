@@ -103,7 +103,7 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
 {
     EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
     EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
-    for (std::string option : { "monitor", "usb", "soundhw", "incoming",
+    for (std::string option : { "usb", "soundhw", "incoming",
                                 "loadvm", "snapshot", "writeconfig", "global" })
         EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
     EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
