@@ -2,12 +2,14 @@
 // argument checks and every command's handler, run by a session against a fake machine. Input
 // layout: the first byte picks the read size (bytes arrive in chunks of 1 to 256), the rest is
 // the stream; a small message limit makes the oversized path reachable. Every reply must be one
-// CRLF-terminated JSON object.
+// CRLF-terminated JSON object. With bit 2 of the first byte the stream goes to the human
+// monitor instead (its line editor, command parsing, x/xp over page tables from the input).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "monitor/hmp_session.h"
 #include "monitor/qmp_commands.h"
 #include "monitor/qmp_session.h"
 
@@ -54,6 +56,40 @@ public:
         return move_tray(device, force, false);
     }
     Result<void> set_vnc_password(std::string_view) override { return make_error("Could not set password"); }
+    std::vector<PciFunctionInfo> pci_functions() const override
+    {
+        return { PciFunctionInfo { 1, 1, 0x8086, 0x7010, 0x1af4, 0x1100, 0x010180, 0, 0,
+            { PciBarInfo { 4, PciBarInfo::Kind::Io, false, std::nullopt, 16 } }, "" } };
+    }
+    // The human monitor's x and xp read this: 64 KiB of RAM at 0 with page tables the input
+    // itself may have written (CR3 points into it).
+    Result<void> read_guest_memory(uint64_t address, std::span<uint8_t> out) const override
+    {
+        if (address > m_ram.size() || out.size() > m_ram.size() - address)
+            return make_error("outside guest RAM");
+        std::copy_n(m_ram.begin() + static_cast<ptrdiff_t>(address), out.size(), out.begin());
+        return {};
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> ram_regions() const override { return { { 0, m_ram.size() } }; }
+    Result<VcpuRegisters> vcpu_registers(uint32_t index) override
+    {
+        if (index != 0)
+            return make_error("no vCPU {}", index);
+        VcpuRegisters registers;
+        registers.cr0 = 0x80000011;
+        registers.cr4 = 0x20;
+        registers.efer = 0x500;
+        registers.cr3 = 0x1000;
+        return registers;
+    }
+    Result<void> send_keys(std::span<const PcKeyCode>) override { return {}; }
+    std::vector<NetClientInfo> network_clients() const override { return {}; }
+    // Fills RAM from the input, so that page walks meet arbitrary entries.
+    void fill_ram(std::span<const uint8_t> data)
+    {
+        for (size_t i = 0; i < m_ram.size() && !data.empty(); ++i)
+            m_ram[i] = data[i % data.size()];
+    }
 
 private:
     Result<MediumOutcome> move_tray(std::string_view device, MediumForce force, bool open)
@@ -68,6 +104,7 @@ private:
     }
 
     RunState m_state = RunState::Running;
+    std::vector<uint8_t> m_ram = std::vector<uint8_t>(64 * 1024);
     bool m_tray_open = false;
     bool m_locked = false;
 };
@@ -101,6 +138,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }();
     size_t chunk = size_t { data[0] } + 1;
     std::string_view stream(reinterpret_cast<const char*>(data + 1), size - 1);
+    if (data[0] & 4) {
+        // The human monitor: the bytes typed as lines; x and xp walk page tables the input wrote.
+        machine.fill_ram(std::span(data, size));
+        HmpSession human(table);
+        while (!stream.empty()) {
+            auto piece = stream.substr(0, chunk);
+            stream.remove_prefix(piece.size());
+            std::string out;
+            (void)human.feed(piece, out);
+        }
+        return 0;
+    }
     QmpSession session(table, (data[0] & 1) ? QmpStyle::Pretty : QmpStyle::Compact, 4096);
     // Past the negotiation at once half of the time, so that commands run.
     if (data[0] & 2) {

@@ -6,6 +6,7 @@ EscapeFilter::Output EscapeFilter::feed(std::span<const uint8_t> input)
 {
     Output output;
     for (uint8_t byte : input) {
+        ++output.consumed;
         if (!m_after_escape) {
             if (byte == k_escape)
                 m_after_escape = true;
@@ -24,6 +25,10 @@ EscapeFilter::Output EscapeFilter::feed(std::span<const uint8_t> input)
         case '?':
             output.command = Command::Help;
             return output;
+        case 'c':
+        case 'C':
+            output.command = Command::SwitchFocus;
+            return output;
         case k_escape:
             output.to_guest.push_back(k_escape);
             break;
@@ -39,6 +44,7 @@ std::string EscapeFilter::help_text()
     return "\r\n"
            "C-a h    print this help\r\n"
            "C-a x    exit emulator\r\n"
+           "C-a c    switch between console and monitor\r\n"
            "C-a C-a  sends C-a\r\n";
 }
 

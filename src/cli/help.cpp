@@ -61,13 +61,18 @@ Character devices:
 -chardev stdio|file|socket|null|pty,id=ID[,...]
                          add a character device back end
 
-Monitor (QMP, the protocol of QEMU 7.2):
+Monitors (QMP, the protocol of QEMU 7.2, and the human monitor):
 -qmp unix:PATH,server=on,wait=off
 -qmp tcp:HOST:PORT,server=on,wait=off
                          a QMP monitor on a listening socket (wait=on: wait for a first client)
 -chardev socket,id=ID,path=PATH|host=H,port=P|fd=N,server=on,wait=off
 -mon chardev=ID,mode=control[,pretty=on]
                          a QMP monitor on a socket chardev (fd=N: a listening socket passed down)
+-mon chardev=ID[,mode=readline]
+                         the human monitor on a socket (or stdio) chardev
+-monitor stdio|unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off|none
+                         the human monitor ("(qemu) " prompt); under -nographic it shares
+                         stdio with the serial console: Ctrl-A c switches between them
 -S                       do not start the vCPUs until the monitor's cont
 -no-shutdown             a guest power-off stops the VM instead of ending vireo
 -daemonize               run in the background once the VM is ready (no stdio then)

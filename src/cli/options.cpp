@@ -254,6 +254,8 @@ private:
     Result<void> on_nic(const Arg&);
     Result<void> on_chardev(const Arg&);
     Result<void> on_qmp(const Arg&);
+    Result<void> on_monitor(const Arg&);
+    Result<void> add_socket_monitor(const Arg& arg, MonitorMode mode);
     Result<void> on_mon(const Arg&);
     Result<void> on_start_paused(const Arg&);
     Result<void> on_no_shutdown(const Arg&);
@@ -333,6 +335,7 @@ const Parser::OptionSpec* Parser::find_option(std::string_view name)
         { "nic", true, &Parser::on_nic },
         { "chardev", true, &Parser::on_chardev },
         { "qmp", true, &Parser::on_qmp },
+        { "monitor", true, &Parser::on_monitor },
         { "mon", true, &Parser::on_mon },
         { "S", false, &Parser::on_start_paused },
         { "no-shutdown", false, &Parser::on_no_shutdown },
@@ -624,6 +627,7 @@ Result<void> Parser::on_nodefaults(const Arg&)
 {
     m_result.config.nodefaults = true;
     m_result.config.default_network = false;
+    m_result.config.default_monitor = false;
     return {};
 }
 
@@ -1319,6 +1323,32 @@ Result<void> Parser::on_chardev(const Arg& arg)
 // made into a socket ChardevConfig of its own.
 Result<void> Parser::on_qmp(const Arg& arg)
 {
+    return add_socket_monitor(arg, MonitorMode::Control);
+}
+
+// -monitor stdio|mon:stdio|unix:PATH,...|tcp:HOST:PORT,...|none: the human monitor, with
+// -qmp's socket syntax. Any -monitor replaces the default one (-nographic's, muxed with the
+// serial console on stdio), as in QEMU.
+Result<void> Parser::on_monitor(const Arg& arg)
+{
+    m_result.config.default_monitor = false;
+    if (arg.value == "none")
+        return {};
+    if (arg.value == "stdio" || arg.value == "mon:stdio") {
+        ChardevConfig chardev;
+        chardev.backend = "stdio";
+        chardev.id = fmt::format("compat_monitor{}", m_qmp_count++);
+        m_result.config.monitors.push_back(MonitorConfig { std::move(chardev), MonitorMode::Readline, false });
+        return {};
+    }
+    if (!arg.value.starts_with("unix:") && !arg.value.starts_with("tcp:"))
+        return arg.error("unsupported monitor (stdio, mon:stdio, unix:PATH,server=on,wait=off, "
+                         "tcp:HOST:PORT,server=on,wait=off, none)");
+    return add_socket_monitor(arg, MonitorMode::Readline);
+}
+
+Result<void> Parser::add_socket_monitor(const Arg& arg, MonitorMode mode)
+{
     ChardevConfig chardev;
     chardev.backend = "socket";
     chardev.id = fmt::format("compat_monitor{}", m_qmp_count++);
@@ -1363,7 +1393,7 @@ Result<void> Parser::on_qmp(const Arg& arg)
     }
     if (chardev.options["server"] != "on")
         return arg.error("only a listening socket (server=on) is supported");
-    m_result.config.monitors.push_back(MonitorConfig { std::move(chardev), MonitorMode::Control, false });
+    m_result.config.monitors.push_back(MonitorConfig { std::move(chardev), mode, false });
     return {};
 }
 
@@ -1379,8 +1409,8 @@ Result<void> Parser::on_mon(const Arg& arg)
     // QEMU's default mode is readline, the human monitor.
     auto mode = kv.get("mode").value_or("readline");
     if (mode == "readline")
-        return arg.error("the human monitor (mode=readline) is not supported; use mode=control");
-    if (mode != "control")
+        pending.monitor.mode = MonitorMode::Readline;
+    else if (mode != "control")
         return arg.error("invalid mode '{}' (control, readline)", mode);
     if (auto pretty = TRY(get_bool(arg, kv, "pretty")))
         pending.monitor.pretty = *pretty;
@@ -1397,9 +1427,10 @@ Result<void> Parser::finish_monitors()
             [&](const ChardevConfig& chardev) { return chardev.id == pending.chardev; });
         if (found == config.chardevs.end())
             return make_error("{}: chardev '{}' not found", pending.arg_text, printable(pending.chardev));
-        if (found->backend != "socket" || found->options["server"] != "on")
-            return make_error("{}: only a listening socket chardev (socket,...,server=on) can be a monitor",
-                              pending.arg_text);
+        bool human_on_stdio = found->backend == "stdio" && pending.monitor.mode == MonitorMode::Readline;
+        if (!human_on_stdio && (found->backend != "socket" || found->options["server"] != "on"))
+            return make_error("{}: only a listening socket chardev (socket,...,server=on) can be a monitor"
+                              " (or stdio, for the human monitor)", pending.arg_text);
         bool taken = std::any_of(config.monitors.begin(), config.monitors.end(),
             [&](const MonitorConfig& monitor) { return monitor.chardev.id == pending.chardev; });
         if (taken)
@@ -1407,6 +1438,18 @@ Result<void> Parser::finish_monitors()
         pending.monitor.chardev = *found;
         config.monitors.push_back(std::move(pending.monitor));
     }
+    // One terminal, one reader: a human monitor on stdio next to a serial port on stdio (given,
+    // or -nographic's default) is refused, as QEMU refuses it. mon:stdio is how they share it.
+    bool monitor_on_stdio = std::any_of(config.monitors.begin(), config.monitors.end(),
+        [](const MonitorConfig& monitor) { return monitor.chardev.backend == "stdio"; });
+    bool serial_on_stdio = std::any_of(config.serials.begin(), config.serials.end(), [](const SerialConfig& serial) {
+        return serial.backend == SerialBackend::Stdio || serial.backend == SerialBackend::MonStdio;
+    });
+    serial_on_stdio = serial_on_stdio || (config.serials.empty() && config.nographic && !config.nodefaults);
+    size_t stdio_monitors = static_cast<size_t>(std::count_if(config.monitors.begin(), config.monitors.end(),
+        [](const MonitorConfig& monitor) { return monitor.chardev.backend == "stdio"; }));
+    if (monitor_on_stdio && (serial_on_stdio || stdio_monitors > 1))
+        return make_error("cannot use stdio by multiple character devices");
     return {};
 }
 

@@ -82,10 +82,11 @@ struct BootConfig {
     bool strict = false;           // boot only from the listed devices
 };
 
-// -qmp, or -mon chardev=ID: a monitor on a listening socket. The socket is a ChardevConfig of
-// back end "socket" with server=on and path= (Unix), host=/port= (TCP) or fd= (a socket already
-// listening, inherited: libvirt's way); wait=on makes vireo wait for a first client before the
-// guest starts. -qmp makes one with id "compat_monitor<N>".
+// -qmp, -monitor, or -mon chardev=ID: a monitor, QMP (control) or human (readline), on a
+// listening socket or (human only) on stdio. The socket is a ChardevConfig of back end "socket"
+// with server=on and path= (Unix), host=/port= (TCP) or fd= (a socket already listening,
+// inherited: libvirt's way); wait=on makes vireo wait for a first client before the guest
+// starts. -qmp and -monitor make one with id "compat_monitor<N>".
 enum class MonitorMode { Control, Readline };
 
 struct MonitorConfig {
@@ -210,6 +211,9 @@ struct VmConfig {
     // (VIREO_EXIT_PROFILER=off in the environment, bench/qmp_bench.sh).
     bool exit_profiler = true;
     std::vector<MonitorConfig> monitors;
+    // The human monitor QEMU adds on its own: under -nographic, muxed with the serial console
+    // on stdio (Ctrl-A c). Any -monitor, and -nodefaults, remove it.
+    bool default_monitor = true;
     std::vector<DriveConfig> drives;
     std::vector<NetdevConfig> netdevs;
     std::vector<DeviceConfig> devices;

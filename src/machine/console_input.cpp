@@ -7,11 +7,11 @@
 namespace vireo {
 
 Result<std::unique_ptr<ConsoleInput>> ConsoleInput::create(EventLoop& loop, int input_fd, Serial16550& serial,
-    Escapes escapes, std::function<void()> quit)
+    Escapes escapes, std::function<void()> quit, ConsoleMonitor* monitor)
 {
     auto drained = TRY(EventFd::create());
     auto input = std::unique_ptr<ConsoleInput>(
-        new ConsoleInput(loop, input_fd, serial, escapes, std::move(quit), std::move(drained)));
+        new ConsoleInput(loop, input_fd, serial, escapes, std::move(quit), monitor, std::move(drained)));
     ConsoleInput* self = input.get();
     TRY(loop.add(self->m_drained.fd(), EPOLLIN, [self](uint32_t) {
         self->m_drained.consume();
@@ -23,12 +23,13 @@ Result<std::unique_ptr<ConsoleInput>> ConsoleInput::create(EventLoop& loop, int 
 }
 
 ConsoleInput::ConsoleInput(EventLoop& loop, int input_fd, Serial16550& serial, Escapes escapes,
-    std::function<void()> quit, EventFd drained)
+    std::function<void()> quit, ConsoleMonitor* monitor, EventFd drained)
     : m_loop(loop)
     , m_input_fd(input_fd)
     , m_serial(serial)
     , m_escapes(escapes)
     , m_quit(std::move(quit))
+    , m_monitor(monitor)
     , m_drained(std::move(drained))
 {
 }
@@ -66,21 +67,43 @@ void ConsoleInput::on_readable()
         return;
     }
     std::span<const uint8_t> typed(buffer.data(), static_cast<size_t>(count));
-    if (m_escapes == Escapes::On) {
+    if (m_escapes == Escapes::Off) {
+        m_pending.insert(m_pending.end(), typed.begin(), typed.end());
+        offer();
+        return;
+    }
+    while (!typed.empty()) {
         auto filtered = m_filter.feed(typed);
-        m_pending.insert(m_pending.end(), filtered.to_guest.begin(), filtered.to_guest.end());
-        if (filtered.command == EscapeFilter::Command::Quit) {
+        typed = typed.subspan(filtered.consumed);
+        route(filtered.to_guest);
+        switch (filtered.command) {
+        case EscapeFilter::Command::Quit:
             m_quit();
             return;
-        }
-        if (filtered.command == EscapeFilter::Command::Help) {
+        case EscapeFilter::Command::Help: {
             auto help = EscapeFilter::help_text();
             [[maybe_unused]] auto written = ::write(STDOUT_FILENO, help.data(), help.size());
+            break;
         }
-    } else {
-        m_pending.insert(m_pending.end(), typed.begin(), typed.end());
+        case EscapeFilter::Command::SwitchFocus:
+            if (m_monitor)
+                m_monitor->switch_focus();
+            break;
+        case EscapeFilter::Command::None:
+            break;
+        }
     }
     offer();
+}
+
+void ConsoleInput::route(std::span<const uint8_t> bytes)
+{
+    if (bytes.empty())
+        return;
+    if (m_monitor && m_monitor->has_focus())
+        m_monitor->type(bytes);
+    else
+        m_pending.insert(m_pending.end(), bytes.begin(), bytes.end());
 }
 
 void ConsoleInput::offer()

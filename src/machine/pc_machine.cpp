@@ -13,7 +13,8 @@
 
 namespace vireo {
 
-Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, EventLoop& loop, const KvmSystem& system)
+Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, EventLoop& loop, const KvmSystem& system,
+    ConsoleMonitor* console_monitor)
 {
     auto kvm = TRY(system.duplicate());
     auto vm = TRY(Vm::create(kvm));
@@ -29,6 +30,7 @@ Result<std::unique_ptr<PcMachine>> PcMachine::create(const VmConfig& config, Eve
     auto machine = std::unique_ptr<PcMachine>(
         new PcMachine(config, std::move(kvm), std::move(vm), std::move(layout), std::move(memory), loop));
     TRY(machine->load_guest());
+    machine->m_parts->console_monitor = console_monitor;
     TRY(machine->create_devices());
     TRY(machine->create_vcpus());
     TRY(machine->watch_signals());
@@ -156,6 +158,24 @@ void PcMachine::press_power_button()
 {
     if (m_parts->acpi_pm)
         m_parts->acpi_pm->press_power_button();
+}
+
+Result<std::pair<kvm_regs, kvm_sregs>> PcMachine::vcpu_registers(uint32_t index, VcpuAccess access)
+{
+    if (index >= m_vcpus.size())
+        return make_error("no vCPU {}", index);
+    auto& thread = *m_vcpus[index];
+    if (access == VcpuAccess::Held)
+        thread.pause();
+    auto regs = thread.vcpu().get_regs();
+    auto sregs = thread.vcpu().get_sregs();
+    if (access == VcpuAccess::Held)
+        thread.resume();
+    if (!regs)
+        return std::unexpected(regs.error());
+    if (!sregs)
+        return std::unexpected(sregs.error());
+    return std::pair { *regs, *sregs };
 }
 
 std::vector<pid_t> PcMachine::vcpu_thread_ids() const

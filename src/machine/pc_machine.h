@@ -35,8 +35,9 @@ struct MachineExit {
 class PcMachine final : public VmControl {
 public:
     // Builds a machine on a handle of its own on `kvm` (/dev/kvm, opened once for the whole run).
+    // console_monitor: the human monitor a mon:stdio console shares the terminal with (or null).
     [[nodiscard]] static Result<std::unique_ptr<PcMachine>> create(const VmConfig& config, EventLoop& loop,
-        const KvmSystem& kvm);
+        const KvmSystem& kvm, ConsoleMonitor* console_monitor = nullptr);
     ~PcMachine() override;
 
     // Starts the vCPU threads, running or held before their first instruction (-S).
@@ -52,6 +53,11 @@ public:
     // What the builders made: the drives for the monitor (machine/assembly/drive_media.h).
     [[nodiscard]] MachineParts& parts() { return *m_parts; }
     [[nodiscard]] const MachineParts& parts() const { return *m_parts; }
+    // A vCPU's registers. Held: the vCPU is running and is held out of KVM_RUN for the read
+    // (KVM_GET_REGS would wait for KVM_RUN to return otherwise); AsIs: it is paused or not
+    // started.
+    enum class VcpuAccess { Held, AsIs };
+    [[nodiscard]] Result<std::pair<kvm_regs, kvm_sregs>> vcpu_registers(uint32_t index, VcpuAccess access);
     // The host thread of each vCPU, in vCPU order.
     [[nodiscard]] std::vector<pid_t> vcpu_thread_ids() const;
     // The exit profiler: every vCPU's counts since the machine was built or the last reset of

@@ -1,12 +1,17 @@
 #include "machine/vm_lifecycle.h"
 
 #include <malloc.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
 
 #include "base/log.h"
+#include "devices/input/input_router.h"
 #include "machine/assembly/drive_media.h"
+#include "machine/machine_queries.h"
 #include "monitor/qmp_commands.h"
 
 namespace vireo {
@@ -16,7 +21,10 @@ VmLifecycle::~VmLifecycle()
     destroy_machine();
     m_vnc.reset();
     m_device_events.reset();
+    m_stdio_monitor.reset();
     m_server.reset();
+    if (m_signals)
+        m_loop->remove(m_signals.get());
 }
 
 // The VNC server lets go of the machine's display and keyboard before they go.
@@ -45,7 +53,9 @@ Result<void> VmLifecycle::start_vnc()
 
 Result<void> VmLifecycle::build_machine()
 {
-    m_machine = TRY(PcMachine::create(m_machine_config, *m_loop, *m_kvm));
+    ConsoleMonitor* console_monitor
+        = m_stdio_monitor && m_stdio_monitor->shares_console() ? m_stdio_monitor.get() : nullptr;
+    m_machine = TRY(PcMachine::create(m_machine_config, *m_loop, *m_kvm, console_monitor));
     if (m_vnc) {
         auto& parts = m_machine->parts();
         TRY(m_vnc->attach(parts.display_refresh, &parts.input));
@@ -58,12 +68,53 @@ Result<void> VmLifecycle::build_machine()
     return {};
 }
 
+Result<void> VmLifecycle::start_stdio_monitor()
+{
+    bool own = std::any_of(m_config.monitors.begin(), m_config.monitors.end(),
+        [](const MonitorConfig& monitor) { return monitor.chardev.backend == "stdio"; });
+    // A mon:stdio console has a monitor: given as -serial mon:stdio, or -nographic's default
+    // one unless -monitor or -nodefaults took it away (QEMU's default_monitor).
+    bool muxed = std::any_of(m_config.serials.begin(), m_config.serials.end(),
+        [](const SerialConfig& serial) { return serial.backend == SerialBackend::MonStdio; });
+    muxed = muxed || (m_config.serials.empty() && m_config.nographic && m_config.default_monitor);
+    if (machine_none())
+        muxed = false; // no machine, no serial console to share the terminal with
+    if (!own && !muxed)
+        return {};
+    m_stdio_monitor = TRY(StdioMonitor::create(*m_loop, m_commands,
+        own ? StdioMonitor::Input::OwnStdin : StdioMonitor::Input::FromConsole, STDIN_FILENO, STDOUT_FILENO));
+    return {};
+}
+
+Result<void> VmLifecycle::watch_signals_without_machine()
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal_number : { SIGINT, SIGTERM, SIGHUP })
+        sigaddset(&signals, signal_number);
+    int fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return errno_error("signalfd");
+    m_signals = UniqueFd(fd);
+    return m_loop->add(fd, EPOLLIN, [this, fd](uint32_t) {
+        signalfd_siginfo info {};
+        if (::read(fd, &info, sizeof(info)) != sizeof(info))
+            return;
+        m_signal_number = static_cast<int>(info.ssi_signo);
+        m_host_request = HostRequest::Signal;
+        m_loop->stop();
+    });
+}
+
 RunEnd VmLifecycle::run(const Confine& confine)
 {
-    auto kvm = KvmSystem::open();
-    if (!kvm)
-        return RunEnd { 1, kvm.error().describe() };
-    m_kvm = std::move(*kvm);
+    // -machine none makes no VM: it needs no /dev/kvm.
+    if (!machine_none()) {
+        auto kvm = KvmSystem::open();
+        if (!kvm)
+            return RunEnd { 1, kvm.error().describe() };
+        m_kvm = std::move(*kvm);
+    }
     auto loop = EventLoop::create();
     if (!loop)
         return RunEnd { 1, loop.error().describe() };
@@ -82,17 +133,25 @@ RunEnd VmLifecycle::run(const Confine& confine)
     if (!events)
         return RunEnd { 1, events.error().describe() };
     m_device_events = std::move(*events);
-    if (auto vnc = start_vnc(); !vnc)
-        return RunEnd { 1, vnc.error().describe() };
-    if (auto built = build_machine(); !built)
-        return RunEnd { 1, built.error().describe() };
+    if (auto monitor = start_stdio_monitor(); !monitor)
+        return RunEnd { 1, monitor.error().describe() };
+    if (machine_none()) {
+        if (auto watched = watch_signals_without_machine(); !watched)
+            return RunEnd { 1, watched.error().describe() };
+    } else {
+        if (auto vnc = start_vnc(); !vnc)
+            return RunEnd { 1, vnc.error().describe() };
+        if (auto built = build_machine(); !built)
+            return RunEnd { 1, built.error().describe() };
+    }
     // From here on, the guest's code runs: vireo gives up what it no longer needs first.
     if (confine) {
         if (auto confined = confine(); !confined)
             return RunEnd { 1, confined.error().describe() };
     }
     m_state = m_config.start_paused ? RunState::Prelaunch : RunState::Running;
-    m_machine->start(m_state == RunState::Running ? VcpuThread::Start::Running : VcpuThread::Start::Held);
+    if (m_machine)
+        m_machine->start(m_state == RunState::Running ? VcpuThread::Start::Running : VcpuThread::Start::Held);
     while (true) {
         m_loop->run();
         if (auto end = handle_stop())
@@ -107,9 +166,14 @@ std::optional<RunEnd> VmLifecycle::handle_stop()
         return RunEnd { 0, {} };
     case HostRequest::Reset:
         return restart(false, "host-qmp-system-reset");
+    case HostRequest::Signal:
+        emit("SHUTDOWN", Json { { "guest", false }, { "reason", "host-signal" } });
+        return RunEnd { 0, fmt::format("terminating on signal {}", m_signal_number) };
     case HostRequest::None:
         break;
     }
+    if (!m_machine)
+        return std::nullopt;
     auto exit = m_machine->take_exit();
     if (!exit)
         return std::nullopt;
@@ -148,6 +212,10 @@ std::optional<RunEnd> VmLifecycle::restart(bool guest, const char* cause)
         emit("SHUTDOWN", data);
         return shut_down();
     }
+    if (!m_machine) { // -machine none: nothing to build again
+        emit("RESET", data);
+        return std::nullopt;
+    }
     destroy_machine();
     if (auto built = build_machine(); !built)
         return RunEnd { 1, built.error().describe() };
@@ -163,7 +231,8 @@ std::optional<RunEnd> VmLifecycle::shut_down()
 {
     if (!m_config.no_shutdown)
         return RunEnd { 0, {} };
-    m_machine->stop_vcpus();
+    if (m_machine)
+        m_machine->stop_vcpus();
     m_state = RunState::Shutdown;
     emit("STOP");
     return std::nullopt;
@@ -236,7 +305,8 @@ void VmLifecycle::pause()
 {
     if (m_state != RunState::Running)
         return; // QEMU: stop on a VM that is not running changes nothing
-    m_machine->pause();
+    if (m_machine)
+        m_machine->pause();
     m_state = RunState::Paused;
     emit("STOP");
 }
@@ -247,7 +317,8 @@ Result<void> VmLifecycle::resume()
         return make_error("Resetting the Virtual Machine is required");
     if (m_state == RunState::Running)
         return {};
-    m_machine->resume();
+    if (m_machine)
+        m_machine->resume();
     m_state = RunState::Running;
     emit("RESUME");
     return {};
@@ -262,7 +333,8 @@ void VmLifecycle::reset()
 void VmLifecycle::press_power_button()
 {
     emit("POWERDOWN");
-    m_machine->press_power_button();
+    if (m_machine)
+        m_machine->press_power_button();
 }
 
 void VmLifecycle::quit()
@@ -282,6 +354,8 @@ std::string VmLifecycle::uuid() const
 std::vector<VcpuInfo> VmLifecycle::vcpus() const
 {
     std::vector<VcpuInfo> list;
+    if (!m_machine)
+        return list;
     auto ids = m_machine->vcpu_thread_ids();
     const auto& smp = m_config.smp;
     for (uint32_t index = 0; index < ids.size(); ++index) {
@@ -295,6 +369,10 @@ std::vector<ChardevInfo> VmLifecycle::chardevs() const
 {
     std::vector<ChardevInfo> list;
     for (const auto& monitor : m_config.monitors) {
+        if (monitor.chardev.backend == "stdio") {
+            list.push_back(ChardevInfo { monitor.chardev.id, "stdio", true });
+            continue;
+        }
         const auto& options = monitor.chardev.options;
         std::string address;
         if (auto path = options.find("path"); path != options.end())
@@ -326,6 +404,54 @@ void VmLifecycle::reset_exit_profile()
 {
     if (m_machine)
         m_machine->reset_exit_profile();
+}
+
+std::vector<PciFunctionInfo> VmLifecycle::pci_functions() const
+{
+    return m_machine ? pci_function_list(m_machine->parts()) : std::vector<PciFunctionInfo> {};
+}
+
+Result<void> VmLifecycle::read_guest_memory(uint64_t address, std::span<uint8_t> out) const
+{
+    if (!m_machine)
+        return make_error("no guest memory");
+    return m_machine->parts().memory.read(address, out);
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> VmLifecycle::ram_regions() const
+{
+    std::vector<std::pair<uint64_t, uint64_t>> regions;
+    if (!m_machine)
+        return regions;
+    for (const auto& region : m_machine->parts().layout.ram_regions)
+        regions.emplace_back(region.start, region.start + region.size);
+    return regions;
+}
+
+Result<VcpuRegisters> VmLifecycle::vcpu_registers(uint32_t index)
+{
+    if (!m_machine)
+        return make_error("No CPU available");
+    auto access = m_state == RunState::Running ? PcMachine::VcpuAccess::Held : PcMachine::VcpuAccess::AsIs;
+    auto [regs, sregs] = TRY(m_machine->vcpu_registers(index, access));
+    return vcpu_registers_of(regs, sregs);
+}
+
+Result<void> VmLifecycle::send_keys(std::span<const PcKeyCode> keys)
+{
+    if (!m_machine)
+        return make_error("no keyboard");
+    auto& input = m_machine->parts().input;
+    for (const auto& key : keys)
+        input.key_event(PcKey { key.code, key.extended }, true);
+    for (auto key = keys.rbegin(); key != keys.rend(); ++key)
+        input.key_event(PcKey { key->code, key->extended }, false);
+    return {};
+}
+
+std::vector<NetClientInfo> VmLifecycle::network_clients() const
+{
+    return m_machine ? network_client_list(m_machine->parts()) : std::vector<NetClientInfo> {};
 }
 
 } // namespace vireo

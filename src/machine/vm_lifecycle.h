@@ -1,8 +1,10 @@
 #pragma once
-// A VM's life from start to exit, across guest resets: owns the event loop, the QMP monitors
-// and the current PcMachine (built again on every reset), keeps the run state (prelaunch,
-// running, paused, shutdown) and sends the lifecycle events. It is the MachineControl the
-// monitor's commands use; everything here runs on the event loop's thread.
+// A VM's life from start to exit, across guest resets: owns the event loop, the monitors (QMP
+// and human, on sockets and stdio) and the current PcMachine (built again on every reset),
+// keeps the run state (prelaunch, running, paused, shutdown) and sends the lifecycle events.
+// It is the MachineControl the monitor's commands use; everything here runs on the event
+// loop's thread. Under -machine none there is no PcMachine at all: only the monitors run,
+// until quit or a signal (libvirt's capability probe).
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "monitor/event_queue.h"
 #include "monitor/machine_control.h"
 #include "monitor/qmp_server.h"
+#include "monitor/stdio_monitor.h"
 #include "ui/vnc_server.h"
 
 namespace vireo {
@@ -61,9 +64,22 @@ public:
     [[nodiscard]] Result<void> set_vnc_password(std::string_view password) override;
     [[nodiscard]] ExitProfileReport exit_profile() const override;
     void reset_exit_profile() override;
+    [[nodiscard]] std::vector<PciFunctionInfo> pci_functions() const override;
+    [[nodiscard]] Result<void> read_guest_memory(uint64_t address, std::span<uint8_t> out) const override;
+    [[nodiscard]] std::vector<std::pair<uint64_t, uint64_t>> ram_regions() const override;
+    [[nodiscard]] Result<VcpuRegisters> vcpu_registers(uint32_t index) override;
+    [[nodiscard]] Result<void> send_keys(std::span<const PcKeyCode> keys) override;
+    [[nodiscard]] std::vector<NetClientInfo> network_clients() const override;
 
 private:
-    enum class HostRequest { None, Reset, Quit };
+    enum class HostRequest { None, Reset, Quit, Signal };
+
+    // The human monitor on the terminal: -monitor stdio, or the one a mon:stdio console
+    // shares it with (Ctrl-A c).
+    [[nodiscard]] Result<void> start_stdio_monitor();
+    // -machine none: the signals a machine would take (SIGINT, SIGTERM, SIGHUP) end the run.
+    [[nodiscard]] Result<void> watch_signals_without_machine();
+    [[nodiscard]] bool machine_none() const { return m_config.machine == "none"; }
 
     [[nodiscard]] Result<void> build_machine();
     // -vnc: listens before the guest starts; a port in use ends vireo at once.
@@ -90,6 +106,9 @@ private:
     std::unique_ptr<EventLoop> m_loop;
     CommandTable m_commands;
     std::unique_ptr<QmpServer> m_server;
+    std::unique_ptr<StdioMonitor> m_stdio_monitor;
+    UniqueFd m_signals;   // -machine none only
+    int m_signal_number = 0;
     std::unique_ptr<VncServer> m_vnc; // -vnc: attached to each machine's display and input
     std::unique_ptr<QmpEventQueue> m_device_events; // raised on vCPU threads (a tray the guest moves)
     // The monitor's media changes, by drive: the medium now in it (file empty: ejected). QEMU's

@@ -22,6 +22,11 @@ namespace {
 // stdio`, as in QEMU), or raw with every key for the guest (multiplexed: -nographic, mon:stdio).
 std::optional<RawTerminal::Signals> stdio_mode(const VmConfig& config)
 {
+    // -monitor stdio: the human monitor edits its own line; Ctrl-C still ends vireo, as in QEMU.
+    for (const auto& monitor : config.monitors) {
+        if (monitor.chardev.backend == "stdio")
+            return RawTerminal::Signals::Keep;
+    }
     if (config.serials.empty())
         return config.nographic ? std::optional(RawTerminal::Signals::ToGuest) : std::nullopt;
     for (const auto& serial : config.serials) {
@@ -37,15 +42,6 @@ std::optional<RawTerminal::Signals> stdio_mode(const VmConfig& config)
 
 int run_vm(const VmConfig& config)
 {
-    // TODO(issue 11): -machine none, QEMU's empty machine (libvirt's capability probe: "-S
-    // -no-user-config -nodefaults -nographic -machine none,accel=kvm:tcg -qmp ... -daemonize"),
-    // is parsed but not run yet. It needs VmLifecycle to run the monitors with no PcMachine:
-    // every MachineControl query, the signal handling (the machine's signalfd) and the run
-    // states now go through m_machine; the run would stay in "prelaunch" until quit.
-    if (config.machine == "none") {
-        log_error("-machine none: the empty machine (only the monitors) is not supported yet");
-        return 1;
-    }
     // -daemonize forks first: a process with threads cannot fork them along.
     std::optional<Daemon> daemon;
     if (config.process.daemonize) {

@@ -5,6 +5,7 @@
 #include "monitor/exit_profile_commands.h"
 #include "monitor/hmp.h"
 #include "monitor/qmp_session.h"
+#include "monitor/qom_commands.h"
 
 namespace vireo {
 
@@ -365,6 +366,7 @@ void register_qmp_commands(CommandTable& table, MachineControl& control)
     register_lifecycle(table, control);
     register_block(table, control);
     register_exit_profile_commands(table, control);
+    register_qom_commands(table);
     register_events(table, types);
 }
 

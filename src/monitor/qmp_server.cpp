@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "monitor/hmp_session.h"
 
 namespace vireo {
 
@@ -17,10 +18,10 @@ Result<std::unique_ptr<QmpServer>> QmpServer::create(EventLoop& loop, const Comm
 {
     auto server = std::unique_ptr<QmpServer>(new QmpServer(loop, commands));
     for (const auto& monitor : monitors) {
-        if (monitor.mode != MonitorMode::Control)
-            return make_error("-mon chardev={}: the human monitor (mode=readline) is not supported", monitor.chardev.id);
+        if (monitor.chardev.backend != "socket")
+            continue; // stdio: served by the machine's console
         auto socket = TRY(open_socket_listener(monitor.chardev));
-        auto listener = std::make_unique<Listener>(Listener { std::move(socket), monitor.chardev.id,
+        auto listener = std::make_unique<Listener>(Listener { std::move(socket), monitor.chardev.id, monitor.mode,
             monitor.pretty ? QmpStyle::Pretty : QmpStyle::Compact });
         Listener* raw = listener.get();
         server->m_listeners.push_back(std::move(listener));
@@ -96,8 +97,13 @@ void QmpServer::accept_clients(Listener& listener)
 void QmpServer::add_client(UniqueFd fd, Listener& listener)
 {
     int raw = fd.get();
-    auto client = std::make_unique<Client>(Client { std::move(fd), QmpSession(m_commands, listener.style), &listener });
-    auto greeting = client->session.greeting();
+    std::unique_ptr<MonitorSession> session;
+    if (listener.mode == MonitorMode::Readline)
+        session = std::make_unique<HmpSession>(m_commands);
+    else
+        session = std::make_unique<QmpSession>(m_commands, listener.style);
+    auto client = std::make_unique<Client>(Client { std::move(fd), std::move(session), &listener });
+    auto greeting = client->session->greeting();
     m_clients[raw] = std::move(client);
     if (!m_loop.add(raw, EPOLLIN | EPOLLRDHUP, [this, raw](uint32_t events) { on_client_event(raw, events); })) {
         m_clients.erase(raw);
@@ -140,8 +146,8 @@ void QmpServer::on_client_event(int fd, uint32_t events)
     std::string replies;
     // A command's events (stop's STOP) go out as it runs, before its reply. The session is
     // safe meanwhile: a client dropped then is only freed at the next call from the loop.
-    auto status = client.session.feed(std::string_view(buffer.data(), static_cast<size_t>(count)), replies);
-    if (status == QmpSession::Status::Drop)
+    auto status = client.session->feed(std::string_view(buffer.data(), static_cast<size_t>(count)), replies);
+    if (status == MonitorSession::Status::Drop)
         client.closing = true;
     send(client, replies);
 }
@@ -222,9 +228,9 @@ void QmpServer::emit_event(std::string_view name, const Json& data)
         fds.push_back(fd);
     for (int fd : fds) {
         auto it = m_clients.find(fd);
-        if (it == m_clients.end() || !it->second->session.negotiated() || it->second->closing)
+        if (it == m_clients.end() || !it->second->session->wants_events() || it->second->closing)
             continue;
-        send(*it->second, it->second->session.frame(event));
+        send(*it->second, it->second->session->frame(event));
     }
 }
 

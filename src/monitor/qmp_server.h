@@ -1,9 +1,11 @@
 #pragma once
-// The QMP monitors: their listening sockets and client connections, served on the event loop
+// The monitors on sockets, QMP (-qmp, -mon mode=control) and human (-monitor, -mon
+// mode=readline): their listening sockets and client connections, served on the event loop
 // (never blocking it: sockets are non-blocking, output that does not fit waits for EPOLLOUT).
-// Each monitor (-qmp, -mon) listens on its own socket and takes several clients at once;
-// each client has its own QmpSession. Events go to every client past negotiation on every
-// monitor. The server lives for the whole run, across guest resets.
+// Each monitor listens on its own socket and takes several clients at once; each client has
+// its own session (QmpSession or HmpSession). Events go to every QMP client past negotiation
+// on every monitor. The server lives for the whole run, across guest resets. Monitors on
+// stdio are not its business (machine/stdio_monitor).
 #include <map>
 #include <memory>
 #include <span>
@@ -15,6 +17,7 @@
 #include "base/result.h"
 #include "char/socket_listener.h"
 #include "config/vm_config.h"
+#include "monitor/monitor_session.h"
 #include "monitor/qmp_session.h"
 
 namespace vireo {
@@ -43,11 +46,12 @@ private:
     struct Listener {
         SocketListener socket;
         std::string chardev_id;
+        MonitorMode mode;
         QmpStyle style;
     };
     struct Client {
         UniqueFd fd;
-        QmpSession session;
+        std::unique_ptr<MonitorSession> session;
         const Listener* listener;
         std::string output;      // not yet sent
         bool closing = false;    // drop once output is sent

@@ -9,12 +9,13 @@
 
 #include "monitor/command_table.h"
 #include "monitor/json_stream.h"
+#include "monitor/monitor_session.h"
 
 namespace vireo {
 
 enum class QmpStyle { Compact, Pretty };
 
-class QmpSession {
+class QmpSession final : public MonitorSession {
 public:
     QmpSession(const CommandTable& commands, QmpStyle style, size_t message_limit = JsonStreamReader::k_default_limit)
         : m_commands(commands)
@@ -24,22 +25,22 @@ public:
     }
 
     // The greeting the server sends first.
-    [[nodiscard]] std::string greeting() const;
+    [[nodiscard]] std::string greeting() const override;
 
-    enum class Status { Ok, Drop };
     // Takes bytes from the client and appends what to send back to out. Drop: the client sent a
     // message larger than the limit; out then ends with an error saying so, and the server
     // closes the connection after sending it.
-    [[nodiscard]] Status feed(std::string_view bytes, std::string& out);
+    [[nodiscard]] Status feed(std::string_view bytes, std::string& out) override;
 
     // Runs one request (a parsed message) and returns its reply.
     [[nodiscard]] Json handle(const Json& request);
 
     // A message as it goes on the wire: JSON and CRLF.
-    [[nodiscard]] std::string frame(const Json& message) const;
+    [[nodiscard]] std::string frame(const Json& message) const override;
 
     // Events go only to clients past the negotiation.
     [[nodiscard]] bool negotiated() const { return m_state.negotiated; }
+    [[nodiscard]] bool wants_events() const override { return negotiated(); }
 
 private:
     const CommandTable& m_commands;

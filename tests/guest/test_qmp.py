@@ -2,7 +2,10 @@
 negotiation, queries, stop/cont, the exit profiler counting a guest's port writes, system_reset
 with the client staying connected, the ACPI power button powering the guest off through busybox
 acpid, -S then cont, -no-shutdown and quit. Each check is against the reply and event shapes of
-QEMU 7.2 (the profiler's x-vireo- commands are vireo's own)."""
+QEMU 7.2 (the profiler's x-vireo- commands are vireo's own). The human monitor on -monitor unix:
+shares the first boot: banner and prompt, info status, info pci's chipset, xp of the ACPI RSDP
+the guest's kernel found, info registers of a running vCPU, stop and cont; and the monitor
+-serial mon:stdio muxes with the serial console (Ctrl-A c)."""
 import json
 import os
 import shutil
@@ -87,6 +90,40 @@ class QmpClient:
         self.sock.close()
 
 
+class HmpClient:
+    """The human monitor over a socket: each command's output, up to the next prompt."""
+
+    PROMPT = b"(qemu) "
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.buffer = b""
+        self.banner = self.until_prompt()
+
+    def until_prompt(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self.PROMPT not in self.buffer:
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError(f"the human monitor closed; got {self.buffer!r}")
+            self.buffer += chunk
+        text, self.buffer = self.buffer.split(self.PROMPT, 1)
+        return text.decode(errors="replace")
+
+    def command(self, line):
+        """The command's output, after the echo of the line typed."""
+        self.sock.sendall(line.encode() + b"\r")
+        text = self.until_prompt()
+        if not text.startswith(line + "\r\n"):
+            raise AssertionError(f"no echo of {line!r} in {text!r}")
+        return text[len(line) + 2:]
+
+    def close(self):
+        self.sock.close()
+
+
 class Qmp(GuestTestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="vireo-qmp-")
@@ -109,8 +146,10 @@ class Qmp(GuestTestCase):
             self.assertEqual(event["data"], data)
 
     def test_queries_stop_cont_reset_and_power_button(self):
+        hmp_path = os.path.join(self.dir, "hmp.sock")
         guest = self.boot("-qmp", f"unix:{self.path},server=on,wait=off", "-name", "guest=vm1",
-                          "-uuid", "6d1f1d2a-47b8-4a5c-9d3e-0123456789ab", smp="2")
+                          "-uuid", "6d1f1d2a-47b8-4a5c-9d3e-0123456789ab",
+                          "-monitor", f"unix:{hmp_path},server=on,wait=off", "-serial", "mon:stdio", smp="2")
         self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
         qmp = self.client()
         version = qmp.greeting["QMP"]["version"]
@@ -147,6 +186,7 @@ class Qmp(GuestTestCase):
         self.assertEqual(hmp("info status"), "VM status: running\r\n")
         self.assertEqual(hmp("info kvm"), "kvm support: enabled\r\n")
         self.assertEqual(hmp("nonsense"), "unknown command: 'nonsense'\r\n")
+        self.check_human_monitor(hmp_path, guest, qmp)
 
         # stop: the guest runs no more until cont (a command typed meanwhile waits).
         status, before = guest.run("date +%s")
@@ -225,6 +265,45 @@ class Qmp(GuestTestCase):
         left = sum(device["exits"] for device in cleared["devices"] if device["name"] == "serial0")
         self.assertLess(left, writes // 2)
         self.assertLess(cleared["guest-ns"], exits["total"]["guest-ns"])
+
+    def check_human_monitor(self, path, guest, qmp):
+        """-monitor unix: on the running guest, a client after another, QMP's client watching."""
+        monitor = HmpClient(path)
+        self.addCleanup(monitor.close)
+        self.assertEqual(monitor.banner, "QEMU 7.2.0 monitor - type 'help' for more information\r\n")
+        self.assertEqual(monitor.command("info status"), "VM status: running\r\n")
+        pci = monitor.command("info pci")
+        for chipset in ("Host bridge: PCI device 8086:1237", "ISA bridge: PCI device 8086:7000",
+                        "IDE controller: PCI device 8086:7010", "Bridge: PCI device 8086:7113"):
+            self.assertIn(chipset, pci)
+        self.assertIn("  Bus  0, device   1, function 1:\r\n", pci)
+        # The RSDP where the guest's kernel found it: xp reads guest-physical memory.
+        _, found = guest.run("dmesg | grep -o 'ACPI: RSDP 0x[0-9A-F]*' | head -1")
+        rsdp = int(found.split()[-1], 16)
+        dump = monitor.command(f"xp /8c {rsdp:#x}")
+        self.assertEqual(dump, f"{rsdp:016x}: 'R' 'S' 'D' ' ' 'P' 'T' 'R' ' '\r\n")
+        self.assertIn("Cannot access memory", monitor.command("xp /1xw 0x7fffffffff"))
+        registers = monitor.command("info registers")
+        self.assertTrue(registers.startswith("\r\nCPU#0\r\nRAX="), registers)  # a 64-bit kernel
+        self.assertIn(" CS64 [-RA]", registers)
+        # stop and cont from the human monitor: QMP's client sees the events.
+        self.assertEqual(monitor.command("stop"), "")
+        self.assert_event_shape(qmp.event("STOP"), "STOP")
+        self.assertEqual(monitor.command("info status"), "VM status: paused\r\n")
+        self.assertEqual(monitor.command("c"), "")
+        self.assert_event_shape(qmp.event("RESUME"), "RESUME")
+        monitor.close()
+        second = HmpClient(path)  # the monitor takes the next client
+        self.addCleanup(second.close)
+        self.assertEqual(second.command("info status"), "VM status: running\r\n")
+        # mon:stdio: the serial console shares the terminal with a human monitor; Ctrl-A c
+        # switches to it and back. (-nographic's default one is gone with -monitor, as in QEMU.)
+        guest.send("\x01c")
+        guest.expect(r"QEMU 7\.2\.0 monitor - type 'help' for more information\r\n\(qemu\) ", 30)
+        guest.send("info cpus\r")
+        guest.expect(r"info cpus\r\n\* CPU #0: thread_id=\d+\r\n  CPU #1: thread_id=\d+\r\n\(qemu\) ", 30)
+        guest.send("\x01c")
+        guest.run("true")
 
     def test_start_paused_no_shutdown_and_quit(self):
         guest = Guest("-S", "-no-shutdown", "-qmp", f"unix:{self.path},server,nowait")

@@ -103,7 +103,7 @@ TEST(Cli, UnknownAndUnsupportedOptionsAreRefused)
 {
     EXPECT_EQ(error_of({ "-foo" }), "-foo: unsupported option");
     EXPECT_EQ(error_of({ "--foo" }), "-foo: unsupported option");
-    for (std::string option : { "monitor", "usb", "soundhw", "incoming",
+    for (std::string option : { "usb", "soundhw", "incoming",
                                 "loadvm", "snapshot", "writeconfig", "global" })
         EXPECT_EQ(error_of({ "-" + option, "x" }), "-" + option + ": unsupported option");
     EXPECT_EQ(error_of({ "-" }), "-: unsupported option");
@@ -780,6 +780,52 @@ TEST(Cli, MonOnSocketChardevs)
     EXPECT_FALSE(config.monitors[1].pretty);
 }
 
+TEST(Cli, HumanMonitorForms)
+{
+    auto config = config_of({ "-monitor", "unix:/tmp/h,server=on,wait=off", "-qmp", "unix:/tmp/q,server=on,wait=off",
+                              "-monitor", "tcp:127.0.0.1:5555,server,nowait", "-chardev",
+                              "socket,id=h2,path=/tmp/h2,server=on,wait=off", "-mon", "chardev=h2" });
+    ASSERT_EQ(config.monitors.size(), 4u);
+    EXPECT_EQ(config.monitors[0].mode, MonitorMode::Readline);
+    EXPECT_EQ(config.monitors[0].chardev.id, "compat_monitor0");
+    EXPECT_EQ(config.monitors[0].chardev.options.at("path"), "/tmp/h");
+    EXPECT_EQ(config.monitors[1].mode, MonitorMode::Control);
+    EXPECT_EQ(config.monitors[1].chardev.id, "compat_monitor1");
+    EXPECT_EQ(config.monitors[2].mode, MonitorMode::Readline);
+    EXPECT_EQ(config.monitors[2].chardev.options.at("port"), "5555");
+    // -mon's mode defaults to readline, as QEMU's.
+    EXPECT_EQ(config.monitors[3].mode, MonitorMode::Readline);
+    EXPECT_EQ(config.monitors[3].chardev.id, "h2");
+    EXPECT_FALSE(config.default_monitor);
+}
+
+TEST(Cli, HumanMonitorOnStdio)
+{
+    auto alone = config_of({ "-monitor", "stdio", "-serial", "none" });
+    ASSERT_EQ(alone.monitors.size(), 1u);
+    EXPECT_EQ(alone.monitors[0].chardev.backend, "stdio");
+    EXPECT_EQ(alone.monitors[0].mode, MonitorMode::Readline);
+    auto on_chardev = config_of({ "-chardev", "stdio,id=s", "-mon", "chardev=s,mode=readline" });
+    EXPECT_EQ(on_chardev.monitors.at(0).chardev.backend, "stdio");
+
+    auto none = config_of({ "-nographic", "-monitor", "none" });
+    EXPECT_TRUE(none.monitors.empty());
+    EXPECT_FALSE(none.default_monitor);
+    EXPECT_TRUE(config_of({ "-nographic" }).default_monitor);
+    EXPECT_FALSE(config_of({ "-nodefaults" }).default_monitor);
+
+    // -nographic's serial console is on stdio already; so is -serial stdio.
+    EXPECT_EQ(error_of({ "-nographic", "-monitor", "stdio" }), "cannot use stdio by multiple character devices");
+    EXPECT_EQ(error_of({ "-serial", "stdio", "-monitor", "stdio" }), "cannot use stdio by multiple character devices");
+    EXPECT_EQ(error_of({ "-monitor", "vc" }),
+              "-monitor vc: unsupported monitor (stdio, mon:stdio, unix:PATH,server=on,wait=off, "
+              "tcp:HOST:PORT,server=on,wait=off, none)");
+    EXPECT_EQ(error_of({ "-monitor", "unix:/x" }), "-monitor unix:/x: only a listening socket (server=on) is supported");
+    EXPECT_EQ(error_of({ "-chardev", "stdio,id=s", "-mon", "chardev=s,mode=control" }),
+              "-mon chardev=s,mode=control: only a listening socket chardev (socket,...,server=on) can be a monitor"
+              " (or stdio, for the human monitor)");
+}
+
 TEST(Cli, LifecycleOptions)
 {
     auto config = config_of({ "-S", "-no-shutdown", "-uuid", "12345678-ABCD-abcd-0000-1234567890aB" });
@@ -802,13 +848,13 @@ TEST(Cli, BadMonitorOptions)
     EXPECT_EQ(error_of({ "-qmp", "unix:/x,server=on,bogus=1" }), "-qmp unix:/x,server=on,bogus=1: unknown parameter 'bogus'");
     EXPECT_EQ(error_of({ "-qmp", "tcp:127.0.0.1:99999,server=on" }), "-qmp tcp:127.0.0.1:99999,server=on: invalid port '99999'");
     EXPECT_EQ(error_of({ "-qmp", "tcp:4444,server=on" }), "-qmp tcp:4444,server=on: expected tcp:HOST:PORT");
-    EXPECT_EQ(error_of({ "-mon", "chardev=m0" }),
-              "-mon chardev=m0: the human monitor (mode=readline) is not supported; use mode=control");
+    EXPECT_EQ(error_of({ "-mon", "chardev=m0" }), "-mon chardev=m0: chardev 'm0' not found");
     EXPECT_EQ(error_of({ "-mon", "mode=control" }), "-mon mode=control: chardev= is required");
     EXPECT_EQ(error_of({ "-mon", "chardev=m0,mode=other" }), "-mon chardev=m0,mode=other: invalid mode 'other' (control, readline)");
     EXPECT_EQ(error_of({ "-mon", "chardev=m0,mode=control" }), "-mon chardev=m0,mode=control: chardev 'm0' not found");
     EXPECT_EQ(error_of({ "-chardev", "null,id=m0", "-mon", "chardev=m0,mode=control" }),
-              "-mon chardev=m0,mode=control: only a listening socket chardev (socket,...,server=on) can be a monitor");
+              "-mon chardev=m0,mode=control: only a listening socket chardev (socket,...,server=on) can be a monitor"
+              " (or stdio, for the human monitor)");
     EXPECT_EQ(error_of({ "-chardev", "socket,id=m0,path=/a,fd=3,server=on" }),
               "-chardev socket,id=m0,path=/a,fd=3,server=on: path=, port= and fd= exclude each other");
     EXPECT_EQ(error_of({ "-chardev", "socket,id=m0,fd=x,server=on" }), "-chardev socket,id=m0,fd=x,server=on: invalid fd 'x'");

@@ -39,3 +39,17 @@ TEST(EscapeFilter, CtrlAHAsksForHelp)
     EXPECT_EQ(filter.feed(bytes("\x01h")).command, EscapeFilter::Command::Help);
     EXPECT_NE(EscapeFilter::help_text().find("C-a x"), std::string::npos);
 }
+
+TEST(EscapeFilter, CtrlACSwitchesFocusAndLeavesTheRestForTheNextCall)
+{
+    EscapeFilter filter;
+    auto input = bytes("ab\x01" "cinfo\r");
+    auto out = filter.feed(input);
+    EXPECT_EQ(out.to_guest, bytes("ab"));
+    EXPECT_EQ(out.command, EscapeFilter::Command::SwitchFocus);
+    EXPECT_EQ(out.consumed, 4u);
+    auto rest = filter.feed(std::span(input).subspan(out.consumed));
+    EXPECT_EQ(rest.to_guest, bytes("info\r"));
+    EXPECT_EQ(rest.command, EscapeFilter::Command::None);
+    EXPECT_NE(EscapeFilter::help_text().find("C-a c"), std::string::npos);
+}

@@ -112,6 +112,36 @@ public:
     }
     ExitProfileReport exits;
 
+    std::vector<PciFunctionInfo> pci_functions() const override { return pci; }
+    // Guest RAM: `ram` at guest-physical 0.
+    Result<void> read_guest_memory(uint64_t address, std::span<uint8_t> out) const override
+    {
+        if (address > ram.size() || out.size() > ram.size() - address)
+            return make_error("outside guest RAM");
+        std::copy_n(ram.begin() + static_cast<ptrdiff_t>(address), out.size(), out.begin());
+        return {};
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> ram_regions() const override { return { { 0, ram.size() } }; }
+    Result<VcpuRegisters> vcpu_registers(uint32_t index) override
+    {
+        calls.push_back(fmt::format("registers {}", index));
+        if (index >= 2)
+            return make_error("no vCPU {}", index);
+        return registers;
+    }
+    Result<void> send_keys(std::span<const PcKeyCode> keys) override
+    {
+        sent_keys.assign(keys.begin(), keys.end());
+        return {};
+    }
+    std::vector<NetClientInfo> network_clients() const override { return nics; }
+
+    std::vector<PciFunctionInfo> pci;
+    std::vector<uint8_t> ram = std::vector<uint8_t>(64 * 1024);
+    VcpuRegisters registers;
+    std::vector<PcKeyCode> sent_keys;
+    std::vector<NetClientInfo> nics;
+
     // An IDE disk and the default CD-ROM drive, as a plain `vireo -hda disk.qcow2` has them.
     static std::vector<BlockDeviceInfo> default_drives()
     {

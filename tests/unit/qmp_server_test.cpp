@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/event_fd.h"
+#include "monitor/line_editor.h"
 #include "monitor/qmp_commands.h"
 #include "monitor/qmp_server.h"
 #include "qmp_fake_machine.h"
@@ -72,6 +73,26 @@ public:
         }
     }
     Json read_json() { return Json::parse(read_message()); }
+    // Everything up to and including marker (the human monitor's prompt has no line end);
+    // empty at end of stream or after 5 s.
+    std::string read_until(std::string_view marker)
+    {
+        while (true) {
+            if (auto end = m_buffer.find(marker); end != std::string::npos) {
+                auto text = m_buffer.substr(0, end + marker.size());
+                m_buffer.erase(0, end + marker.size());
+                return text;
+            }
+            pollfd wait { m_fd.get(), POLLIN, 0 };
+            if (::poll(&wait, 1, 5000) <= 0)
+                return {};
+            char chunk[4096];
+            ssize_t count = ::recv(m_fd.get(), chunk, sizeof(chunk), 0);
+            if (count <= 0)
+                return {};
+            m_buffer.append(chunk, static_cast<size_t>(count));
+        }
+    }
     bool closed_by_server()
     {
         pollfd wait { m_fd.get(), POLLIN, 0 };
@@ -224,6 +245,54 @@ TEST_F(QmpServerTest, ClientThatLeavesMidMessageAndManyClients)
     }
     auto client = Client::unix_socket(path);
     negotiate(client);
+}
+
+TEST_F(QmpServerTest, HumanMonitorOnASocketTakesClientsOneAfterAnother)
+{
+    std::string path = m_dir + "/hmp.sock";
+    auto human = monitor("compat_monitor0", { { "path", path } });
+    human.mode = MonitorMode::Readline;
+    start({ human });
+
+    for (int round = 0; round < 2; ++round) {
+        auto client = Client::unix_socket(path);
+        EXPECT_EQ(client.read_until("(qemu) "),
+            "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ");
+        // Typed with a mistake rubbed out, the line ended by CR LF.
+        client.send("info statuz\x7fs\r\n");
+        EXPECT_EQ(client.read_until("(qemu) "), std::string("info statuz\b \bs\r\nVM status: ")
+                + (round == 0 ? "running" : "paused") + "\r\n(qemu) ");
+        client.send("stop\n");
+        EXPECT_EQ(client.read_until("(qemu) "), "stop\r\n(qemu) ");
+    }
+    EXPECT_EQ(m_machine.state, RunState::Paused);
+}
+
+TEST_F(QmpServerTest, HumanMonitorSurvivesAFloodAndGarbage)
+{
+    std::string path = m_dir + "/hmp.sock";
+    auto human = monitor("compat_monitor0", { { "path", path } });
+    human.mode = MonitorMode::Readline;
+    start({ human });
+
+    {
+        // Disconnects mid-line.
+        auto early = Client::unix_socket(path);
+        early.send("info sta");
+    }
+    auto client = Client::unix_socket(path);
+    ASSERT_FALSE(client.read_until("(qemu) ").empty());
+    // Four megabytes without a newline: the line stops growing at its limit, and the client
+    // is answered, not dropped.
+    std::string flood(1 << 20, 'a');
+    for (int i = 0; i < 4; ++i)
+        client.send(flood);
+    client.send(std::string("\x00\x01\x1b[A\r", 6)); // control bytes and an arrow key are dropped
+    std::string cut = client.read_until("(qemu) ");
+    EXPECT_NE(cut.find("unknown command: '" + std::string(LineEditor::k_max_line, 'a') + "'"), std::string::npos);
+    client.send("\xffjunk\x15info kvm\r"); // Ctrl-U clears what came before
+    std::string answer = client.read_until("(qemu) ");
+    EXPECT_NE(answer.find("\r\nkvm support: enabled\r\n"), std::string::npos) << answer;
 }
 
 } // namespace

@@ -44,9 +44,9 @@ Result<void> build_virtio_net(MachineParts& parts, const DeviceConfig& device, D
     return add_virtio_net(parts, *netdev, &device, state.nic_index++);
 }
 
-Result<void> build_virtio_rng(MachineParts& parts, const DeviceConfig&, DeviceListState&)
+Result<void> build_virtio_rng(MachineParts& parts, const DeviceConfig& device, DeviceListState&)
 {
-    TRY(add_virtio(parts, std::make_shared<VirtioRng>()));
+    TRY(add_virtio(parts, std::make_shared<VirtioRng>(), device.id));
     return {};
 }
 
@@ -56,7 +56,7 @@ Result<void> add_virtio_input(MachineParts& parts, const DeviceConfig& device, I
 {
     profile.serial = device_property(device, "serial");
     auto input = std::make_shared<VirtioInput>(std::move(profile));
-    TRY(add_virtio(parts, input));
+    TRY(add_virtio(parts, input, device.id));
     parts.input.add_virtio(*input);
     return {};
 }

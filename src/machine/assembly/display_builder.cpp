@@ -116,7 +116,9 @@ Result<void> add_std_vga(MachineParts& parts, const DeviceConfig* device, std::o
     TRY(parts.pio.insert(vga->vga_ports(), vga::k_port_base, vga::k_port_count, "vga"));
     TRY(parts.pio.insert(vga->dispi_ports(), dispi::k_index_port, StdVga::k_dispi_port_count, "vbe-dispi"));
     TRY(parts.mmio.insert(vga->legacy_window(), VgaMemory::k_window_start, VgaMemory::k_window_size, "vga-window"));
-    TRY(parts.pci_root->add_device(vga, slot));
+    uint8_t vga_slot = TRY(parts.pci_root->add_device(vga, slot));
+    if (device && !device->id.empty())
+        parts.pci_ids[static_cast<uint16_t>(vga_slot << 3)] = device->id;
     parts.display = vga.get();
     auto refresh = std::shared_ptr<DisplayRefresh>(TRY(DisplayRefresh::create(parts.loop, *vga)));
     parts.keep(refresh);

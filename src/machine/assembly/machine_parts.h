@@ -4,6 +4,7 @@
 // machine type is a list of builders run in order (pc_machine_type.cpp); adding a device kind
 // is a builder and a line in that list, not a new PcMachine method.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "base/event_loop.h"
 #include "block/open_image.h"
 #include "bus/bus.h"
+#include "char/console_monitor.h"
 #include "config/vm_config.h"
 #include "devices/input/input_router.h"
 #include "kvm/vm.h"
@@ -44,6 +46,15 @@ struct BlockDrive {
     DriveConfig config;              // of the medium in it (file empty: none)
     std::optional<ImageFacts> facts; // of the medium in it
     int cdrom_position = -1;         // a CD-ROM's PiixIde position (media changes go there); -1: not removable
+};
+
+// A NIC as the monitor's `info network` shows it, recorded by the builder that made it.
+struct NicRecord {
+    std::string name;        // the -device id, or QEMU's "virtio-net-pci.<n>"
+    std::string model;       // the device type
+    std::string mac;         // "52:54:00:12:34:56"
+    std::string netdev_id;
+    std::string netdev_info; // QEMU's summary of the back end ("index=0,type=user,net=10.0.2.0,restrict=off")
 };
 
 class MachineParts {
@@ -81,6 +92,11 @@ public:
     DisplayRefresh* display_refresh = nullptr; // its refresh timer: a display consumer (VNC) attaches here
     InputRouter input;                         // keyboard and pointer for VNC: the i8042, virtio input devices
     std::vector<BlockDrive> block_drives; // in the order QEMU's query-block lists them
+    std::vector<NicRecord> nics;
+    std::map<uint16_t, std::string> pci_ids; // -device id= by slot << 3 | function, for the monitor
+    // mon:stdio: the human monitor that shares the terminal with the serial console (Ctrl-A c);
+    // null: none does. Owned by the VM's lifecycle, it outlives the machine.
+    ConsoleMonitor* console_monitor = nullptr;
     std::vector<BootDevice> boot_devices;
     std::vector<std::function<std::string()>> state_reporters; // SIGUSR2 state report lines
 

@@ -78,7 +78,8 @@ Result<void> build_serial_ports(MachineParts& parts)
                                                                       : ConsoleInput::Escapes::Off;
             auto& control = parts.control;
             auto input = TRY(ConsoleInput::create(parts.loop, STDIN_FILENO, *uart, escapes,
-                [&control] { control.request_stop(StopReason::Quit); }));
+                [&control] { control.request_stop(StopReason::Quit); },
+                serial.backend == SerialBackend::MonStdio ? parts.console_monitor : nullptr));
             parts.keep(std::shared_ptr<ConsoleInput>(std::move(input)));
         }
     }

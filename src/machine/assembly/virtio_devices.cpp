@@ -33,11 +33,32 @@ Result<int> device_bootindex(const DeviceConfig& device)
     return value;
 }
 
-Result<uint8_t> add_virtio(MachineParts& parts, std::shared_ptr<VirtioDevice> device)
+Result<uint8_t> add_virtio(MachineParts& parts, std::shared_ptr<VirtioDevice> device, const std::string& id)
 {
     auto pci = TRY(VirtioPciDevice::create(std::move(device), parts.memory, parts.vm, &parts.vm, &parts.loop));
-    return parts.pci_root->add_device(pci);
+    uint8_t slot = TRY(parts.pci_root->add_device(pci));
+    if (!id.empty())
+        parts.pci_ids[static_cast<uint16_t>(slot << 3)] = id;
+    return slot;
 }
+
+namespace {
+
+// QEMU's one-line summary of a NIC's back end, as `info network` prints it.
+std::string netdev_summary(const NetdevConfig& netdev)
+{
+    auto option = [&](const char* key, const char* fallback) {
+        auto it = netdev.options.find(key);
+        return it == netdev.options.end() ? std::string(fallback) : it->second;
+    };
+    if (netdev.type == "user")
+        return fmt::format("index=0,type=user,net={},restrict={}", option("net", "10.0.2.0"), option("restrict", "off"));
+    if (netdev.fd >= 0)
+        return fmt::format("index=0,type=tap,fd={}", netdev.fd);
+    return fmt::format("index=0,type=tap,ifname={},script=no,downscript=no", netdev.ifname);
+}
+
+} // namespace
 
 Result<void> add_virtio_blk(MachineParts& parts, const DriveConfig& drive, const DeviceConfig* device)
 {
@@ -45,7 +66,7 @@ Result<void> add_virtio_blk(MachineParts& parts, const DriveConfig& drive, const
     auto opened = TRY(open_drive_image(drive));
     auto blk = std::make_shared<VirtioBlk>(std::move(opened.image), options);
     TRY(blk->attach(parts.loop));
-    uint8_t slot = TRY(add_virtio(parts, blk));
+    uint8_t slot = TRY(add_virtio(parts, blk, device ? device->id : std::string()));
     int bootindex = device ? TRY(device_bootindex(*device)) : drive.bootindex;
     parts.boot_devices.push_back(BootDevice { BootDevice::Kind::Disk,
         fmt::format("/pci@i0cf8/scsi@{:x}/disk@0,0", slot), bootindex });
@@ -68,7 +89,12 @@ Result<void> add_virtio_net(MachineParts& parts, const NetdevConfig& netdev, con
     auto options = TRY(virtio_net_options(device, index));
     std::shared_ptr<VirtioNet> net = TRY(VirtioNet::create(std::move(backends), options));
     TRY(net->attach(parts.loop));
-    uint8_t slot = TRY(add_virtio(parts, net));
+    uint8_t slot = TRY(add_virtio(parts, net, device ? device->id : std::string()));
+    const auto& mac = options.mac;
+    parts.nics.push_back(NicRecord { device && !device->id.empty() ? device->id : fmt::format("virtio-net-pci.{}", index),
+        "virtio-net-pci",
+        fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]),
+        netdev.id, netdev_summary(netdev) });
     int bootindex = device ? TRY(device_bootindex(*device)) : -1;
     parts.boot_devices.push_back(BootDevice { BootDevice::Kind::Network,
         fmt::format("/pci@i0cf8/ethernet@{:x}/ethernet-phy@0", slot), bootindex });

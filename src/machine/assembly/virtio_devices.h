@@ -16,7 +16,9 @@ class VirtioDevice;
 [[nodiscard]] Result<int> device_bootindex(const DeviceConfig& device);
 
 // Puts a virtio device on the PCI bus behind the virtio-pci transport; returns its slot.
-[[nodiscard]] Result<uint8_t> add_virtio(MachineParts& parts, std::shared_ptr<VirtioDevice> device);
+// id: the -device id= (empty: none), for the monitor.
+[[nodiscard]] Result<uint8_t> add_virtio(MachineParts& parts, std::shared_ptr<VirtioDevice> device,
+    const std::string& id = {});
 // A virtio-blk disk for `drive`, with -device properties when it came from -device.
 [[nodiscard]] Result<void> add_virtio_blk(MachineParts& parts, const DriveConfig& drive, const DeviceConfig* device);
 // A virtio-net NIC on the back end named by `netdev`.
