@@ -23,11 +23,13 @@ using namespace vireo;
 
 namespace {
 
-constexpr uint64_t k_ram = 48 * 1024;
 constexpr uint16_t k_queue_size = 8;
 constexpr GuestAddress k_rings[2] = { 0x0, 0x400 };
-constexpr GuestAddress k_used_offset = 0x200;
 constexpr GuestAddress k_data = 0x1000;
+// The used rings lie beyond every buffer's reach (descriptor addresses and lengths are 16-bit
+// here), so that what the checks read is what the device wrote as used entries.
+constexpr GuestAddress k_used[2] = { 0x20000, 0x20100 };
+constexpr uint64_t k_ram = 0x21000;
 
 class CountingBackend final : public ConsoleBackend {
 public:
@@ -86,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         queues[i].set_size(k_queue_size);
         queues[i].set_desc_table(k_rings[i]);
         queues[i].set_avail_ring(k_rings[i] + 16 * k_queue_size);
-        queues[i].set_used_ring(k_rings[i] + k_used_offset);
+        queues[i].set_used_ring(k_used[i]);
         queues[i].set_enabled(true);
         if (!queues[i].activate(memory, options & 2, [] { }))
             return 0;
@@ -101,10 +103,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     console.queue_notify(static_cast<uint16_t>(options >> 4)); // any index the guest may notify
 
     for (size_t i = 0; i < 2; ++i)
-        fuzz::check_used_ring(memory, k_rings[i] + k_used_offset, k_queue_size, posted[i], k_ram);
-    if (used_length_sum(memory, k_rings[0] + k_used_offset) > input.size())
+        fuzz::check_used_ring(memory, k_used[i], k_queue_size, posted[i], k_ram);
+    if (used_length_sum(memory, k_used[0]) > input.size())
         __builtin_trap(); // delivered more than the host sent
-    if (used_length_sum(memory, k_rings[1] + k_used_offset) != 0)
+    if (used_length_sum(memory, k_used[1]) != 0)
         __builtin_trap(); // transmit buffers are device-readable only: used length 0 (§5.3.6.2)
     if (backend->total > uint64_t { posted[1] } * VirtioConsole::k_max_output_per_chain)
         __builtin_trap();

@@ -3,8 +3,8 @@
 // buffers of each chain; any crash, sanitizer report or used ring that names a head the driver
 // did not post, or more chains than it posted, is a bug.
 //
-// Input layout: 16 descriptors of 6 bytes {u16 addr, u16 len, u8 flags, u8 next} (addresses
-// run past the 48 KiB of RAM on purpose), 1 byte ring count, up to 16 head bytes, 1 options
+// Input layout: 16 descriptors of 6 bytes {u16 addr, u16 len, u8 flags, u8 next} (buffers may
+// overlap the descriptor table and available ring), 1 byte ring count, up to 16 head bytes, 1 options
 // byte (EVENT_IDX, a second notify, reset in between), then the contents of the data area.
 #include <array>
 #include <cstddef>
@@ -19,11 +19,14 @@ using namespace vireo;
 
 namespace {
 
-constexpr uint64_t k_ram = 48 * 1024;
 constexpr uint16_t k_queue_size = 16;
 constexpr GuestAddress k_ring = 0x0;
-constexpr GuestAddress k_used = 0x400;
 constexpr GuestAddress k_data = 0x1000;
+// Beyond every buffer's reach (descriptor addresses and lengths are 16-bit here), so that what
+// check_used_ring reads is what the device wrote as used entries: a buffer over the used ring
+// is the driver's own mistake, and the ring's contents are then whatever the buffer received.
+constexpr GuestAddress k_used = 0x20000;
+constexpr uint64_t k_ram = k_used + 0x1000;
 
 } // namespace
 
