@@ -6,6 +6,7 @@
 #   bench/fuzz.sh TARGET SECONDS     one campaign, e.g. bench/fuzz.sh qcow2 600
 #   bench/fuzz.sh all SECONDS        every target in turn, SECONDS each
 #   bench/fuzz.sh list               the targets
+#   bench/fuzz.sh report             a Markdown table of every campaign so far (docs/fuzzing.md)
 #
 # Each target's campaign lives in build-fuzz/campaign/TARGET/: corpus/ (seeded from
 # fuzz/corpus/TARGET/, grows across runs, so running again continues the campaign), crashes/
@@ -25,9 +26,29 @@ root=$PWD
 build=${FUZZ_BUILD:-build-fuzz}
 targets() { ls fuzz/*_fuzz.cpp | sed 's|fuzz/||; s|_fuzz.cpp||'; }
 
-usage() { echo "usage: $0 TARGET|all SECONDS  |  $0 list" >&2; exit 2; }
+usage() { echo "usage: $0 TARGET|all SECONDS  |  $0 list|report" >&2; exit 2; }
+
+# Per target, over all runs in runs.log: runs, seconds and executions summed; exec/s over the
+# whole; edges, features, corpus and crashes as the last run left them.
+report() {
+  echo "| target | runs | seconds | executions | exec/s | edges | features | corpus | crashes |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for name in $(targets); do
+    local runs=$build/campaign/$name/runs.log
+    [ -f "$runs" ] || { echo "| $name | 0 | | | | | | | |"; continue; }
+    awk -v name="$name" '{
+        for (i = 2; i <= NF; ++i) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        ++runs; seconds += v["seconds"]; execs += v["execs"]
+      } END {
+        printf "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n", name, runs, seconds, execs,
+          seconds ? execs / seconds : 0, v["edges"], v["features"], v["corpus"], v["crashes"]
+      }' "$runs"
+  done
+}
+
 [ $# -ge 1 ] || usage
 if [ "$1" = list ]; then targets; exit 0; fi
+if [ "$1" = report ]; then report; exit 0; fi
 [ $# -eq 2 ] || usage
 target=$1 seconds=$2
 [[ $seconds =~ ^[0-9]+$ ]] || usage

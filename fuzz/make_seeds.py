@@ -4,6 +4,7 @@
 Each seed is a short, valid program in its target's input format (see the comment at the top of
 fuzz/<target>_fuzz.cpp): the driver sequences a guest really uses, so that a campaign starts
 from deep states instead of rediscovering them. Run it again after changing an input format.
+Other files in those directories (inputs that once tripped a check) are left as they are.
 """
 import os
 import struct
