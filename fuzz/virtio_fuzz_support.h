@@ -1,11 +1,12 @@
 #pragma once
 // What the virtio device fuzz targets share: an interrupt sink that does nothing, a reader of the
-// fuzzer's bytes (zeros once they run out), and a split ring whose descriptors and available
+// fuzzer's bytes (fuzz_reader.h), and a split ring whose descriptors and available
 // entries come from those bytes.
 #include <cstddef>
 #include <cstdint>
 
 #include "devices/virtio/virtio_device.h"
+#include "fuzz_reader.h"
 #include "memory/guest_memory.h"
 
 namespace vireo::fuzz {
@@ -18,25 +19,29 @@ public:
     void renotify(uint16_t) override { }
 };
 
-class Reader {
-public:
-    Reader(const uint8_t* data, size_t size)
-        : m_data(data)
-        , m_size(size)
-    {
+// What any device may have done to a split ring's used ring in one run over `posted` available
+// entries (virtio 1.2 §2.7.8): advanced idx by at most `posted`, and named only heads below the
+// queue size with lengths that fit in guest RAM. Anything else is a bug.
+inline void check_used_ring(const GuestMemory& memory, GuestAddress used, uint16_t queue_size, uint16_t posted,
+    uint64_t ram_size)
+{
+    auto idx = memory.read_obj<uint16_t>(used + 2);
+    if (!idx)
+        __builtin_trap();
+    if (*idx > posted)
+        __builtin_trap(); // more chains used than the driver made available
+    for (uint16_t i = 0; i < *idx && i < queue_size; ++i) {
+        auto id = memory.read_obj<uint32_t>(used + 4 + 8 * i);
+        auto length = memory.read_obj<uint32_t>(used + 8 + 8 * i);
+        if (!id || !length || *id >= queue_size || *length > ram_size)
+            __builtin_trap();
     }
-    uint8_t byte() { return m_position < m_size ? m_data[m_position++] : 0; }
-    size_t position() const { return m_position; }
-
-private:
-    const uint8_t* m_data;
-    size_t m_size;
-    size_t m_position = 0;
-};
+}
 
 // A descriptor table of queue_size entries at base (addresses and lengths below 64 KiB, any flags
 // and next indices) and its available ring right after it, with up to queue_size heads.
-inline void write_ring(const GuestMemory& memory, GuestAddress base, uint16_t queue_size, Reader& in)
+// Returns how many heads it made available.
+inline uint16_t write_ring(const GuestMemory& memory, GuestAddress base, uint16_t queue_size, Reader& in)
 {
     GuestAddress avail = base + 16 * queue_size;
     for (uint16_t i = 0; i < queue_size; ++i) {
@@ -52,6 +57,7 @@ inline void write_ring(const GuestMemory& memory, GuestAddress base, uint16_t qu
     for (uint16_t i = 0; i < count; ++i)
         (void)memory.write_obj<uint16_t>(avail + 4 + 2 * i, in.byte());
     (void)memory.write_obj<uint16_t>(avail + 2, count);
+    return count;
 }
 
 } // namespace vireo::fuzz

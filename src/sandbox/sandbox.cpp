@@ -85,8 +85,9 @@ struct Line {
 };
 
 // Not instrumented: under ASan, the _exit below would have the runtime look at a stack it may
-// not know yet (a thread that has not entered its filter) and print warnings.
-[[gnu::no_sanitize_address, gnu::no_sanitize_undefined]] void on_sigsys(int, siginfo_t* info, void*)
+// not know yet (a thread that has not entered its filter) and print warnings. The GNU
+// spelling of no_sanitize is one that g++ and clang both understand.
+__attribute__((no_sanitize("address", "undefined"))) void on_sigsys(int, siginfo_t* info, void*)
 {
     Line line;
     line.add("vireo: sandbox: forbidden system call ");
