@@ -548,6 +548,8 @@ void VncServer::deliver_input()
     }
     if (!m_input)
         return;
+    if (m_display && !events.empty())
+        m_display->nudge(); // the guest will likely draw an answer: refresh at full rate
     for (const auto& event : events) {
         if (const auto* key = std::get_if<KeyInput>(&event))
             m_input->key_event(key->key, key->down);

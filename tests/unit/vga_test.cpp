@@ -974,6 +974,36 @@ TEST_F(VgaFixture, RefreshHandsUpdatesToTheConsumerOnly)
     ASSERT_TRUE((*refresh)->set_consumer(nullptr));
 }
 
+TEST_F(VgaFixture, RefreshBacksOffWhileNothingChangesAndComesBackOnChangeOrInput)
+{
+    using std::chrono::milliseconds;
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    auto refresh = DisplayRefresh::create(**loop, *vga);
+    ASSERT_TRUE(refresh);
+    RecordingConsumer consumer;
+    ASSERT_TRUE((*refresh)->set_consumer(&consumer));
+    (*refresh)->refresh(); // the announcement is a change
+    EXPECT_EQ((*refresh)->next_wait(), DisplayRefresh::k_default_period);
+    std::vector<milliseconds> waits;
+    for (int i = 0; i < 6; ++i) {
+        (*refresh)->refresh();
+        waits.push_back((*refresh)->next_wait());
+    }
+    EXPECT_EQ(waits, (std::vector<milliseconds> { milliseconds(60), milliseconds(120), milliseconds(240),
+                         milliseconds(480), DisplayRefresh::k_idle_period, DisplayRefresh::k_idle_period }));
+    EXPECT_EQ(consumer.updates.size(), 1u);
+    (*refresh)->nudge(); // input: full rate again
+    EXPECT_EQ((*refresh)->next_wait(), DisplayRefresh::k_default_period);
+    (*refresh)->refresh();
+    EXPECT_EQ((*refresh)->next_wait(), milliseconds(60));
+    text_mode(false); // the guest changes the screen
+    (*refresh)->refresh();
+    EXPECT_EQ(consumer.updates.size(), 2u);
+    EXPECT_EQ((*refresh)->next_wait(), DisplayRefresh::k_default_period);
+    ASSERT_TRUE((*refresh)->set_consumer(nullptr));
+}
+
 TEST_F(VgaFixture, RefreshTimerRunsOnTheEventLoop)
 {
     auto loop = EventLoop::create();

@@ -2,6 +2,8 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
+
 namespace vireo {
 
 Result<std::unique_ptr<DisplayRefresh>> DisplayRefresh::create(EventLoop& loop, DisplaySource& source,
@@ -33,12 +35,13 @@ Result<void> DisplayRefresh::set_consumer(DisplayConsumer* consumer)
         return {};
     }
     m_announce = true;
+    m_wait = m_period;
     if (!m_watching) {
         TRY(m_loop.add(m_timer.fd(), EPOLLIN, [this](uint32_t) {
             m_timer.consume();
             refresh();
             if (m_consumer)
-                m_timer.arm(m_period);
+                m_timer.arm(m_wait);
         }));
         m_watching = true;
     }
@@ -53,8 +56,18 @@ void DisplayRefresh::refresh()
         update.resized = true;
         m_announce = false;
     }
-    if (m_consumer && (update.resized || !update.rects.empty()))
+    bool changed = update.resized || !update.rects.empty();
+    if (m_consumer && changed)
         m_consumer->display_updated(m_source.surface(), update);
+    m_wait = changed ? m_period : std::min(std::max(m_wait * 2, m_period), std::max(k_idle_period, m_period));
+}
+
+void DisplayRefresh::nudge()
+{
+    if (!m_consumer || m_wait == m_period)
+        return;
+    m_wait = m_period;
+    m_timer.arm(m_period);
 }
 
 } // namespace vireo

@@ -1,7 +1,11 @@
 #pragma once
 // The display's refresh on the event loop: while a consumer (the VNC server) is attached, a
-// timer asks the display source for an update every `period` and hands it on when something
-// changed. Without a consumer there is no timer and nothing is rendered.
+// timer asks the display source for an update and hands it on when something changed. The
+// timer runs every `period` while the screen changes; each refresh that finds nothing new
+// doubles the wait, up to k_idle_period, so an idle guest with a client connected costs a
+// look at its dirty log twice a second instead of thirty times; a change, or the user's input
+// (nudge()), brings it back to `period`. Without a consumer there is no timer and nothing is
+// rendered.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,6 +20,7 @@ namespace vireo {
 class DisplayRefresh {
 public:
     static constexpr std::chrono::milliseconds k_default_period { 30 };
+    static constexpr std::chrono::milliseconds k_idle_period { 500 };
 
     [[nodiscard]] static Result<std::unique_ptr<DisplayRefresh>> create(EventLoop& loop, DisplaySource& source,
         std::chrono::milliseconds period = k_default_period);
@@ -27,8 +32,12 @@ public:
     // Attaches a consumer (null detaches it and stops the timer). Its first update comes with
     // `resized` set, so it takes the whole surface. Loop thread only.
     [[nodiscard]] Result<void> set_consumer(DisplayConsumer* consumer);
-    // One refresh now (the timer's work; tests call it directly).
+    // One refresh now (the timer's work; tests call it directly); sets the wait before the next.
     void refresh();
+    // The user typed or moved the pointer: the screen is likely to change soon, so the next
+    // refresh comes within `period` again. Loop thread only.
+    void nudge();
+    [[nodiscard]] std::chrono::milliseconds next_wait() const { return m_wait; }
 
 private:
     DisplayRefresh(EventLoop& loop, DisplaySource& source, TimerFd timer, std::chrono::milliseconds period)
@@ -36,6 +45,7 @@ private:
         , m_source(source)
         , m_timer(std::move(timer))
         , m_period(period)
+        , m_wait(period)
     {
     }
     [[nodiscard]] static uint64_t now_ms();
@@ -44,6 +54,7 @@ private:
     DisplaySource& m_source;
     TimerFd m_timer;
     std::chrono::milliseconds m_period;
+    std::chrono::milliseconds m_wait; // before the next refresh: m_period, longer while idle
     DisplayConsumer* m_consumer = nullptr;
     bool m_watching = false;
     bool m_announce = false; // the next update tells the consumer to take the whole surface
