@@ -8,6 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <gcrypt.h>
 #include <rfb/rfb.h>
 
@@ -667,7 +669,18 @@ void VncServer::on_pointer(int button_mask, int x, int y, rfbClientPtr client)
 
 void VncServer::on_client_gone(rfbClientPtr client)
 {
-    server_of(client)->client_gone(client);
+    VncServer* server = server_of(client);
+    // libvncserver frees a client without its list of enabled extensions, and its
+    // rfbDisableExtension unlinks an entry without freeing it: take ours off and free it here.
+    for (rfbExtensionData** link = &client->extensions; *link; link = &(*link)->next) {
+        if ((*link)->extension == server->m_qemu_extension.get()) {
+            rfbExtensionData* entry = *link;
+            *link = entry->next;
+            std::free(entry); // calloc'd by rfbEnableExtension; our data pointer is null
+            break;
+        }
+    }
+    server->client_gone(client);
 }
 
 rfbBool VncServer::on_check_password(rfbClientPtr client, const char* response, int length)
