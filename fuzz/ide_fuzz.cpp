@@ -19,6 +19,7 @@
 #include "bus/bus.h"
 #include "devices/ide/ata_spec.h"
 #include "devices/ide/piix_ide.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 
 using namespace vireo;
@@ -113,12 +114,7 @@ constexpr uint8_t k_opcodes[] = {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
-    auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
 
     auto loop = EventLoop::create().value();
     auto disk = std::make_shared<MemoryDisk>(128 * 1024, false);

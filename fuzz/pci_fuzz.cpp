@@ -19,11 +19,12 @@
 #include <span>
 
 #include "bus/bus.h"
+#include "device_fuzz_support.h"
 #include "devices/pci/pci_root.h"
 #include "devices/virtio/console/virtio_console.h"
 #include "devices/virtio/rng/virtio_rng.h"
 #include "devices/virtio/virtio_pci.h"
-#include "device_fuzz_support.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 
 using namespace vireo;
@@ -68,12 +69,7 @@ std::optional<BarAddress> address_in_bar(PciDevice& device, uint8_t selector, ui
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
-    auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
 
     fuzz::Reader in(data, size);
     Bus mmio("mmio");

@@ -16,6 +16,7 @@
 #include "base/event_fd.h"
 #include "block/disk_image.h"
 #include "devices/virtio/blk/virtio_blk.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 #include "virtio_fuzz_support.h"
 
@@ -85,12 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     constexpr size_t k_desc_bytes = 6 * k_queue_size;
     if (size < k_desc_bytes + 2)
         return 0;
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
     auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
 
     for (uint16_t i = 0; i < k_queue_size; ++i) {
         const uint8_t* d = data + 6 * i;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "devices/virtio/console/virtio_console.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 #include "virtio_fuzz_support.h"
 
@@ -56,12 +57,8 @@ uint64_t used_length_sum(const GuestMemory& memory, GuestAddress used)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
     auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
 
     fuzz::Reader in(data, size);
     std::array<uint16_t, 2> posted {};

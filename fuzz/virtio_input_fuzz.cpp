@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "devices/virtio/input/virtio_input.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 #include "virtio_fuzz_support.h"
 
@@ -36,12 +37,8 @@ constexpr GuestAddress k_data = 0x1000;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
     auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
 
     Reader in(data, size);
     for (GuestAddress base : k_rings)

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "devices/virtio/net/virtio_net.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 #include "virtio_fuzz_support.h"
 
@@ -68,12 +69,8 @@ public:
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
     auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
 
     fuzz::Reader in(data, size);
     for (GuestAddress base : k_rings)

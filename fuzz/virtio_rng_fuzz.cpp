@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "devices/virtio/rng/virtio_rng.h"
+#include "fuzz_guest_memory.h"
 #include "memory/guest_memory.h"
 #include "virtio_fuzz_support.h"
 
@@ -32,12 +33,8 @@ constexpr uint64_t k_ram = k_used + 0x1000;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static GuestMemory memory = [] {
-        std::array<GuestRegionSpec, 1> specs { GuestRegionSpec { 0, k_ram } };
-        return GuestMemory::create(specs).value();
-    }();
+    GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
     auto ram = memory.slice(0, k_ram).value();
-    std::memset(ram.data(), 0, ram.size());
 
     fuzz::Reader in(data, size);
     uint16_t posted = fuzz::write_ring(memory, k_ring, k_queue_size, in);
