@@ -59,7 +59,7 @@ void DisplayRefresh::refresh()
     bool changed = update.resized || !update.rects.empty();
     if (m_consumer && changed)
         m_consumer->display_updated(m_source.surface(), update);
-    m_wait = changed ? m_period : std::min(std::max(m_wait * 2, m_period), std::max(k_idle_period, m_period));
+    m_wait = changed ? m_period : std::min(m_wait * 2, std::max(k_idle_period, m_period));
 }
 
 void DisplayRefresh::nudge()
