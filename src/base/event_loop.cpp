@@ -6,7 +6,7 @@
 
 namespace vireo {
 
-Result<std::unique_ptr<EventLoop>> EventLoop::create()
+Result<std::unique_ptr<EventLoop>> EventLoop::create(Scheduling scheduling)
 {
     int epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll < 0)
@@ -18,7 +18,7 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create()
     event.data.fd = wake.fd();
     if (::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, wake.fd(), &event) < 0)
         return errno_error("epoll_ctl");
-    return std::unique_ptr<EventLoop>(new EventLoop(std::move(epoll_fd), std::move(wake)));
+    return std::unique_ptr<EventLoop>(new EventLoop(std::move(epoll_fd), std::move(wake), scheduling));
 }
 
 Result<void> EventLoop::add(int fd, uint32_t events, Handler handler)
@@ -57,9 +57,11 @@ namespace {
 // once anyway). Restored on the way out: vCPU threads made later inherit the policy.
 class BatchScheduling {
 public:
-    BatchScheduling()
-        : m_policy(::sched_getscheduler(0))
+    explicit BatchScheduling(bool wanted)
+        : m_policy(wanted ? ::sched_getscheduler(0) : -1)
     {
+        if (!wanted)
+            return;
         ::sched_getparam(0, &m_param);
         sched_param batch {};
         m_changed = m_policy == SCHED_OTHER && ::sched_setscheduler(0, SCHED_BATCH, &batch) == 0;
@@ -82,7 +84,7 @@ private:
 
 void EventLoop::run()
 {
-    BatchScheduling batch;
+    BatchScheduling batch(m_scheduling == Scheduling::Batch);
     std::array<epoll_event, 32> events;
     // The stop request is taken (cleared) as the loop ends: one stop() ends one run().
     while (!m_stop.exchange(false)) {

@@ -20,7 +20,11 @@ class EventLoop {
 public:
     using Handler = std::function<void(uint32_t events)>;
 
-    [[nodiscard]] static Result<std::unique_ptr<EventLoop>> create();
+    // Batch: run() switches its thread to SCHED_BATCH while it runs (below). Unchanged: it leaves
+    // the thread's policy alone (a loop of few, light wake-ups, such as the VNC display thread's,
+    // under a filter without the scheduling calls).
+    enum class Scheduling { Batch, Unchanged };
+    [[nodiscard]] static Result<std::unique_ptr<EventLoop>> create(Scheduling scheduling = Scheduling::Batch);
 
     // Watches fd for events (EPOLLIN...); the handler runs on the loop thread. One handler per fd.
     [[nodiscard]] Result<void> add(int fd, uint32_t events, Handler handler);
@@ -35,13 +39,15 @@ public:
     void stop();
 
 private:
-    EventLoop(UniqueFd epoll, EventFd wake)
+    EventLoop(UniqueFd epoll, EventFd wake, Scheduling scheduling)
         : m_epoll(std::move(epoll))
         , m_wake(std::move(wake))
+        , m_scheduling(scheduling)
     {
     }
     UniqueFd m_epoll;
     EventFd m_wake;
+    Scheduling m_scheduling;
     std::map<int, std::shared_ptr<Handler>> m_handlers;
     std::atomic<bool> m_stop { false };
 };

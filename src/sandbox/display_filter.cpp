@@ -22,15 +22,15 @@ constexpr SyscallRule k_rules[] = {
     { SCMP_SYS(futex), any_args(), "the staged frame's and the input queue's locks, libvncserver's mutexes" },
     { SCMP_SYS(epoll_ctl), any_args(), "clients come and go" },
     { SCMP_SYS(accept4), any_args(), "a new client on a listening socket" },
-    { SCMP_SYS(recvfrom), any_args(), "libvncserver peeks at a new connection for a WebSocket handshake" },
+    { SCMP_SYS(recvfrom), any_args(), "the connection gate and libvncserver peek at a new connection's first bytes" },
+    { SCMP_SYS(timerfd_settime), any_args(), "the connection gate's deadline for a client's first bytes" },
+    { SCMP_SYS(socketpair), arg_equals(0, AF_UNIX), "the stand-in socket a silent RFB client's greeting is written to (ui/rfb_new_client.h)" },
+    { SCMP_SYS(dup3), any_args(), "a silent client's socket takes its stand-in's number" },
     { SCMP_SYS(getpeername), any_args(), "libvncserver: a new client's address" },
     { SCMP_SYS(setsockopt), arg_equals(2, TCP_NODELAY), "libvncserver: no Nagle delay for a new client" },
     { SCMP_SYS(fcntl), arg_equals(1, F_GETFL), "libvncserver makes a client's socket non-blocking" },
     { SCMP_SYS(fcntl), arg_equals(1, F_SETFL), "as above" },
     { SCMP_SYS(close), any_args(), "a client's socket" },
-    { SCMP_SYS(sched_getscheduler), any_args(), "the loop runs SCHED_BATCH while it runs (and restores the policy)" },
-    { SCMP_SYS(sched_getparam), any_args(), "as above" },
-    { SCMP_SYS(sched_setscheduler), arg_equals(0, 0), "as above, for the thread itself only" },
 };
 
 } // namespace

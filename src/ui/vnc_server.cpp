@@ -23,6 +23,7 @@
 #include "char/socket_listener.h"
 #include "sandbox/thread_spawner.h"
 #include "ui/qemu_key_event.h"
+#include "ui/rfb_new_client.h"
 
 namespace vireo {
 
@@ -188,7 +189,7 @@ VncServer::VncServer(EventLoop& loop, std::unique_ptr<EventLoop> display_loop, E
 
 Result<std::unique_ptr<VncServer>> VncServer::create(EventLoop& loop, VncServerOptions options)
 {
-    auto display_loop = TRY(EventLoop::create());
+    auto display_loop = TRY(EventLoop::create(EventLoop::Scheduling::Unchanged));
     auto frame_ready = TRY(EventFd::create());
     auto input_ready = TRY(EventFd::create());
     std::unique_ptr<VncServer> server(
@@ -305,6 +306,7 @@ Result<void> VncServer::start_screen()
 
 Result<void> VncServer::start_thread()
 {
+    m_gate = TRY(VncConnectionGate::create(*m_display_loop, [this](UniqueFd fd, bool spoke) { admit_client(std::move(fd), spoke); }));
     TRY(m_display_loop->add(m_frame_ready.fd(), EPOLLIN, [this](uint32_t) { take_frame(); }));
     TRY(m_loop.add(m_input_ready.fd(), EPOLLIN, [this](uint32_t) { deliver_input(); }));
     try {
@@ -326,6 +328,7 @@ VncServer::~VncServer()
     }
     // The display thread has ended: what was its own is this thread's now.
     m_closing = true;
+    m_gate.reset(); // closes the connections still waiting
     for (auto& [client, state] : m_clients)
         m_display_loop->remove(state.fd);
     m_clients.clear();
@@ -376,34 +379,48 @@ void VncServer::accept_client(int listen_fd)
         UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
         if (!fd)
             return; // EAGAIN, or a connection that went before we took it
-        if (m_clients.size() >= k_max_clients) {
+        if (m_clients.size() + m_gate->waiting() >= k_max_clients) {
             VIREO_GUEST_WARN("vnc: {} clients already, one more refused", k_max_clients);
             continue;
         }
-        int number = fd.get();
-        // A number closed under libvncserver but not yet forgotten: forget it now.
-        for (auto it = m_clients.begin(); it != m_clients.end(); ++it) {
-            if (it->second.fd == number) {
-                m_display_loop->remove(number);
-                m_clients.erase(it);
-                break;
-            }
+        forget_closed(fd.get());
+        m_gate->add(std::move(fd));
+    }
+}
+
+// The gate let a connection through: libvncserver takes it (and greets it, or answers its
+// WebSocket handshake).
+void VncServer::admit_client(UniqueFd fd, bool spoke)
+{
+    rfbClientPtr client = rfb_new_client(m_screen, std::move(fd), spoke);
+    if (!client)
+        return;
+    int number = client->sock;
+    forget_closed(number);
+    client->clientGoneHook = on_client_gone;
+    rfbEnableExtension(client, m_qemu_extension.get(), nullptr);
+    auto added = m_display_loop->add(number, EPOLLIN, [this](uint32_t) { process(); });
+    if (!added) {
+        log_warn("vnc: {}", added.error().describe());
+        rfbCloseClient(client);
+        rfbClientConnectionGone(client);
+        return;
+    }
+    m_clients.emplace(client, Client { .fd = number });
+    m_client_count = m_clients.size();
+}
+
+// A number libvncserver closed but whose client it has not yet let go of (that comes on its
+// next rfbProcessEvents) is a new connection's now: the old client's record goes first.
+void VncServer::forget_closed(int number)
+{
+    for (auto it = m_clients.begin(); it != m_clients.end(); ++it) {
+        if (it->second.fd == number) {
+            m_display_loop->remove(number);
+            m_clients.erase(it);
+            m_client_count = m_clients.size();
+            return;
         }
-        // libvncserver takes the socket (and closes it if the greeting fails).
-        rfbClientPtr client = rfbNewClient(m_screen, fd.release());
-        if (!client)
-            continue;
-        client->clientGoneHook = on_client_gone;
-        rfbEnableExtension(client, m_qemu_extension.get(), nullptr);
-        auto added = m_display_loop->add(number, EPOLLIN, [this](uint32_t) { process(); });
-        if (!added) {
-            log_warn("vnc: {}", added.error().describe());
-            rfbCloseClient(client);
-            rfbClientConnectionGone(client);
-            continue;
-        }
-        m_clients.emplace(client, Client { .fd = number });
-        m_client_count = m_clients.size();
     }
 }
 

@@ -2,7 +2,8 @@
 // The VNC server (RFB 3.8, RFC 6143) through libvncserver, on a display thread of its own: the
 // listening sockets are vireo's (TCP on every address QEMU would use, a Unix socket, a
 // WebSocket port for noVNC); the display thread (sandbox kind "display") accepts connections,
-// hands them to libvncserver and runs rfbProcessEvents(0) when a client's socket is readable or
+// holds each at a gate until it is clear what the client is (ui/vnc_connection_gate.h), hands
+// them to libvncserver and runs rfbProcessEvents(0) when a client's socket is readable or
 // a new frame came. Encodings (raw, copyrect, hextile, zlib, tight, zrle, ...) are
 // libvncserver's, as each client negotiates them. A slow or hostile client holds that thread
 // only: the event loop (QMP, serial, virtio back ends) never waits for a client.
@@ -38,6 +39,7 @@
 #include "devices/display/display_surface.h"
 #include "devices/input/user_input.h"
 #include "ui/keymaps.h"
+#include "ui/vnc_connection_gate.h"
 
 struct _rfbScreenInfo;
 struct _rfbClientRec;
@@ -118,6 +120,8 @@ private:
 
     // Display thread.
     void accept_client(int listen_fd);
+    void admit_client(UniqueFd fd, bool spoke);
+    void forget_closed(int number);
     void process();
     void take_frame();
     void client_gone(_rfbClientRec* client);
@@ -164,6 +168,7 @@ private:
     std::vector<Listener> m_listeners;
     _rfbScreenInfo* m_screen = nullptr;
     std::vector<uint32_t> m_frame; // what the clients see: XRGB, m_screen->width pixels a row
+    std::unique_ptr<VncConnectionGate> m_gate; // new connections, until libvncserver can take them
     std::map<_rfbClientRec*, Client> m_clients;
     std::optional<std::pair<int, int>> m_last_pointer;
     int m_last_buttons = 0;

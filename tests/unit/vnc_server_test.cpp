@@ -409,6 +409,37 @@ TEST_F(VncFixture, GarbageClientIsDroppedOthersServed)
     expect_pattern(*image);
 }
 
+TEST_F(VncFixture, ClientsThatStopMidWordHoldNoOne)
+{
+    // libvncserver 0.9.14's wait for a WebSocket handshake spins for ever on a connection with
+    // one to three bytes in it: the display thread would serve no one again.
+    start();
+    RawClient hung_up(port());
+    ASSERT_TRUE(hung_up.connected());
+    hung_up.send("GE");
+    ::shutdown(hung_up.fd(), SHUT_WR);
+    RawClient late(port());
+    ASSERT_TRUE(late.connected());
+    std::this_thread::sleep_for(std::chrono::milliseconds(30)); // while libvncserver would wait
+    late.send(std::vector<uint8_t> { 1 });
+    RawClient stalled(port());
+    ASSERT_TRUE(stalled.connected());
+    stalled.send(std::vector<uint8_t> { 0x16 });
+
+    RawClient good(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(good.handshake(width, height, name));
+    EXPECT_EQ(name, "pattern");
+    EXPECT_TRUE(hung_up.closed_by_server());
+    EXPECT_TRUE(stalled.closed_by_server());
+    if (have_vncsnapshot()) {
+        auto image = snapshot("after.jpg");
+        ASSERT_TRUE(image);
+        expect_pattern(*image);
+    }
+}
+
 TEST_F(VncFixture, PasswordFromSecret)
 {
     if (!have_vncsnapshot())
