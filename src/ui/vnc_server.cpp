@@ -497,7 +497,7 @@ void VncServer::take_frame()
 {
     m_frame_ready.consume();
     bool resized = false;
-    std::vector<Rect> dirty;
+    std::vector<Rect> changed;
     uint32_t width = 0;
     uint32_t height = 0;
     {
@@ -513,13 +513,10 @@ void VncServer::take_frame()
             resized = true;
             staged.dirty.clear();
         } else {
-            dirty.swap(staged.dirty);
-            for (const auto& rect : dirty) {
-                for (uint32_t row = rect.y; row < rect.y + rect.height; ++row) {
-                    size_t at = size_t { row } * width + rect.x;
-                    std::memcpy(&m_frame[at], &staged.pixels[at], size_t { rect.width } * 4);
-                }
-            }
+            // Only the pixels that differ from what the clients have are sent.
+            for (const auto& rect : staged.dirty)
+                copy_changes(staged.pixels, m_frame, width, rect, changed);
+            staged.dirty.clear();
         }
     }
     if (resized) {
@@ -535,7 +532,7 @@ void VncServer::take_frame()
         }
         rfbMarkRectAsModified(m_screen, 0, 0, static_cast<int>(width), static_cast<int>(height));
     } else {
-        for (const auto& rect : dirty)
+        for (const auto& rect : changed)
             rfbMarkRectAsModified(m_screen, static_cast<int>(rect.x), static_cast<int>(rect.y),
                 static_cast<int>(rect.x + rect.width), static_cast<int>(rect.y + rect.height));
     }

@@ -38,6 +38,7 @@
 #include "devices/display/display_refresh.h"
 #include "devices/display/display_surface.h"
 #include "devices/input/user_input.h"
+#include "ui/frame_diff.h"
 #include "ui/keymaps.h"
 #include "ui/vnc_connection_gate.h"
 
@@ -99,9 +100,7 @@ private:
         bool down;
     };
     using QueuedInput = std::variant<KeyInput, PointerEvent>;
-    struct Rect {
-        uint32_t x, y, width, height;
-    };
+    using Rect = PixelRect;
     // What the loop hands the display thread: a copy of the guest's screen, and what changed
     // in it since the display thread last took it.
     struct StagedFrame {

@@ -1,0 +1,24 @@
+#pragma once
+// What really changed in a dirty rectangle. KVM's dirty log (and the renderers behind it) name
+// whole pages and text rows, so a scrolling console marks most of the screen while most of its
+// pixels (the blank parts, the lines that scrolled onto the same text) stay as they were. The VNC
+// server compares the new frame with the one its clients have and sends only the rows that
+// differ, each run of them narrowed to the columns that differ: fewer bytes to encode and send.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace vireo {
+
+struct PixelRect {
+    uint32_t x = 0, y = 0, width = 0, height = 0;
+    bool operator==(const PixelRect&) const = default;
+};
+
+// Copies `rect` of `next` into `shown` (frames of `width` pixels a row, the rectangle inside
+// both) and appends to `changed` the rectangles that cover every pixel that differed: runs of
+// consecutive changed rows, each as wide as its changed columns.
+void copy_changes(std::span<const uint32_t> next, std::span<uint32_t> shown, uint32_t width, const PixelRect& rect,
+    std::vector<PixelRect>& changed);
+
+} // namespace vireo
