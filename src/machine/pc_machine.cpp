@@ -132,7 +132,9 @@ void PcMachine::start(VcpuThread::Start mode)
 void PcMachine::pause()
 {
     for (auto& vcpu : m_vcpus)
-        vcpu->pause();
+        vcpu->request_pause();
+    for (auto& vcpu : m_vcpus)
+        vcpu->wait_until_held();
     auto clock = m_vm->get_clock();
     m_paused_clock = clock ? std::optional(*clock) : std::nullopt;
 }

@@ -46,14 +46,31 @@ void VcpuThread::kick()
 
 void VcpuThread::pause()
 {
+    request_pause();
+    wait_until_held();
+}
+
+void VcpuThread::request_pause()
+{
+    if (!m_thread.joinable())
+        return;
+    {
+        std::lock_guard guard(m_pause_lock);
+        m_pause_requested = true;
+    }
+    kick();
+}
+
+void VcpuThread::wait_until_held()
+{
     if (!m_thread.joinable())
         return;
     std::unique_lock lock(m_pause_lock);
-    m_pause_requested = true;
-    // A thread blocked in a device call misses a kick: kick until it is held.
+    // A thread blocked in a device call misses a kick: kick again until it is held.
     while (!m_held && !m_exited) {
+        if (m_pause_changed.wait_for(lock, std::chrono::milliseconds(1), [this] { return m_held || m_exited; }))
+            break;
         kick();
-        m_pause_changed.wait_for(lock, std::chrono::milliseconds(1));
     }
 }
 

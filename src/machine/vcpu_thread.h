@@ -46,6 +46,10 @@ public:
     // thread has ended). resume() lets it run again.
     void pause();
     void resume();
+    // pause() in two halves, so that a machine kicks all its vCPUs before it waits for the first
+    // to be held (the waits then overlap).
+    void request_pause();
+    void wait_until_held();
     // The host thread id running this vCPU (known once start() returns).
     [[nodiscard]] pid_t thread_id() const { return m_tid; }
     // Has the thread log its state (registers, local APIC) the next time it leaves KVM_RUN,

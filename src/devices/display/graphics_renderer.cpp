@@ -124,7 +124,20 @@ void GraphicsRenderer::render(const GraphicsLayout& layout, const VgaRegisters& 
             close_run(y);
             continue;
         }
-        draw_line(layout, vram, y, surface);
+        uint32_t* row = surface.row(y);
+        if (!full) {
+            // A dirty page often holds lines that did not change (a scrolling console rewrites
+            // the whole screen, and most of it comes back the same): those are not reported.
+            m_line.resize(layout.width);
+            draw_line(layout, vram, y, m_line.data());
+            if (std::memcmp(m_line.data(), row, size_t { layout.width } * sizeof(uint32_t)) == 0) {
+                close_run(y);
+                continue;
+            }
+            std::memcpy(row, m_line.data(), size_t { layout.width } * sizeof(uint32_t));
+        } else {
+            draw_line(layout, vram, y, row);
+        }
         if (!run_start)
             run_start = y;
     }
@@ -132,9 +145,8 @@ void GraphicsRenderer::render(const GraphicsLayout& layout, const VgaRegisters& 
 }
 
 void GraphicsRenderer::draw_line(const GraphicsLayout& layout, std::span<const uint8_t> vram, uint32_t y,
-    DisplaySurface& surface) const
+    uint32_t* out) const
 {
-    uint32_t* out = surface.row(y);
     const uint64_t base = layout.line_start(y);
     // A byte of the line, or 0 where the line runs past video memory.
     auto byte_at = [&](uint64_t offset) -> uint8_t {
@@ -173,31 +185,35 @@ void GraphicsRenderer::draw_line(const GraphicsLayout& layout, std::span<const u
             break;
         }
         const uint8_t* in = vram.data() + base;
-        for (uint32_t x = 0; x < layout.width; ++x) {
-            switch (layout.bpp) {
-            case 8:
+        // One loop per format (the switch outside: a line is 1024 and more pixels).
+        switch (layout.bpp) {
+        case 8:
+            for (uint32_t x = 0; x < layout.width; ++x)
                 out[x] = m_palette[in[x]];
-                break;
-            case 15: {
+            break;
+        case 15:
+            for (uint32_t x = 0; x < layout.width; ++x) {
                 uint32_t v = in[2 * x] | uint32_t { in[2 * x + 1] } << 8;
                 out[x] = expand5((v >> 10) & 31) << 16 | expand5((v >> 5) & 31) << 8 | expand5(v & 31);
-                break;
             }
-            case 16: {
+            break;
+        case 16:
+            for (uint32_t x = 0; x < layout.width; ++x) {
                 uint32_t v = in[2 * x] | uint32_t { in[2 * x + 1] } << 8;
                 out[x] = expand5(v >> 11) << 16 | expand6((v >> 5) & 63) << 8 | expand5(v & 31);
-                break;
             }
-            case 24:
+            break;
+        case 24:
+            for (uint32_t x = 0; x < layout.width; ++x)
                 out[x] = uint32_t { in[3 * x + 2] } << 16 | uint32_t { in[3 * x + 1] } << 8 | in[3 * x];
-                break;
-            default: { // 32: B, G, R, unused
+            break;
+        default: // 32: B, G, R, unused
+            for (uint32_t x = 0; x < layout.width; ++x) {
                 uint32_t v;
                 std::memcpy(&v, in + 4 * x, 4);
                 out[x] = v & 0x00ff'ffff;
-                break;
             }
-            }
+            break;
         }
         break;
     }
