@@ -236,12 +236,13 @@ void VcpuThread::run_exits()
     constexpr bool profiled = Profiling == ExitProfiling::On;
     // The exit profiler's two clock reads per exit: as KVM_RUN returns and once the exit is
     // served (which is also when the next KVM_RUN starts).
-    [[maybe_unused]] uint64_t entered = profiled ? profile_clock_ns() : 0;
+    ProfileClock clock;
+    [[maybe_unused]] uint64_t entered = profiled ? clock.now_ns() : 0;
     while (!m_stopping) {
         if (m_pause_requested) {
             hold_while_paused();
             if constexpr (profiled) {
-                uint64_t released = profile_clock_ns();
+                uint64_t released = clock.now_ns();
                 m_exits.add_held_time(released - entered);
                 entered = released;
             }
@@ -249,11 +250,11 @@ void VcpuThread::run_exits()
         if (m_stopping)
             break;
         VcpuExit result = m_vcpu.run();
-        [[maybe_unused]] uint64_t left = profiled ? profile_clock_ns() : 0;
+        [[maybe_unused]] uint64_t left = profiled ? clock.now_ns() : 0;
         Served served;
         bool keep_going = serve(result, served);
         if constexpr (profiled) {
-            uint64_t done = profile_clock_ns();
+            uint64_t done = clock.now_ns();
             m_exits.add_guest_time(left - entered);
             m_exits.add_host_time(done - left);
             m_exits.count_exit(served.reason);

@@ -124,20 +124,10 @@ void GraphicsRenderer::render(const GraphicsLayout& layout, const VgaRegisters& 
             close_run(y);
             continue;
         }
-        uint32_t* row = surface.row(y);
-        if (!full) {
-            // A dirty page often holds lines that did not change (a scrolling console rewrites
-            // the whole screen, and most of it comes back the same): those are not reported.
-            m_line.resize(layout.width);
-            draw_line(layout, vram, y, m_line.data());
-            if (std::memcmp(m_line.data(), row, size_t { layout.width } * sizeof(uint32_t)) == 0) {
-                close_run(y);
-                continue;
-            }
-            std::memcpy(row, m_line.data(), size_t { layout.width } * sizeof(uint32_t));
-        } else {
-            draw_line(layout, vram, y, row);
-        }
+        // Lines of a dirty page that came back the same are drawn and reported all the same:
+        // the VNC server compares them with what its clients have (ui/frame_diff.h), on its
+        // own thread.
+        draw_line(layout, vram, y, surface.row(y));
         if (!run_start)
             run_start = y;
     }

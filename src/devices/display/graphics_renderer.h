@@ -57,7 +57,6 @@ private:
     void draw_line(const GraphicsLayout& layout, std::span<const uint8_t> vram, uint32_t y, uint32_t* out) const;
 
     std::array<uint32_t, 256> m_palette {};
-    std::vector<uint32_t> m_line; // a dirty line drawn here first, to see whether it changed
 };
 
 } // namespace vireo
