@@ -3,7 +3,8 @@
 # qemu-system-x86_64) and the exit profiler's cost (bench/io_bench.py's virtio-blk 4 KiB random read line,
 # vireo with the profiler against the same binary with VIREO_EXIT_PROFILER=off), where /dev/kvm is real
 # KVM: here, or inside the nested test host, one test-host call per part.
-# Usage: bench/qmp_bench.sh [qmp] [profiler]   (default: both)
+# Usage: bench/qmp_bench.sh [qmp] [profiler] [exits]   (default: qmp and profiler; exits: the profiler's cost
+#        on a guest whose every serial byte is an exit, bench/exit_cost_bench.py, BENCH_CHARS characters)
 # Environment: VIREO_BIN (default build/vireo), BENCH_RUNS (3), BENCH_COUNT (query-status round trips per
 #              run, 2000), BENCH_PAUSES (stop/cont pairs per run, 20), BENCH_RUNTIME (seconds per fio job, 5),
 #              BENCH_OUT (directory for the logs, default .cache/bench/qmp-DATE)
@@ -30,6 +31,11 @@ for part in "${parts[@]}"; do
       BENCH_OUT="$out" BENCH_RUNS="$runs" VIREO_BIN="$vireo" \
         BENCH_ARGS="--jobs fio-randread --vmms vireo,vireo-noprof ${BENCH_ARGS:-}" \
         "$repo/bench/io_bench.sh" blk 2>&1 | tee "$out/profiler.log" ;;
-    *) echo "qmp_bench.sh: unknown part $part (qmp, profiler)" >&2; exit 2 ;;
+    exits)
+      # The profiler on exits themselves: serial output, every byte an I/O exit (bench/exit_cost_bench.py).
+      "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="$vireo" PYTHONDONTWRITEBYTECODE=1 \
+        python3 "$repo/bench/exit_cost_bench.py" run --runs "$runs" --chars "${BENCH_CHARS:-50000}" 2>&1 \
+        | tee "$out/exits.log" ;;
+    *) echo "qmp_bench.sh: unknown part $part (qmp, profiler, exits)" >&2; exit 2 ;;
   esac
 done

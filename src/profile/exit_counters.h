@@ -38,10 +38,11 @@ public:
 private:
     using Counter = std::atomic<uint64_t>;
     static_assert(Counter::is_always_lock_free);
-    // Single writer: no read-modify-write instruction needed.
+    // Single writer: no read-modify-write instruction needed. Release: a reader that sees this
+    // count sees the counts written before it (snapshot() relies on it; a plain store on x86).
     static void bump(Counter& counter, uint64_t by)
     {
-        counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+        counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_release);
     }
     struct Device {
         Counter exits { 0 };
