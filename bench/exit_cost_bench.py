@@ -17,7 +17,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp_bench import COMMON, VIREO, log  # noqa: E402  (the same guest and command line)
+from qmp_bench import COMMON, VIREO, json_rows, log  # noqa: E402  (the same guest and command line)
 
 TICK = os.sysconf("SC_CLK_TCK")
 # Marks the shell's output builds, so the echo of the typed command does not match them.
@@ -105,9 +105,7 @@ def main():
     args = parser.parse_args()
     rows = []
     if args.mode == "report":
-        for name in args.files:
-            with open(name) as f:
-                rows += [json.loads(line.split("EXITBENCH-JSON ", 1)[1]) for line in f if "EXITBENCH-JSON " in line]
+        rows = json_rows(args.files, "EXITBENCH-JSON ")
     else:
         for run in range(args.runs):  # interleaved, so drift in the test host hits both alike
             for profiler in ((True, False) if run % 2 == 0 else (False, True)):

@@ -91,6 +91,15 @@ class Qmp:
         return seen
 
 
+def json_rows(files, tag):
+    """The JSON objects printed after `tag` in benchmark logs (for `report`)."""
+    rows = []
+    for name in files:
+        with open(name) as f:
+            rows += [json.loads(line.split(tag, 1)[1]) for line in f if tag in line]
+    return rows
+
+
 def quantile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
@@ -186,9 +195,7 @@ def main():
     args = parser.parse_args()
     rows = []
     if args.mode == "report":
-        for name in args.files:
-            with open(name) as f:
-                rows += [json.loads(line.split("QMPBENCH-JSON ", 1)[1]) for line in f if "QMPBENCH-JSON " in line]
+        rows = json_rows(args.files, "QMPBENCH-JSON ")
     else:
         for run in range(args.runs):  # interleaved, so drift in the test host hits every VMM alike
             for vmm in args.vmms.split(","):

@@ -67,11 +67,8 @@ void VcpuThread::wait_until_held()
         return;
     std::unique_lock lock(m_pause_lock);
     // A thread blocked in a device call misses a kick: kick again until it is held.
-    while (!m_held && !m_exited) {
-        if (m_pause_changed.wait_for(lock, std::chrono::milliseconds(1), [this] { return m_held || m_exited; }))
-            break;
+    while (!m_pause_changed.wait_for(lock, std::chrono::milliseconds(1), [this] { return m_held || m_exited; }))
         kick();
-    }
 }
 
 void VcpuThread::resume()
