@@ -16,6 +16,8 @@ namespace {
 // window and the APICs (the addresses QEMU uses too).
 constexpr uint64_t k_tss_address = 0xfeff'd000;
 constexpr uint64_t k_identity_map_address = 0xfeff'c000;
+// A dirty log's bit stands for one 4 KiB page.
+constexpr uint64_t k_page_size = 4096;
 
 class KvmInterruptLine final : public InterruptLine {
 public:
@@ -58,6 +60,14 @@ Result<std::unique_ptr<Vm>> Vm::create(const KvmSystem& kvm)
         return errno_error("KVM_CREATE_VM");
     auto vm = std::unique_ptr<Vm>(new Vm(UniqueFd(fd)));
     vm->m_readonly_memory = kvm.check_extension(KVM_CAP_READONLY_MEM) > 0;
+    // Dirty logs that vireo clears itself (kvm/reprotect_schedule.h): without it, a display
+    // refresh write-protects every page the guest wrote.
+    if (kvm.check_extension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) {
+        kvm_enable_cap cap {};
+        cap.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
+        cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+        vm->m_manual_protect = ::ioctl(fd, KVM_ENABLE_CAP, &cap) == 0;
+    }
     if (::ioctl(fd, KVM_SET_TSS_ADDR, k_tss_address) < 0)
         return errno_error("KVM_SET_TSS_ADDR");
     uint64_t identity_map = k_identity_map_address;
@@ -185,6 +195,11 @@ Result<SlotId> Vm::map_slot(uint64_t address, uint64_t size, uint8_t* host, Slot
         errno = error;
         return errno_error("KVM_SET_USER_MEMORY_REGION at {:#x} ({:#x} bytes)", address, size);
     }
+    if (access == SlotAccess::ReadWriteDirtyLog && m_manual_protect) {
+        std::lock_guard logged(m_logged_lock);
+        const uint64_t pages = size / k_page_size;
+        m_logged_slots.insert_or_assign(slot.slot, LoggedSlot { pages, ReprotectSchedule(), std::vector<uint64_t>((pages + 63) / 64) });
+    }
     return SlotId { slot.slot };
 }
 
@@ -195,17 +210,36 @@ void Vm::unmap_slot(SlotId id)
     slot.slot = id.value; // size 0 deletes the slot
     if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) == 0)
         m_free_slots.push_back(id.value);
+    std::lock_guard logged(m_logged_lock);
+    m_logged_slots.erase(id.value);
 }
 
 Result<void> Vm::take_dirty_pages(SlotId slot, std::span<uint64_t> bitmap)
 {
-    // KVM copies (slot pages + 63) / 64 words and clears its log (without
-    // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, which vireo does not enable).
+    // KVM copies (slot pages + 63) / 64 words. Without manual protection it also clears its
+    // log and write-protects each page named; with it, the schedule says which to protect.
     kvm_dirty_log log {};
     log.slot = slot.value;
     log.dirty_bitmap = bitmap.data();
     if (::ioctl(m_fd.get(), KVM_GET_DIRTY_LOG, &log) < 0)
         return errno_error("KVM_GET_DIRTY_LOG of slot {}", slot.value);
+    std::lock_guard logged(m_logged_lock);
+    auto found = m_logged_slots.find(slot.value);
+    if (found == m_logged_slots.end())
+        return {};
+    LoggedSlot& entry = found->second;
+    if (bitmap.size() < entry.clear.size())
+        return make_error("dirty bitmap of slot {} too short ({} words)", slot.value, bitmap.size());
+    if (!entry.schedule.next(bitmap.first(entry.clear.size()), entry.clear))
+        return {};
+    // api.rst 4.118: first_page 0 and the slot's own page count are always aligned enough.
+    kvm_clear_dirty_log clear {};
+    clear.slot = slot.value;
+    clear.first_page = 0;
+    clear.num_pages = static_cast<uint32_t>(entry.pages);
+    clear.dirty_bitmap = entry.clear.data();
+    if (::ioctl(m_fd.get(), KVM_CLEAR_DIRTY_LOG, &clear) < 0)
+        return errno_error("KVM_CLEAR_DIRTY_LOG of slot {}", slot.value);
     return {};
 }
 

@@ -7,12 +7,14 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "bus/interrupt.h"
 #include "kvm/kvm_system.h"
+#include "kvm/reprotect_schedule.h"
 #include "memory/guest_memory.h"
 #include "memory/dirty_log.h"
 #include "memory/memory_slots.h"
@@ -32,7 +34,8 @@ public:
     // MemorySlots
     [[nodiscard]] Result<SlotId> map_slot(uint64_t address, uint64_t size, uint8_t* host, SlotAccess access) override;
     void unmap_slot(SlotId slot) override;
-    // DirtyLog (KVM_GET_DIRTY_LOG)
+    // DirtyLog (KVM_GET_DIRTY_LOG; with KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, also KVM_CLEAR_DIRTY_LOG
+    // on a ReprotectSchedule, so a page may be named for a few reads after its last write)
     [[nodiscard]] Result<void> take_dirty_pages(SlotId slot, std::span<uint64_t> bitmap) override;
 
     // Sets the level of an in-kernel irqchip input (ISA IRQ / IOAPIC pin).
@@ -74,6 +77,15 @@ private:
     uint32_t m_next_slot = 0;
     std::vector<uint32_t> m_free_slots; // slot numbers given back by unmap_slot
     bool m_readonly_memory = false;      // KVM_CAP_READONLY_MEM
+    bool m_manual_protect = false;       // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled
+    // Dirty-logged slots under manual protection: their size and when to protect pages again.
+    struct LoggedSlot {
+        uint64_t pages = 0;
+        ReprotectSchedule schedule;
+        std::vector<uint64_t> clear; // this read's stripe
+    };
+    std::mutex m_logged_lock;
+    std::unordered_map<uint32_t, LoggedSlot> m_logged_slots;
     std::mutex m_routes_lock;
     std::vector<kvm_irq_routing_entry> m_routes; // the whole table: KVM_SET_GSI_ROUTING replaces it
     uint32_t m_next_gsi = 24;                    // 0-23 are the IOAPIC pins
