@@ -65,7 +65,7 @@ run_once() {
   { echo "export VIREO_IN_TESTHOST=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     [ -n "${VIREO_CACHE:-}" ] && printf 'export VIREO_CACHE=%q\n' "$VIREO_CACHE"
     printf '%q ' "$@"; echo; } > "$work/cmd.sh"
-  local qemu=("${testhost_qemu[@]}" -accel tcg,thread=multi -cpu "${VIREO_TESTHOST_CPU:-max}" -smp 2 -m "$mem"
+  local qemu=("${testhost_qemu[@]}" -accel "${VIREO_TESTHOST_ACCEL:-tcg,thread=multi}" -cpu "${VIREO_TESTHOST_CPU:-max}" -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
     -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
