@@ -4,19 +4,32 @@
 
 namespace vireo {
 
-ReprotectSchedule::ReprotectSchedule(uint32_t period)
+ReprotectSchedule::ReprotectSchedule(size_t words, uint32_t period)
     : m_period(std::max<uint32_t>(period, 1))
+    , m_hot(words, false)
+    , m_protected_last(words, false)
 {
 }
 
 bool ReprotectSchedule::next(std::span<const uint64_t> log, std::span<uint64_t> clear)
 {
-    const size_t words = std::min(log.size(), clear.size());
     bool any = false;
     for (size_t word = 0; word < clear.size(); ++word) {
-        const bool in_stripe = word < words && word % m_period == m_phase;
-        clear[word] = in_stripe ? log[word] : 0;
-        any = any || clear[word] != 0;
+        const uint64_t named = word < log.size() && word < m_hot.size() ? log[word] : 0;
+        clear[word] = 0;
+        if (named == 0) { // protected and not written since: cold
+            if (word < m_hot.size())
+                m_hot[word] = m_protected_last[word] = false;
+            continue;
+        }
+        if (m_protected_last[word]) // written again within one refresh of its protection
+            m_hot[word] = true;
+        const bool protect = !m_hot[word] || word % m_period == m_phase;
+        m_protected_last[word] = protect;
+        if (protect) {
+            clear[word] = named;
+            any = true;
+        }
     }
     m_phase = (m_phase + 1) % m_period;
     return any;

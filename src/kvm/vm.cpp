@@ -198,7 +198,8 @@ Result<SlotId> Vm::map_slot(uint64_t address, uint64_t size, uint8_t* host, Slot
     if (access == SlotAccess::ReadWriteDirtyLog && m_manual_protect) {
         std::lock_guard logged(m_logged_lock);
         const uint64_t pages = size / k_page_size;
-        m_logged_slots.insert_or_assign(slot.slot, LoggedSlot { pages, ReprotectSchedule(), std::vector<uint64_t>((pages + 63) / 64) });
+        const size_t words = (pages + 63) / 64;
+        m_logged_slots.insert_or_assign(slot.slot, LoggedSlot { pages, ReprotectSchedule(words), std::vector<uint64_t>(words) });
     }
     return SlotId { slot.slot };
 }
