@@ -5,8 +5,8 @@
 # Exit status: the command's; 125 when the test host died without reporting one (retried twice).
 # A test host that locks up (it has, in its own KVM: see FACTS.md) is killed: its kernel panics on a
 # soft lockup, and a non-interactive run that reports nothing within VIREO_TESTHOST_TIMEOUT seconds
-# (default 600) is stopped, and so is one whose heartbeat stops for VIREO_TESTHOST_HEARTBEAT
-# seconds (default 60); all count as "died". A hang is reported with its shape: "spinning" (the
+# (default 600) is stopped, and so is one whose heartbeat stops (within seconds: watch_heartbeat
+# below); all count as "died". A hang is reported with its shape: "spinning" (the
 # test host's QEMU busy, its kernel reporting soft lockups or RCU stalls) or "silent" (QEMU idle,
 # as if the test host's timer interrupts had stopped).
 # Usage: scripts/testhost-run.sh [-i] COMMAND...   (-i: interactive, the terminal is the console)
@@ -31,15 +31,30 @@ if [ -n "${VIREO_TESTHOST_QEMU:-}" ]; then
     "$VIREO_TESTHOST_QEMU/usr/bin/qemu-system-x86_64" -L "$VIREO_TESTHOST_QEMU/usr/share/qemu")
 fi
 
-# The test host's init rewrites WORK/heartbeat every 2 s; when it has not for $stale seconds the
-# test host hung (its kernel or its TCG), and waiting for the overall limit would only lose time.
+# The test host's init rewrites WORK/heartbeat every 2 s once it is up. A hang is declared in
+# seconds, in one of two shapes: "silent" when the heartbeat is $quiet s late and the test host's
+# QEMU sits idle (no CPU time, no thread waiting to run: its guest's timers stopped), "spinning"
+# (or silent) when it is $stale s late whatever QEMU does; a test host whose init never wrote a
+# heartbeat is stopped after $boot s. Waiting for the overall limit would only lose time.
 watch_heartbeat() {
-  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-60}
-  while sleep 2; do
-    local age=$(( $(date +%s) - $(stat -c %Y "$work/heartbeat" 2>/dev/null || date +%s) ))
-    if [ "$age" -gt "$stale" ] && [ -s "$work/qemu.pid" ]; then
-      local pid; pid=$(cat "$work/qemu.pid")
-      echo "testhost: no heartbeat from the test host for ${age} s; it hung ($(hang_shape "$pid" "$work")) and was stopped" >&2
+  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-30} quiet=${VIREO_TESTHOST_QUIET:-8}
+  local boot=${VIREO_TESTHOST_BOOT_LIMIT:-180} started latest=0; started=$(date +%s)
+  while sleep 1; do
+    [ -s "$work/qemu.pid" ] && [ ! -s "$work/rc" ] || continue
+    local pid now age shape=""; pid=$(cat "$work/qemu.pid"); now=$(date +%s)
+    if [ -s "$work/heartbeat" ]; then
+      age=$(( now - $(stat -c %Y "$work/heartbeat" 2>/dev/null || echo "$now") ))
+      # The latest heartbeat of a healthy run, for the margin of the limits above.
+      [ "$age" -gt "$latest" ] && { latest=$age; echo "$latest" > "$work/latest-heartbeat"; }
+      if [ "$age" -gt "$stale" ]; then shape=$(hang_shape "$pid" "$work")
+      elif [ "$age" -gt "$quiet" ] && qemu_idle "$pid"; then shape="silent: its QEMU idle"
+      fi
+    else
+      age=$(( now - started ))
+      [ "$age" -gt "$boot" ] && shape="$(hang_shape "$pid" "$work"), before its first heartbeat"
+    fi
+    if [ -n "$shape" ]; then
+      echo "testhost: no heartbeat from the test host for ${age} s; it hung ($shape) and was stopped" >&2
       : > "$work/hung"
       kill -9 "$pid" 2>/dev/null
       return
@@ -47,10 +62,23 @@ watch_heartbeat() {
   done
 }
 
+# CPU ticks (user + system) of a process, all threads.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# Whether QEMU did nothing over 2 s: under 5% of a CPU, and none of its threads runnable at
+# either look (a QEMU starved by a busy machine waits to run; an idle one sleeps).
+qemu_idle() {
+  local pid=$1 before runnable
+  runnable() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '$3 == "R" {n++} END {print n + 0}'; }
+  [ "$(runnable "$pid")" = 0 ] || return 1
+  before=$(cpu_ticks "$pid"); sleep 2
+  [ "$(runnable "$pid")" = 0 ] || return 1
+  [ $(( ($(cpu_ticks "$pid") - before) * 100 / (2 * $(getconf CLK_TCK)) )) -lt 5 ]
+}
+
 # Which of the two known hangs this is: the test host's QEMU busy (CPU time over 3 s) or idle.
 hang_shape() {
   local pid=$1 work=$2
-  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
   local before; before=$(cpu_ticks "$pid"); sleep 3
   local busy=$(( ($(cpu_ticks "$pid") - before) * 100 / (3 * $(getconf CLK_TCK)) ))
   local reports=""
@@ -82,6 +110,9 @@ run_once() {
     [ "${PIPESTATUS[0]}" -ge 124 ] && [ ! -e "$work/hung" ] &&
       echo "testhost: no result after ${limit} s; the test host was stopped" >&2
     kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
+    local latest; latest=$(cat "$work/latest-heartbeat" 2>/dev/null || echo 0)
+    [ ! -e "$work/hung" ] && [ "$latest" -gt "${VIREO_TESTHOST_QUIET:-8}" ] &&
+      echo "testhost: its heartbeat was once ${latest} s late" >&2
   fi
   if [ -s "$work/rc" ]; then rc=$(cat "$work/rc"); else rc=125; fi
   rm -rf "$work"
