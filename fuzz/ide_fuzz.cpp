@@ -29,6 +29,10 @@ namespace {
 constexpr uint64_t k_ram = 64 * 1024;
 constexpr uint16_t k_bm_base = 0xc000;
 
+// An image in memory that completes requests when the harness runs the "event loop". The
+// images are made once per process (their buffers and eventfds cost more than a short input
+// under ASan) and start() puts one back as new before every input: zeros, nothing in flight,
+// no failures.
 class MemoryDisk final : public DiskImage {
 public:
     MemoryDisk(size_t size, bool read_only)
@@ -43,9 +47,12 @@ public:
     int completion_fd() const override { return m_event.fd(); }
     void process_completions() override
     {
-        auto batch = std::move(m_pending);
-        m_pending.clear();
-        for (auto& [request, done] : batch) {
+        if (m_pending.empty())
+            return;
+        // Completions may submit more; those wait for the next call. A swap, not a move: a
+        // moved-from deque allocates a new map and node, and this runs hundreds of times an input.
+        m_batch.swap(m_pending);
+        for (auto& [request, done] : m_batch) {
             uint64_t offset = request.offset;
             if (m_read_only && request.op != DiskOp::Read && request.op != DiskOp::Flush)
                 __builtin_trap(); // a write reached a read-only image
@@ -60,6 +67,19 @@ public:
             }
             done(fail ? -5 : 0);
         }
+        m_batch.clear();
+    }
+    void start()
+    {
+        if (!m_read_only)
+            std::memset(m_data.data(), 0, m_data.size());
+        fail = false;
+    }
+    // At the end of an input: what is still in flight belongs to a controller about to go.
+    void drop_in_flight()
+    {
+        m_pending.clear();
+        m_batch.clear();
     }
     bool fail = false;
 
@@ -68,6 +88,16 @@ private:
     bool m_read_only;
     EventFd m_event;
     std::deque<std::pair<DiskRequest, DiskCompletion>> m_pending;
+    std::deque<std::pair<DiskRequest, DiskCompletion>> m_batch;
+};
+
+struct Images {
+    std::shared_ptr<MemoryDisk> disk = std::make_shared<MemoryDisk>(128 * 1024, false);
+    std::shared_ptr<MemoryDisk> disc = std::make_shared<MemoryDisk>(40 * 2048, true);
+    std::shared_ptr<MemoryDisk> other_disc = std::make_shared<MemoryDisk>(20 * 2048, true);
+    std::shared_ptr<MemoryDisk> third_disc = std::make_shared<MemoryDisk>(3 * 2048 + 100, true); // not a whole number of sectors
+    std::shared_ptr<MemoryDisk> ro_disk = std::make_shared<MemoryDisk>(64 * 1024, true);
+    std::array<std::shared_ptr<MemoryDisk>, 5> all() const { return { disk, disc, other_disc, third_disc, ro_disk }; }
 };
 
 class NullLine final : public InterruptLine {
@@ -117,11 +147,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     GuestMemory& memory = fuzz::zeroed_guest_memory<k_ram>();
 
     auto loop = EventLoop::create().value();
-    auto disk = std::make_shared<MemoryDisk>(128 * 1024, false);
-    auto disc = std::make_shared<MemoryDisk>(40 * 2048, true);
-    auto other_disc = std::make_shared<MemoryDisk>(20 * 2048, true);
-    auto third_disc = std::make_shared<MemoryDisk>(3 * 2048 + 100, true); // not a whole number of sectors
-    auto ro_disk = std::make_shared<MemoryDisk>(64 * 1024, true);
+    static const Images shared_images;
+    const auto images = shared_images.all();
+    for (const auto& image : images)
+        image->start();
+    const auto& [disk, disc, other_disc, third_disc, ro_disk] = images;
     std::array<IdeDriveSpec, k_ide_positions> drives {
         IdeDriveSpec { .kind = IdeMedia::Disk, .image = disk },
         IdeDriveSpec { .kind = IdeMedia::Cdrom, .image = disc },
@@ -136,7 +166,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     ide->attach_buses(mmio, pio);
     ide->set_bar_address(PiixIde::k_bus_master_bar, k_bm_base);
     ide->set_command(pci::k_command_io | pci::k_command_bus_master);
-    const std::shared_ptr<MemoryDisk> images[] = { disk, disc, other_disc, third_disc, ro_disk };
 
     auto complete = [&] {
         for (int round = 0; round < 64; ++round) {
@@ -301,5 +330,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         }
     }
     complete();
+    for (const auto& image : images)
+        image->drop_in_flight();
     return 0;
 }

@@ -4,8 +4,10 @@
 // the stream; a small message limit makes the oversized path reachable. Every reply must be one
 // CRLF-terminated JSON object. With bit 2 of the first byte the stream goes to the human
 // monitor instead (its line editor, command parsing, x/xp over page tables from the input).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -84,11 +86,14 @@ public:
     }
     Result<void> send_keys(std::span<const PcKeyCode>) override { return {}; }
     std::vector<NetClientInfo> network_clients() const override { return {}; }
-    // Fills RAM from the input, so that page walks meet arbitrary entries.
+    // Fills RAM from the input, repeated, so that page walks meet arbitrary entries (whole
+    // copies of it: a byte-by-byte loop over 64 KiB was most of a short human-monitor input).
     void fill_ram(std::span<const uint8_t> data)
     {
-        for (size_t i = 0; i < m_ram.size() && !data.empty(); ++i)
-            m_ram[i] = data[i % data.size()];
+        if (data.empty())
+            return;
+        for (size_t i = 0; i < m_ram.size(); i += data.size())
+            std::memcpy(m_ram.data() + i, data.data(), std::min(data.size(), m_ram.size() - i));
     }
 
 private:

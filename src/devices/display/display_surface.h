@@ -2,7 +2,11 @@
 // What a display device hands to a display consumer (the VNC server): a 32-bit XRGB surface
 // (0x00RRGGBB per pixel, rows `stride` pixels apart) and, at each refresh, the rectangles of it
 // that changed. Both calls are made on the event loop's thread only.
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace vireo {
@@ -20,25 +24,33 @@ public:
     [[nodiscard]] uint32_t width() const { return m_width; }
     [[nodiscard]] uint32_t height() const { return m_height; }
     [[nodiscard]] uint32_t stride() const { return m_width; } // in pixels
-    [[nodiscard]] const uint32_t* data() const { return m_pixels.data(); }
-    [[nodiscard]] uint32_t* row(uint32_t y) { return m_pixels.data() + size_t { y } * m_width; }
-    [[nodiscard]] const uint32_t* row(uint32_t y) const { return m_pixels.data() + size_t { y } * m_width; }
+    [[nodiscard]] const uint32_t* data() const { return m_pixels.get(); }
+    [[nodiscard]] uint32_t* row(uint32_t y) { return m_pixels.get() + size_t { y } * m_width; }
+    [[nodiscard]] const uint32_t* row(uint32_t y) const { return m_pixels.get() + size_t { y } * m_width; }
     [[nodiscard]] uint32_t pixel(uint32_t x, uint32_t y) const { return m_pixels[size_t { y } * m_width + x]; }
 
     // New dimensions; every pixel black. Returns whether the size changed.
     bool resize(uint32_t width, uint32_t height)
     {
         bool changed = width != m_width || height != m_height;
+        // calloc, not a vector's fill: a surface of a MiB or more comes as fresh zero pages that
+        // nothing writes until a renderer draws into them (a blank screen is 1.2 MiB, a
+        // 2560x1600 mode 16 MiB; at every mode change and for every new display).
+        m_pixels.reset(static_cast<uint32_t*>(std::calloc(std::max<size_t>(size_t { width } * height, 1), sizeof(uint32_t))));
+        if (!m_pixels)
+            throw std::bad_alloc();
         m_width = width;
         m_height = height;
-        m_pixels.assign(size_t { width } * height, 0);
         return changed;
     }
 
 private:
+    struct Free {
+        void operator()(uint32_t* pixels) const { std::free(pixels); }
+    };
     uint32_t m_width = 0;
     uint32_t m_height = 0;
-    std::vector<uint32_t> m_pixels;
+    std::unique_ptr<uint32_t[], Free> m_pixels;
 };
 
 // One refresh: the surface's size changed (the consumer must fetch it whole), and the
