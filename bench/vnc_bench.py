@@ -13,7 +13,8 @@ The client asks for an incremental update as soon as it has read the last one (R
 for BENCH_SECONDS (redraw, scroll; default 20) or 60 s (idle), and counts the updates that
 carried pixels ("frames") and the bytes they took. The VMM's CPU time (utime + stime of
 /proc/PID/stat, all its threads) over the same window gives CPU per frame, and for idle the
-share of one CPU; the guest's own time on the vCPU threads (guest_time) is left out. Prints one VNCBENCH-JSON line per VMM and workload; `report FILE...` makes
+share of one CPU; the guest's own time on the vCPU threads (guest_time) is left out, and each
+thread's user and system time per frame is kept beside the totals (thread_ms_per_frame). Prints one VNCBENCH-JSON line per VMM and workload; `report FILE...` makes
 the markdown table."""
 import json
 import os
@@ -95,6 +96,24 @@ class Vmm:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12]) - int(fields[40])) / TICK
 
+    def thread_seconds(self):
+        """Per thread name (threads of one name summed): [user less guest, system] seconds, to
+        say where the VMM's CPU goes (a vCPU thread's system time is KVM handling its exits)."""
+        times = {}
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{task}/stat") as f:
+                    text = f.read()
+            except OSError:
+                continue  # the thread ended
+            name = text[text.index("(") + 1:text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            user, system = (int(fields[11]) - int(fields[40])) / TICK, int(fields[12]) / TICK
+            total = times.setdefault(name, [0.0, 0.0])
+            total[0] += user
+            total[1] += system
+        return times
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
@@ -111,7 +130,7 @@ class CountingClient(RfbClient):
 def measure(vmm, client, seconds):
     """Incremental updates back to back for `seconds`: (frames, bytes, VMM CPU seconds, seconds)."""
     frames, start_bytes = 0, client.received
-    cpu, started = vmm.cpu_seconds(), time.monotonic()
+    cpu, threads, started = vmm.cpu_seconds(), vmm.thread_seconds(), time.monotonic()
     client.sock.settimeout(max(5.0, seconds))
     while time.monotonic() - started < seconds:
         before = client.received
@@ -122,7 +141,10 @@ def measure(vmm, client, seconds):
         if client.received - before > 16:
             frames += 1
     elapsed = time.monotonic() - started
-    return frames, client.received - start_bytes, vmm.cpu_seconds() - cpu, elapsed
+    after = vmm.thread_seconds()
+    per_thread = {name: [round(1000 * (value - threads.get(name, [0.0, 0.0])[i]) / max(frames, 1), 2)
+                         for i, value in enumerate(times)] for name, times in after.items()}
+    return frames, client.received - start_bytes, vmm.cpu_seconds() - cpu, elapsed, per_thread
 
 
 def bench(name):
@@ -137,11 +159,12 @@ def bench(name):
             vmm.run(command)
             time.sleep(5 if workload == "idle" else 3)
             client.screenshot()
-            frames, size, cpu, elapsed = measure(vmm, client, IDLE_SECONDS if workload == "idle" else SECONDS)
+            frames, size, cpu, elapsed, per_thread = measure(vmm, client, IDLE_SECONDS if workload == "idle" else SECONDS)
             result = {"vmm": name, "workload": workload, "seconds": round(elapsed, 2), "frames": frames,
                       "fps": round(frames / elapsed, 2), "bytes_per_frame": round(size / frames) if frames else 0,
                       "cpu_seconds": round(cpu, 3), "cpu_ms_per_frame": round(1000 * cpu / frames, 2) if frames else None,
-                      "cpu_share": round(cpu / elapsed, 4), "size": [client.width, client.height]}
+                      "cpu_share": round(cpu / elapsed, 4), "size": [client.width, client.height],
+                      "thread_ms_per_frame": per_thread}
             print("VNCBENCH-JSON " + json.dumps(result), flush=True)
             vmm.run("kill $(cat /tmp/loop.pid 2>/dev/null) 2>/dev/null; rm -f /tmp/loop.pid; true")
     finally:
