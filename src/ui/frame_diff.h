@@ -2,8 +2,9 @@
 // What really changed in a dirty rectangle. KVM's dirty log (and the renderers behind it) name
 // whole pages and text rows, so a scrolling console marks most of the screen while most of its
 // pixels (the blank parts, the lines that scrolled onto the same text) stay as they were. The VNC
-// server compares the new frame with the one its clients have and sends only the rows that
-// differ, each run of them narrowed to the columns that differ: fewer bytes to encode and send.
+// server compares the renderer's surface with its staged frame (event loop), and the staged
+// frame with the one its clients have (display thread), and keeps only the rows that differ,
+// each run of them narrowed to the columns that differ: less to copy, encode and send.
 #include <cstdint>
 #include <span>
 #include <vector>

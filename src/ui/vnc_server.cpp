@@ -467,9 +467,11 @@ void VncServer::display_updated(const DisplaySurface& surface, const DisplayUpda
                 uint32_t bottom = std::min(rect.y + rect.height, height);
                 if (x >= right || y >= bottom)
                     continue;
-                for (uint32_t row = y; row < bottom; ++row)
-                    std::memcpy(&staged.pixels[size_t { row } * width + x], surface.row(row) + x, size_t { right - x } * 4);
-                staged.dirty.push_back(Rect { x, y, right - x, bottom - y });
+                // Only what differs from the staged frame is copied and named (ui/frame_diff):
+                // the renderer names whole dirty pages, and a scrolling console leaves most of
+                // their pixels as they were. The display thread then compares only those.
+                copy_changes(std::span(surface.data(), size_t { width } * height), staged.pixels, width,
+                    Rect { x, y, right - x, bottom - y }, staged.dirty);
             }
             if (staged.dirty.size() > k_max_staged_rects) {
                 Rect box = staged.dirty.front();

@@ -56,12 +56,26 @@ public:
                 m_surface.row(y)[x] = pattern(x, y);
         }
     }
+    // Paints a block, and names the whole screen dirty, as a renderer names whole pages.
+    void paint(uint32_t x, uint32_t y, uint32_t width, uint32_t height, uint32_t colour)
+    {
+        std::lock_guard guard(m_lock);
+        for (uint32_t row = y; row < y + height; ++row)
+            std::fill_n(m_surface.row(row) + x, width, colour);
+        m_dirty.push_back(DirtyRect { 0, 0, m_surface.width(), m_surface.height() });
+    }
     DisplayUpdate render_update(uint64_t) override
     {
         std::lock_guard guard(m_lock);
         DisplayUpdate update;
         update.resized = std::exchange(m_resized, false);
+        update.rects = std::exchange(m_dirty, {});
         return update;
+    }
+    uint32_t pixel(uint32_t x, uint32_t y)
+    {
+        std::lock_guard guard(m_lock);
+        return m_surface.row(y)[x];
     }
     const DisplaySurface& surface() const override { return m_surface; }
 
@@ -69,6 +83,7 @@ private:
     std::mutex m_lock;
     DisplaySurface m_surface;
     bool m_resized = false;
+    std::vector<DirtyRect> m_dirty;
 };
 
 class RecordingInput final : public UserInput {
@@ -541,6 +556,53 @@ TEST_F(VncFixture, NameInputAndResize)
         }
     }
     EXPECT_TRUE(resized);
+}
+
+TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    // The client's copy of the screen, kept from raw rectangles (the server's 32-bit format).
+    std::vector<uint32_t> screen(size_t { width } * height, 0xdeadbeef);
+    uint64_t area = 0;
+    auto read_update = [&]() -> bool {
+        auto header = client.read(4);
+        if (!header || (*header)[0] != 0)
+            return false;
+        for (uint16_t i = 0, rects = RawClient::be16(*header, 2); i < rects; ++i) {
+            auto rect = client.read(12);
+            if (!rect || RawClient::be32(*rect, 8) != 0)
+                return false;
+            uint32_t x = RawClient::be16(*rect, 0), y = RawClient::be16(*rect, 2);
+            uint32_t w = RawClient::be16(*rect, 4), h = RawClient::be16(*rect, 6);
+            auto pixels = client.read(size_t { w } * h * 4);
+            if (!pixels || x + w > width || y + h > height)
+                return false;
+            for (uint32_t row = 0; row < h; ++row)
+                std::memcpy(&screen[size_t { y + row } * width + x], pixels->data() + size_t { row } * w * 4, size_t { w } * 4);
+            area += uint64_t { w } * h;
+        }
+        return true;
+    };
+    client.send(std::vector<uint8_t> { 2, 0, 0, 1, 0, 0, 0, 0 }); // SetEncodings: raw
+    client.send(std::vector<uint8_t> { 3, 0, 0, 0, 0, 0, uint8_t(width >> 8), uint8_t(width), uint8_t(height >> 8), uint8_t(height) });
+    ASSERT_TRUE(read_update());
+
+    // A 7x3 block changes; the source names the whole screen, as a dirty log names pages.
+    m_source.paint(100, 50, 7, 3, 0x123456);
+    area = 0;
+    for (int update = 0; update < 5 && screen[size_t { 50 } * width + 100] != 0x123456; ++update) {
+        client.send(std::vector<uint8_t> { 3, 1, 0, 0, 0, 0, uint8_t(width >> 8), uint8_t(width), uint8_t(height >> 8), uint8_t(height) });
+        ASSERT_TRUE(read_update());
+    }
+    for (uint32_t y = 0; y < height; ++y) {
+        for (uint32_t x = 0; x < width; ++x)
+            ASSERT_EQ(screen[size_t { y } * width + x] & 0xffffff, m_source.pixel(x, y) & 0xffffff) << x << "," << y;
+    }
+    EXPECT_EQ(area, 21u) << "pixels sent for a 7x3 change";
 }
 
 // QEMU's extended key event: a client that announces pseudo-encoding -258 is acknowledged with a
