@@ -37,12 +37,15 @@ fi
 # (or silent) when it is $stale s late whatever QEMU does; a test host whose init never wrote a
 # heartbeat is stopped after $boot s. Waiting for the overall limit would only lose time.
 watch_heartbeat() {
-  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-30} quiet=${VIREO_TESTHOST_QUIET:-8}
-  local boot=${VIREO_TESTHOST_BOOT_LIMIT:-180} started latest=0; started=$(date +%s)
+  local work=$1 stale=${VIREO_TESTHOST_HEARTBEAT:-60} quiet=${VIREO_TESTHOST_QUIET:-8}
+  local boot=${VIREO_TESTHOST_BOOT_LIMIT:-180} started latest=0 beating=0; started=$(date +%s)
   while sleep 1; do
     [ -s "$work/qemu.pid" ] && [ ! -s "$work/rc" ] || continue
     local pid now age shape=""; pid=$(cat "$work/qemu.pid"); now=$(date +%s)
-    if [ -s "$work/heartbeat" ]; then
+    # Each beat truncates the file before it writes the time: once one was seen, an empty file
+    # is a beat in progress, not a test host still booting.
+    [ -s "$work/heartbeat" ] && beating=1
+    if [ "$beating" = 1 ]; then
       age=$(( now - $(stat -c %Y "$work/heartbeat" 2>/dev/null || echo "$now") ))
       # The latest heartbeat of a healthy run, for the margin of the limits above.
       [ "$age" -gt "$latest" ] && { latest=$age; echo "$latest" > "$work/latest-heartbeat"; }

@@ -2,8 +2,9 @@
 """The nested test host's runner (scripts/testhost-run.sh) declares a hung test host within
 seconds and names its shape (issue 13). A stand-in for the test host's QEMU (a script given as
 VIREO_TESTHOST_QEMU's tree) writes its pidfile and one heartbeat, then either sleeps (a "silent"
-hang: the test host's timers stopped) or spins (a "spinning" one); a third writes its heartbeat
-every 2 s while idle and then reports a status, which must not count as a hang. Needs neither
+hang: the test host's timers stopped) or spins (a "spinning" one), or never beats at all (its
+init never came up); a fourth beats every 2 s while idle, each beat truncating the file a second
+before it writes it, and then reports a status, which must not count as a hang. Needs neither
 /dev/kvm nor a guest. Usage: testhost_hang_detection.py"""
 import os
 import stat
@@ -30,15 +31,19 @@ case "$FAKE_TESTHOST" in
   silent) exec sleep 600 ;;
   spinning) while :; do :; done ;;
   healthy)
-    for i in 1 2 3 4 5 6 7 8; do sleep 2; date +%s > "$work/heartbeat"; done
+    # Each beat as the test host's init writes it (truncate, then the time), slowed down so
+    # that the runner sees the file empty half of the time, for longer than the boot limit.
+    for i in 1 2 3 4 5 6 7 8; do : > "$work/heartbeat"; sleep 1; date +%s > "$work/heartbeat"; sleep 1; done
     echo 0 > "$work/rc"; echo "VIREO-TESTHOST-EXIT rc=0" ;;
+  unborn) : > "$work/heartbeat"; exec sleep 600 ;;
 esac
 """
 
 
 def run(tree, shape):
     env = dict(os.environ, VIREO_TESTHOST_QEMU=tree, FAKE_TESTHOST=shape, VIREO_TESTHOST_RETRIES="0",
-               VIREO_TESTHOST_TIMEOUT="120", VIREO_TESTHOST_QUIET="4", VIREO_TESTHOST_HEARTBEAT="10")
+               VIREO_TESTHOST_TIMEOUT="120", VIREO_TESTHOST_QUIET="4", VIREO_TESTHOST_HEARTBEAT="10",
+               VIREO_TESTHOST_BOOT_LIMIT="6")
     start = time.monotonic()
     result = subprocess.run([os.path.join(REPO, "scripts", "testhost-run.sh"), "true"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=200)
@@ -55,7 +60,7 @@ def main():
         os.chmod(qemu, stat.S_IRWXU)
         # (shape, what the runner must say, how long it may take: the limits above plus the samples)
         for shape, expected, limit in (("silent", "it hung (silent", 15), ("spinning", "it hung (spinning", 25),
-                                       ("healthy", None, 40)):
+                                       ("unborn", "before its first heartbeat", 20), ("healthy", None, 40)):
             rc, output, took = run(tree, shape)
             print(f"{shape}: rc {rc} after {took:.0f} s: {output.strip()}")
             if expected is None:
