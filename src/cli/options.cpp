@@ -136,8 +136,9 @@ Result<std::string> json_to_keyvals(const Arg& arg)
     nlohmann::ordered_json object;
     try {
         object = nlohmann::ordered_json::parse(arg.value);
-    } catch (const nlohmann::ordered_json::parse_error& error) {
-        // "[json.exception.parse_error.101] parse error at line 1, column 9: ..." without the tag.
+    } catch (const nlohmann::ordered_json::exception& error) {
+        // "[json.exception.parse_error.101] parse error at line 1, column 9: ..." without the tag;
+        // a number too large for a double is out_of_range.406, not a parse error.
         std::string_view what = error.what();
         if (auto tag = what.find("] "); tag != std::string_view::npos)
             what = what.substr(tag + 2);

@@ -236,6 +236,9 @@ TEST(CliMgmt, JsonErrorsNameTheOptionAsTyped)
     auto truncated = error_of({ "-device", R"({"driver":"virtio-blk-pci",)" });
     EXPECT_TRUE(truncated.starts_with(R"(-device {"driver":"virtio-blk-pci",: invalid JSON: parse error at )")) << truncated;
     EXPECT_EQ(error_of({ "-device", "{1}" }).substr(0, 32), "-device {1}: invalid JSON: parse");
+    // Found by the keyval fuzz target: an overflowing number ended vireo with an uncaught exception.
+    EXPECT_EQ(error_of({ "-device", R"({"a":[1,44E443]})" }),
+              R"(-device {"a":[1,44E443]}: invalid JSON: number overflow parsing '44E443')");
     EXPECT_EQ(error_of({ "-object", "[1]" }), "-object [1]: unsupported object type '[1]' (only secret)");
     EXPECT_EQ(error_of({ "-object", R"({"qom-type":"memory-backend-ram","id":"pc.ram","size":268435456})" }),
               R"(-object {"qom-type":"memory-backend-ram","id":"pc.ram","size":268435456}: )"
