@@ -13,13 +13,13 @@ ReprotectSchedule::ReprotectSchedule(size_t words, uint32_t period)
 
 bool ReprotectSchedule::next(std::span<const uint64_t> log, std::span<uint64_t> clear)
 {
+    std::ranges::fill(clear, 0);
+    const size_t words = std::min({ log.size(), clear.size(), m_hot.size() });
     bool any = false;
-    for (size_t word = 0; word < clear.size(); ++word) {
-        const uint64_t named = word < log.size() && word < m_hot.size() ? log[word] : 0;
-        clear[word] = 0;
+    for (size_t word = 0; word < words; ++word) {
+        const uint64_t named = log[word];
         if (named == 0) { // protected and not written since: cold
-            if (word < m_hot.size())
-                m_hot[word] = m_protected_last[word] = false;
+            m_hot[word] = m_protected_last[word] = false;
             continue;
         }
         if (m_protected_last[word]) // written again within one refresh of its protection
