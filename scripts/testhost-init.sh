@@ -14,6 +14,12 @@ H=/host
 mkdir -p $H /work
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot $H || echo "testhost: cannot mount hostroot"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /work || echo "testhost: cannot mount work"
+# Where the modules' code is, for scripts/testhost-where.py to name a hung CPU's functions.
+for s in /sys/module/*/sections/.*text*; do
+  m=${s#/sys/module/}; echo "${m%%/*} ${s##*/} $(cat "$s")"
+done > /work/modules 2>/dev/null
+# The kernel's own symbols (the package's System.map is a stub), once: the runner keeps them.
+[ -e /work/want-kallsyms ] && grep -v "\]$" /proc/kallsyms > /work/kallsyms
 mount -t proc proc $H/proc; mount -t sysfs sysfs $H/sys; mount -t devtmpfs devtmpfs $H/dev
 mkdir -p /dev/pts; mount -t devpts devpts $H/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs $H/run; mount -t tmpfs tmpfs $H/root

@@ -15,6 +15,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 interactive=0
 [ "${1:-}" = "-i" ] && { interactive=1; shift; }
 cache=$("$repo/scripts/fetch-guest.sh" 2>/dev/null | tail -n1) || { echo "testhost: cannot fetch the test host's kernel" >&2; exit 125; }
+# The unpacked kernel package it boots (System.map and modules: scripts/testhost-where.py).
+kernel_pkg=$(ls -d "$cache"/pkgs/linux-image-*[0-9]-amd64 2>/dev/null | head -n1)
 mem=${VIREO_TESTHOST_MEM:-6144}
 limit=${VIREO_TESTHOST_TIMEOUT:-600}
 # Parameters for the test host's kvm-amd, comma-separated (e.g. npt=1,vgif=0); the init passes them
@@ -57,7 +59,9 @@ watch_heartbeat() {
       [ "$age" -gt "$boot" ] && shape="$(hang_shape "$pid" "$work"), before its first heartbeat"
     fi
     if [ -n "$shape" ]; then
-      echo "testhost: no heartbeat from the test host for ${age} s; it hung ($shape) and was stopped" >&2
+      echo "testhost: no heartbeat from the test host for ${age} s; it hung ($shape)" >&2
+      python3 "$repo/scripts/testhost-where.py" "$work" "$kernel_pkg" "$cache/testhost/kallsyms" >&2
+      echo "testhost: the test host was stopped" >&2
       : > "$work/hung"
       kill -9 "$pid" 2>/dev/null
       return
@@ -96,12 +100,14 @@ run_once() {
   { echo "export VIREO_IN_TESTHOST=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     [ -n "${VIREO_CACHE:-}" ] && printf 'export VIREO_CACHE=%q\n' "$VIREO_CACHE"
     printf '%q ' "$@"; echo; } > "$work/cmd.sh"
+  # The test host's kernel symbols (nokaslr: the same at every boot), taken once into the cache.
+  [ -s "$cache/testhost/kallsyms" ] || touch "$work/want-kallsyms"
   local qemu=("${testhost_qemu[@]}" -accel "${VIREO_TESTHOST_ACCEL:-tcg,thread=multi}" -cpu "${VIREO_TESTHOST_CPU:-max}" -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
-    -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
+    -append "console=ttyS0 quiet loglevel=1 nokaslr panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
     -virtfs "local,path=$work,mount_tag=work,security_model=none"
-    -display none -monitor none -no-reboot -nic none)
+    -display none -monitor none -qmp "unix:$work/qmp.sock,server=on,wait=off" -no-reboot -nic none)
   local rc
   if [ $interactive = 1 ]; then
     "${qemu[@]}" -serial stdio
@@ -117,6 +123,7 @@ run_once() {
     [ ! -e "$work/hung" ] && [ "$latest" -gt "${VIREO_TESTHOST_QUIET:-8}" ] &&
       echo "testhost: its heartbeat was once ${latest} s late" >&2
   fi
+  [ -s "$work/kallsyms" ] && mv "$work/kallsyms" "$cache/testhost/kallsyms"
   if [ -s "$work/rc" ]; then rc=$(cat "$work/rc"); else rc=125; fi
   rm -rf "$work"
   return "$rc"
