@@ -31,6 +31,23 @@ mount -t tmpfs tmpfs $H/var/tmp 2>/dev/null
 mkdir -p $H/run/work $H/run/netns; mount --bind /work $H/run/work
 ip link set lo up 2>/dev/null
 # the work dir is where the runner's files are; the host's view of it is reachable via /run/work
+# One KVM VM with one vCPU held open for the test host's life (kvm_hold=0 on the command line turns
+# it off). Creating the first VM and destroying the last flips static keys, which the kernel
+# patches into running code through an int3 (text_poke_bp): preempt_notifier_key in __schedule,
+# KVM's apic_sw_disabled. In this TCG test host a CPU then and again stayed on that int3 forever,
+# both CPUs spinning at __schedule+0x2ab (scripts/testhost-where.py, docs/testhost.md). With a VM
+# held, inner VMs come and go without flipping them. The irqchip makes the vCPU have a local APIC.
+if [ "${kvm_hold:-1}" != 0 ]; then
+  setsid chroot $H python3 -c 'import fcntl, os, time
+kvm = os.open("/dev/kvm", os.O_RDWR)
+vm = fcntl.ioctl(kvm, 0xAE01, 0)  # KVM_CREATE_VM
+fcntl.ioctl(vm, 0xAE60, 0)        # KVM_CREATE_IRQCHIP
+fcntl.ioctl(vm, 0xAE41, 0)        # KVM_CREATE_VCPU 0
+print("ready", flush=True)
+time.sleep(1 << 30)' > /tmp/kvm-hold 2>&1 &
+  for i in $(seq 1 20); do grep -q ready /tmp/kvm-hold && break; sleep 1; done
+  grep -q ready /tmp/kvm-hold || { echo "testhost: cannot hold a KVM VM open:"; cat /tmp/kvm-hold; } > /dev/ttyS0
+fi
 # Heartbeat: the runner stops a test host whose heartbeat file stops changing (a hung test host).
 # Its own session: the chroot below takes the console as its controlling tty, which hangs up
 # this shell's session.

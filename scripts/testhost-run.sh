@@ -104,7 +104,7 @@ run_once() {
   [ -s "$cache/testhost/kallsyms" ] || touch "$work/want-kallsyms"
   local qemu=("${testhost_qemu[@]}" -accel "${VIREO_TESTHOST_ACCEL:-tcg,thread=multi}" -cpu "${VIREO_TESTHOST_CPU:-max}" -smp 2 -m "$mem"
     -kernel "$cache/testhost/vmlinuz" -initrd "$cache/testhost/initrd.gz"
-    -append "console=ttyS0 quiet loglevel=1 nokaslr panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
+    -append "console=ttyS0 quiet loglevel=1 nokaslr panic=-1 softlockup_panic=1 watchdog_thresh=60 mitigations=off kvm_hold=${VIREO_TESTHOST_KVM_HOLD:-1}${kvm_amd_params:+ kvm_amd_params=$kvm_amd_params}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
     -virtfs "local,path=$work,mount_tag=work,security_model=none"
     -display none -monitor none -qmp "unix:$work/qmp.sock,server=on,wait=off" -no-reboot -nic none)
