@@ -25,6 +25,7 @@ def ping_pong(seconds):
     back_r, back_w = os.pipe()
     child = os.fork()
     if child == 0:
+        os.close(there_w)  # or the read below never sees the end
         while os.read(there_r, 1):
             os.write(back_w, b"x")
         os._exit(0)
