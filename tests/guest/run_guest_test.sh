@@ -13,5 +13,19 @@ passed=()
 for name in VIREO_DEBUG CRASH_TRIALS CRASH_SEED VIREO_TEST_OVMF HOSTILE_SEEDS HOSTILE_SECONDS; do
   [ -n "${!name:-}" ] && passed+=("$name=${!name}")
 done
-exec "$repo/scripts/with-kvm.sh" env VIREO_BIN="$1" VIREO_CACHE="$cache" PYTHONDONTWRITEBYTECODE=1 "${passed[@]}" \
-  python3 "$2"
+run() {
+  "$repo/scripts/with-kvm.sh" env VIREO_BIN="$1" VIREO_CACHE="$cache" PYTHONDONTWRITEBYTECODE=1 "${passed[@]}" \
+    python3 "$2"
+}
+[ -z "${VIREO_RETRY_LOG:-}" ] && { run "$@"; exit; }
+# Every retry (a test host started again, a test run once more, a crash trial replaced) is also
+# written to VIREO_RETRY_LOG, so that `make test` can count them (issue 13: "no retry used").
+set +e
+run "$@" 2>&1 | while IFS= read -r line; do
+  printf '%s\n' "$line"
+  case $line in
+    *"starting it again"*|*"running the test once more"*|*"replaced by another trial"*)
+      printf '%s: %s\n' "$(basename "$2")" "$line" >> "$VIREO_RETRY_LOG" ;;
+  esac
+done
+exit "${PIPESTATUS[0]}"
