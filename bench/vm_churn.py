@@ -6,7 +6,7 @@ __schedule. Without a VM held open for the test host's life, each VM that comes 
 preempt_notifier_key (patched into __schedule through an int3) and KVM's APIC static keys: the
 code patching that left the test host's CPUs spinning on an int3. Run it in the test host:
 
-    bench/testhost_stress.sh 10 bench/vm_churn.py
+    CHURN_SECONDS=20 bench/testhost_stress.sh 50 bench/vm_churn.py
     STRESS_VARIANTS='held;unheld:VIREO_TESTHOST_KVM_HOLD=0' bench/testhost_stress.sh 5 bench/vm_churn.py
 
 Prints how many VMs it made; exit 0 when it ran its time."""

@@ -10,7 +10,7 @@ cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
 case "$2" in *test_firmware*|*test_display*) "$repo/scripts/make-boot-images.sh" "$cache" >/dev/null ;; esac
 # Debugging and test knobs go in too (the test host starts with a clean environment).
 passed=()
-for name in VIREO_DEBUG CRASH_TRIALS CRASH_SEED VIREO_TEST_OVMF HOSTILE_SEEDS HOSTILE_SECONDS; do
+for name in VIREO_DEBUG CRASH_TRIALS CRASH_SEED VIREO_TEST_OVMF HOSTILE_SEEDS HOSTILE_SECONDS CHURN_SECONDS; do
   [ -n "${!name:-}" ] && passed+=("$name=${!name}")
 done
 run() {
