@@ -1,8 +1,10 @@
 // The event loop's work for one display refresh of a scrolling console (Google Benchmark; no
 // KVM): bochs-drm's fbcon at 1024x768 scrolls by one 16-line text row and rewrites the whole
-// framebuffer, so the dirty log names every page. Timed: the VGA's render_update (the dirty log
-// here is a fake that names every page) and what the VNC server does with the update on the
-// loop's thread, into its staged frame. Not timed: the guest writing the frame into video memory.
+// framebuffer, so the dirty log names every page. Timed: the VGA's render_update into the VNC
+// server's staged frame (the dirty log here is a fake that names every page) and what the server
+// does with the rectangles on the loop's thread. Not timed: the guest writing the frame into
+// video memory. (At c0d430c the same benchmark timed the two passes before: render_update into
+// the VGA's own surface, then ui/frame_diff's copy_changes into the staged frame.)
 //
 //   build/bench/display_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -16,7 +18,7 @@
 #include "devices/display/bochs_dispi.h"
 #include "devices/display/std_vga.h"
 #include "devices/pci/pci_root.h"
-#include "ui/frame_diff.h"
+#include "ui/frame_diff.h" // PixelRect
 
 using namespace vireo;
 
@@ -116,34 +118,27 @@ struct Scroll {
     }
 };
 
-// What the loop did per refresh before the renderer drew into the staged frame: render into the
-// VGA's surface, then copy what differs into the staged frame (VncServer::display_updated).
+// What the loop does per refresh (VncServer::refresh_from): the VGA draws into the staged
+// frame, writing only the pixels that differ, and the rectangles join those not yet taken.
 void BM_ScrollRefresh(benchmark::State& state)
 {
     Scroll scroll(static_cast<uint32_t>(state.range(0)));
-    std::vector<uint32_t> staged;
+    DisplaySurface staged;
     std::vector<PixelRect> dirty;
     uint64_t now = 0;
-    auto refresh = [&] {
-        auto update = scroll.vga->render_update(now += 30);
-        const DisplaySurface& surface = scroll.vga->surface();
-        const size_t pixels = size_t { surface.width() } * surface.height();
-        if (update.resized) {
-            staged.assign(surface.data(), surface.data() + pixels);
-            return;
-        }
+    auto refresh = [&](Redraw redraw) {
+        auto update = scroll.vga->render_update(now += 30, staged, redraw);
         for (const auto& rect : update.rects)
-            copy_changes(std::span(surface.data(), pixels), staged, surface.width(),
-                PixelRect { rect.x, rect.y, rect.width, rect.height }, dirty);
+            dirty.push_back(PixelRect { rect.x, rect.y, rect.width, rect.height });
     };
     scroll.guest_scrolls();
-    refresh();
+    refresh(Redraw::Everything);
     for (auto _ : state) {
         state.PauseTiming();
         scroll.guest_scrolls();
         dirty.clear();
         state.ResumeTiming();
-        refresh();
+        refresh(Redraw::Changes);
         benchmark::DoNotOptimize(dirty.data());
     }
     state.counters["rects"] = static_cast<double>(dirty.size());
