@@ -164,6 +164,22 @@ bool handshake(int fd)
     return name_length < sizeof(buffer) && read_exact(fd, buffer, name_length);
 }
 
+// A display source that draws `screen` whole into the consumer's surface.
+struct WholeScreen final : DisplaySource {
+    explicit WholeScreen(const DisplaySurface& shown)
+        : screen(shown)
+    {
+    }
+    DisplayUpdate render_update(uint64_t, DisplaySurface& surface, Redraw) override
+    {
+        (void)surface.resize(screen.width(), screen.height());
+        for (uint32_t y = 0; y < screen.height(); ++y)
+            std::copy_n(screen.row(y), screen.width(), surface.row(y));
+        return DisplayUpdate { .resized = true, .rects = {} };
+    }
+    const DisplaySurface& screen;
+};
+
 // The guest changes mode: a whole new screen, as the display refresh hands it over.
 void resize(Harness& h, uint8_t a, uint8_t b)
 {
@@ -175,9 +191,8 @@ void resize(Harness& h, uint8_t a, uint8_t b)
         for (uint32_t x = 0; x < width; ++x)
             h.surface.row(y)[x] = (x * 7) ^ (y << 8);
     }
-    DisplayUpdate update;
-    update.resized = true;
-    h.server->display_updated(h.surface, update);
+    WholeScreen source { h.surface };
+    (void)h.server->refresh_from(source, 0, Redraw::Everything);
 }
 
 } // namespace

@@ -1,10 +1,11 @@
 #pragma once
 // What really changed in a dirty rectangle. KVM's dirty log (and the renderers behind it) name
 // whole pages and text rows, so a scrolling console marks most of the screen while most of its
-// pixels (the blank parts, the lines that scrolled onto the same text) stay as they were. The VNC
-// server compares the renderer's surface with its staged frame (event loop), and the staged
-// frame with the one its clients have (display thread), and keeps only the rows that differ,
-// each run of them narrowed to the columns that differ: less to copy, encode and send.
+// pixels (the blank parts, the lines that scrolled onto the same text) stay as they were. The
+// renderer draws into the VNC server's staged frame writing only what differs (event loop,
+// devices/display/pixel_changes.h), and the display thread compares the staged frame with the one
+// its clients have, and keeps only the rows that differ, each run of them narrowed to the
+// columns that differ: less to copy, encode and send.
 #include <cstdint>
 #include <span>
 #include <vector>

@@ -442,36 +442,34 @@ void VncServer::client_gone(rfbClientPtr client)
     m_client_count = m_clients.size();
 }
 
-// Event loop: the refresh's dirty rectangles go into the staged frame (a short copy under the
-// lock), and the display thread is told.
-void VncServer::display_updated(const DisplaySurface& surface, const DisplayUpdate& update)
+// Event loop: the display source draws into the staged frame under the lock (only the pixels
+// that differ; ui/frame_diff's shape), its rectangles are added to those the display thread has
+// not taken yet, and the display thread is told.
+bool VncServer::refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw)
 {
-    uint32_t width = surface.width();
-    uint32_t height = surface.height();
-    if (width == 0 || height == 0)
-        return;
+    uint32_t width = 0;
+    uint32_t height = 0;
     {
         std::lock_guard guard(m_frame_lock);
         auto& staged = m_staged;
-        if (update.resized || width != staged.width || height != staged.height) {
-            staged.pixels.assign(surface.data(), surface.data() + size_t { width } * height);
-            staged.width = width;
-            staged.height = height;
-            staged.resized = true;
+        auto update = source.render_update(now_ms, staged.surface, redraw);
+        width = staged.surface.width();
+        height = staged.surface.height();
+        if (width == 0 || height == 0)
+            return false;
+        if (update.resized) {
+            staged.resized = true; // the display thread takes the whole frame
             staged.dirty.clear();
-        } else {
+        } else if (update.rects.empty()) {
+            return false;
+        } else if (!staged.resized) {
             for (const auto& rect : update.rects) {
                 uint32_t x = std::min(rect.x, width);
                 uint32_t y = std::min(rect.y, height);
                 uint32_t right = std::min(rect.x + rect.width, width);
                 uint32_t bottom = std::min(rect.y + rect.height, height);
-                if (x >= right || y >= bottom)
-                    continue;
-                // Only what differs from the staged frame is copied and named (ui/frame_diff):
-                // the renderer names whole dirty pages, and a scrolling console leaves most of
-                // their pixels as they were. The display thread then compares only those.
-                copy_changes(std::span(surface.data(), size_t { width } * height), staged.pixels, width,
-                    Rect { x, y, right - x, bottom - y }, staged.dirty);
+                if (x < right && y < bottom)
+                    staged.dirty.push_back(Rect { x, y, right - x, bottom - y });
             }
             if (staged.dirty.size() > k_max_staged_rects) {
                 Rect box = staged.dirty.front();
@@ -485,13 +483,12 @@ void VncServer::display_updated(const DisplaySurface& surface, const DisplayUpda
                 }
                 staged.dirty.assign(1, Rect { box.x, box.y, right - box.x, bottom - box.y });
             }
-            if (staged.dirty.empty())
-                return;
         }
     }
     m_width = width;
     m_height = height;
     m_frame_ready.signal();
+    return true;
 }
 
 // Display thread: the staged changes become the clients' framebuffer, then go out.
@@ -505,19 +502,21 @@ void VncServer::take_frame()
     {
         std::lock_guard guard(m_frame_lock);
         auto& staged = m_staged;
-        width = staged.width;
-        height = staged.height;
+        width = staged.surface.width();
+        height = staged.surface.height();
         if (width == 0 || height == 0)
             return;
+        const size_t pixels = size_t { width } * height;
         resized = std::exchange(staged.resized, false);
-        if (resized || m_frame.size() != staged.pixels.size()) {
-            m_frame = staged.pixels; // libvncserver is pointed at the buffer again below
+        if (resized || m_frame.size() != pixels) {
+            m_frame.assign(staged.surface.data(), staged.surface.data() + pixels); // libvncserver is pointed at it again below
             resized = true;
             staged.dirty.clear();
         } else {
-            // Only the pixels that differ from what the clients have are sent.
+            // Only the pixels that differ from what the clients have are sent (the staged frame
+            // may hold several refreshes, and a pixel may have changed back).
             for (const auto& rect : staged.dirty)
-                copy_changes(staged.pixels, m_frame, width, rect, changed);
+                copy_changes(std::span(staged.surface.data(), pixels), m_frame, width, rect, changed);
             staged.dirty.clear();
         }
     }

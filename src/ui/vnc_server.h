@@ -9,8 +9,8 @@
 // only: the event loop (QMP, serial, virtio back ends) never waits for a client.
 //
 // Across the two threads (docs/ARCHITECTURE.md, "VNC"):
-//   event loop -> display: display_updated() copies the dirty rectangles into a staging frame
-//     under a lock and rings the display thread's doorbell;
+//   event loop -> display: refresh_from() has the display source draw into a staging frame under
+//     a lock (only the pixels that changed) and rings the display thread's doorbell;
 //   display -> event loop: key and pointer events go into a bounded queue and ring the loop's
 //     doorbell; the loop hands them to the machine's UserInput (InputRouter), so the devices see
 //     input on the loop's thread as before and attach()/detach() need no more than the loop.
@@ -79,8 +79,9 @@ public:
     // with password=on or password-secret=; returns false when authentication is off.
     bool set_password(std::optional<std::string> password);
 
-    // DisplayConsumer: hands the dirty rectangles to the display thread, which sends them.
-    void display_updated(const DisplaySurface& surface, const DisplayUpdate& update) override;
+    // DisplayConsumer: the source draws into the staged frame; the display thread sends what
+    // changed.
+    bool refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw) override;
 
     [[nodiscard]] size_t client_count() const { return m_client_count.load(); }
     [[nodiscard]] uint32_t width() const { return m_width; }
@@ -101,12 +102,11 @@ private:
     };
     using QueuedInput = std::variant<KeyInput, PointerEvent>;
     using Rect = PixelRect;
-    // What the loop hands the display thread: a copy of the guest's screen, and what changed
-    // in it since the display thread last took it.
+    // What the loop hands the display thread: the guest's screen as the display source drew it
+    // (the source's surface is this one), and what changed in it since the display thread last
+    // took it.
     struct StagedFrame {
-        std::vector<uint32_t> pixels;
-        uint32_t width = 0;
-        uint32_t height = 0;
+        DisplaySurface surface;
         bool resized = false;
         std::vector<Rect> dirty;
     };

@@ -79,6 +79,12 @@ constexpr uint64_t k_window_b8000 = 0x1'8000;
 struct VgaFixture : ::testing::Test {
     FakeKvm kvm;
     std::shared_ptr<StdVga> vga;
+    DisplaySurface screen; // what a display consumer has: the VGA draws into it
+
+    DisplayUpdate render(uint64_t now_ms, Redraw redraw = Redraw::Changes)
+    {
+        return vga->render_update(now_ms, screen, redraw);
+    }
 
     void SetUp() override { make(16 << 20); }
     void make(uint64_t vram_size, std::vector<uint8_t> rom = {})
@@ -431,8 +437,8 @@ TEST_F(VgaFixture, TextRendersGlyphsFromPlaneTwoWithTheirAttributes)
 {
     text_mode(false);
     put_char(0, 'A', 0x1f); // white on blue
-    auto update = vga->render_update(0);
-    const auto& surface = vga->surface();
+    auto update = render(0);
+    const auto& surface = screen;
     EXPECT_TRUE(update.resized);
     ASSERT_EQ(surface.width(), 640u);
     ASSERT_EQ(surface.height(), 400u);
@@ -444,12 +450,12 @@ TEST_F(VgaFixture, TextRendersGlyphsFromPlaneTwoWithTheirAttributes)
     }
     EXPECT_EQ(surface.pixel(8, 0), 0u); // cell 1: a blank, black on black
 
-    auto quiet = vga->render_update(10);
+    auto quiet = render(10);
     EXPECT_FALSE(quiet.resized);
     EXPECT_TRUE(quiet.rects.empty());
 
     put_char(5, 'A', 0x07);
-    auto changed = vga->render_update(20);
+    auto changed = render(20);
     ASSERT_EQ(changed.rects.size(), 1u);
     EXPECT_EQ(changed.rects[0], (DirtyRect { 40, 0, 8, 16 }));
     EXPECT_EQ(surface.pixel(40, 3), 0xaaaaaau);
@@ -460,8 +466,8 @@ TEST_F(VgaFixture, NineDotCellsRepeatLineGraphics)
     text_mode(true);
     put_char(0, 0xc4, 0x0f);
     put_char(1, 'A', 0x0f);
-    (void)vga->render_update(0);
-    const auto& surface = vga->surface();
+    (void)render(0);
+    const auto& surface = screen;
     ASSERT_EQ(surface.width(), 720u);
     EXPECT_EQ(surface.pixel(8, 8), 0xffffffu); // 0xC4's 9th dot repeats the 8th
     EXPECT_EQ(surface.pixel(9 + 8, 0), 0u);     // 'A': the 9th dot is background
@@ -476,11 +482,11 @@ TEST_F(VgaFixture, CursorBlinksOnlyItsCell)
     crtc(vga::k_crtc_cursor_end, 15);
     crtc(vga::k_crtc_cursor_high, 0);
     crtc(vga::k_crtc_cursor_low, 1);
-    (void)vga->render_update(0); // cursor phase on
-    const auto& surface = vga->surface();
+    (void)render(0); // cursor phase on
+    const auto& surface = screen;
     EXPECT_EQ(surface.pixel(8, 14), 0xaaaaaau);
     EXPECT_EQ(surface.pixel(8, 13), 0u);
-    auto off = vga->render_update(300); // cursor phase off
+    auto off = render(300); // cursor phase off
     ASSERT_EQ(off.rects.size(), 1u);
     EXPECT_EQ(off.rects[0], (DirtyRect { 8, 0, 8, 16 }));
     EXPECT_EQ(surface.pixel(8, 14), 0u);
@@ -488,11 +494,11 @@ TEST_F(VgaFixture, CursorBlinksOnlyItsCell)
 
 TEST_F(VgaFixture, BlankUntilThePaletteAddressSourceIsSet)
 {
-    auto first = vga->render_update(0);
+    auto first = render(0);
     EXPECT_TRUE(first.resized);
-    EXPECT_EQ(vga->surface().width(), 640u);
-    EXPECT_EQ(vga->surface().height(), 480u);
-    EXPECT_TRUE(vga->render_update(50).rects.empty());
+    EXPECT_EQ(screen.width(), 640u);
+    EXPECT_EQ(screen.height(), 480u);
+    EXPECT_TRUE(render(50).rects.empty());
 }
 
 // ---- Graphics modes ---------------------------------------------------------------------
@@ -517,8 +523,8 @@ TEST_F(VgaFixture, PlanarSixteenColourPixels)
     gc(vga::k_gc_bit_mask, 0x40); // pixel 1 of the byte
     poke(80 * 2 + 1, 9);         // line 2, pixels 8-15 -> pixel (9, 2)
     display_on();
-    auto update = vga->render_update(0);
-    const auto& surface = vga->surface();
+    auto update = render(0);
+    const auto& surface = screen;
     ASSERT_EQ(surface.width(), 640u);
     ASSERT_EQ(surface.height(), 480u);
     EXPECT_TRUE(update.resized);
@@ -528,11 +534,11 @@ TEST_F(VgaFixture, PlanarSixteenColourPixels)
 
     gc(vga::k_gc_bit_mask, 0x01);
     poke(80 * 100, 9); // pixel (7, 100)
-    auto changed = vga->render_update(10);
+    auto changed = render(10);
     ASSERT_EQ(changed.rects.size(), 1u);
-    // Line 100 (bytes 32000-32319) is in page 7 (28672-32767), which lines 89-102 touch.
-    EXPECT_EQ(changed.rects[0].y, 89u);
-    EXPECT_EQ(changed.rects[0].height, 14u);
+    // Line 100 (bytes 32000-32319) is in page 7 (28672-32767), which lines 89-102 touch: they are
+    // drawn aside and compared, and only the pixel that changed is named.
+    EXPECT_EQ(changed.rects[0], (DirtyRect { 7, 100, 1, 1 }));
     EXPECT_EQ(surface.pixel(7, 100), 0xff0000u);
 }
 
@@ -553,8 +559,8 @@ TEST_F(VgaFixture, Mode13hChainFourPixels)
     dac(200, 0x00, 0x3f, 0x00);
     poke(320 * 10 + 33, 200);
     display_on();
-    (void)vga->render_update(0);
-    const auto& surface = vga->surface();
+    (void)render(0);
+    const auto& surface = screen;
     ASSERT_EQ(surface.width(), 320u);
     ASSERT_EQ(surface.height(), 200u);
     EXPECT_EQ(surface.pixel(33, 10), 0x00ff00u);
@@ -588,8 +594,8 @@ TEST_F(VgaFixture, CgaFourColourMode)
     poke(k_window_b8000 + 0x2000 + 80 + 2, 0x20); // line 3 (row 1, odd), pixel 9: colour 2
     poke(k_window_b8000 + 80 * 2 + 1, 0x03);      // line 4 (row 2, even), pixel 7: colour 3
     display_on();
-    (void)vga->render_update(0);
-    const auto& surface = vga->surface();
+    (void)render(0);
+    const auto& surface = screen;
     ASSERT_EQ(surface.width(), 320u);
     ASSERT_EQ(surface.height(), 200u);
     EXPECT_EQ(surface.pixel(9, 3), 0xff00ffu);
@@ -635,12 +641,12 @@ TEST_P(DispiLinear, RendersThePixelFormat)
     display_on();
     const uint32_t bytes = (param.bpp + 7) / 8;
     std::memcpy(vga->vram().data() + bytes, param.pixel.data(), param.pixel.size());
-    auto update = vga->render_update(0);
+    auto update = render(0);
     EXPECT_TRUE(update.resized);
-    ASSERT_EQ(vga->surface().width(), 64u);
-    ASSERT_EQ(vga->surface().height(), 32u);
-    EXPECT_EQ(vga->surface().pixel(1, 0), param.expected);
-    EXPECT_EQ(vga->surface().pixel(0, 0), 0u);
+    ASSERT_EQ(screen.width(), 64u);
+    ASSERT_EQ(screen.height(), 32u);
+    EXPECT_EQ(screen.pixel(1, 0), param.expected);
+    EXPECT_EQ(screen.pixel(0, 0), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, DispiLinear,
@@ -657,8 +663,8 @@ TEST_F(VgaFixture, DispiEightBitDacKeepsFullComponents)
     dac(3, 0xfe, 0x80, 0x01);
     vga->vram()[0] = 3;
     display_on();
-    (void)vga->render_update(0);
-    EXPECT_EQ(vga->surface().pixel(0, 0), 0xfe8001u);
+    (void)render(0);
+    EXPECT_EQ(screen.pixel(0, 0), 0xfe8001u);
 }
 
 TEST_F(VgaFixture, DispiModesAreClampedToVideoMemory)
@@ -671,9 +677,9 @@ TEST_F(VgaFixture, DispiModesAreClampedToVideoMemory)
     display_on();
     EXPECT_EQ(dispi_read(dispi::k_index_xres), dispi::k_max_xres);
     EXPECT_EQ(dispi_read(dispi::k_index_yres), (1 << 20) / (2560 * 4));
-    (void)vga->render_update(0);
-    EXPECT_EQ(vga->surface().width(), 2560u);
-    EXPECT_EQ(vga->surface().height(), 102u);
+    (void)render(0);
+    EXPECT_EQ(screen.width(), 2560u);
+    EXPECT_EQ(screen.height(), 102u);
 
     dispi(dispi::k_index_y_offset, 5000); // far past memory
     EXPECT_EQ(dispi_read(dispi::k_index_y_offset), 0);
@@ -685,7 +691,7 @@ TEST_F(VgaFixture, DispiModesAreClampedToVideoMemory)
     EXPECT_EQ(dispi_read(dispi::k_index_bpp), 32);
     dispi(dispi::k_index_virt_width, 0xffff); // would not fit: ignored
     EXPECT_EQ(dispi_read(dispi::k_index_virt_width), 2560);
-    (void)vga->render_update(10);
+    (void)render(10);
 }
 
 TEST_F(VgaFixture, DispiModeIsBlankWithoutPaletteAddressSource)
@@ -695,13 +701,13 @@ TEST_F(VgaFixture, DispiModeIsBlankWithoutPaletteAddressSource)
     dispi(dispi::k_index_bpp, 32);
     dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled);
     std::memset(vga->vram().data(), 0x7f, 64 * 4);
-    (void)vga->render_update(0);
-    EXPECT_EQ(vga->surface().width(), 640u); // blank: the size before
+    (void)render(0);
+    EXPECT_EQ(screen.width(), 640u); // blank: the size before
     display_on(); // what bochs-drm and OVMF write to unblank: 0x20 to 0x3c0
-    auto update = vga->render_update(10);
+    auto update = render(10);
     EXPECT_TRUE(update.resized);
-    EXPECT_EQ(vga->surface().width(), 64u);
-    EXPECT_EQ(vga->surface().pixel(0, 0), 0x7f7f7fu);
+    EXPECT_EQ(screen.width(), 64u);
+    EXPECT_EQ(screen.pixel(0, 0), 0x7f7f7fu);
 }
 
 TEST_F(VgaFixture, DispiBadBppFallsBackToEight)
@@ -767,6 +773,10 @@ struct VgaOnPci : VgaFixture {
         std::memcpy(bytes.data(), &value, 4);
         root.config_write(2, 0, offset, bytes);
     }
+    void put_pixel(uint32_t x, uint32_t y, uint32_t value)
+    {
+        std::memcpy(vga->vram().data() + (size_t { y } * 1024 + x) * 4, &value, 4);
+    }
     void set_mode_1024x768x32()
     {
         dispi(dispi::k_index_xres, 1024);
@@ -819,45 +829,154 @@ TEST_F(VgaOnPci, BarOverRamFallsBackToExits)
     EXPECT_EQ(back[0], 2);
 }
 
-TEST_F(VgaOnPci, DirtyRectanglesOnlyForChangedPages)
+TEST_F(VgaOnPci, DirtyRectanglesOnlyForThePixelsThatChanged)
 {
     set_mode_1024x768x32();
-    auto first = vga->render_update(0);
+    auto first = render(0);
     EXPECT_TRUE(first.resized);
-    EXPECT_TRUE(vga->render_update(30).rects.empty());
+    EXPECT_TRUE(render(30).rects.empty());
 
     // One line is one 4 KiB page at 1024 x 32 bpp.
     vga->vram()[10 * 4096 + 8] = 0xff;
     kvm.guest_wrote(10);
-    auto update = vga->render_update(60);
+    auto update = render(60);
     EXPECT_FALSE(update.resized);
     ASSERT_EQ(update.rects.size(), 1u);
-    EXPECT_EQ(update.rects[0], (DirtyRect { 0, 10, 1024, 1 }));
-    EXPECT_EQ(vga->surface().pixel(2, 10), 0x0000ffu);
+    EXPECT_EQ(update.rects[0], (DirtyRect { 2, 10, 1, 1 }));
+    EXPECT_EQ(screen.pixel(2, 10), 0x0000ffu);
 
+    // Pages the guest wrote back unchanged (fbcon redrawing the same text) name nothing.
     kvm.guest_wrote(20);
     kvm.guest_wrote(21);
     kvm.guest_wrote(500);
-    update = vga->render_update(90);
+    EXPECT_TRUE(render(90).rects.empty());
+
+    // Two adjacent lines make one rectangle as wide as both lines' changes.
+    put_pixel(5, 20, 0x123456);
+    put_pixel(9, 21, 0x654321);
+    put_pixel(1000, 500, 0xffffff);
+    kvm.guest_wrote(20);
+    kvm.guest_wrote(21);
+    kvm.guest_wrote(500);
+    update = render(120);
     ASSERT_EQ(update.rects.size(), 2u);
-    EXPECT_EQ(update.rects[0], (DirtyRect { 0, 20, 1024, 2 }));
-    EXPECT_EQ(update.rects[1], (DirtyRect { 0, 500, 1024, 1 }));
+    EXPECT_EQ(update.rects[0], (DirtyRect { 5, 20, 5, 2 }));
+    EXPECT_EQ(update.rects[1], (DirtyRect { 1000, 500, 1, 1 }));
+    EXPECT_EQ(screen.pixel(9, 21), 0x654321u);
     EXPECT_GT(kvm.log_reads, 0);
+
+    // A page the log does not name is not looked at; it is when the log names it.
+    put_pixel(0, 30, 0x0000ff);
+    EXPECT_TRUE(render(150).rects.empty());
+    EXPECT_EQ(screen.pixel(0, 30), 0u);
+    kvm.guest_wrote(30);
+    update = render(180);
+    ASSERT_EQ(update.rects.size(), 1u);
+    EXPECT_EQ(update.rects[0], (DirtyRect { 0, 30, 1, 1 }));
+}
+
+// fbcon scrolling on bochs-drm: the whole framebuffer rewritten, shifted by a text line. The
+// consumer's surface ends up equal to video memory (the X byte cleared), whatever it held.
+TEST_F(VgaOnPci, ThirtyTwoBppSurfaceEqualsVideoMemoryAfterAScroll)
+{
+    set_mode_1024x768x32();
+    auto pattern = [](uint32_t x, uint32_t y) { return (x * 2654435761u) ^ (y * 40503u) ^ (x / 8 == y / 16 ? 0xff00'0000 : 0); };
+    for (uint32_t y = 0; y < 768; ++y) {
+        for (uint32_t x = 0; x < 1024; ++x)
+            put_pixel(x, y, pattern(x, y));
+    }
+    (void)render(0);
+    auto same_as_memory = [&] {
+        for (uint32_t y = 0; y < 768; ++y) {
+            for (uint32_t x = 0; x < 1024; ++x) {
+                uint32_t pixel;
+                std::memcpy(&pixel, vga->vram().data() + (size_t { y } * 1024 + x) * 4, 4);
+                if (screen.pixel(x, y) != (pixel & 0x00ff'ffff))
+                    return testing::AssertionFailure() << "pixel " << x << "," << y;
+            }
+        }
+        return testing::AssertionSuccess();
+    };
+    EXPECT_TRUE(same_as_memory());
+
+    std::memmove(vga->vram().data(), vga->vram().data() + 16 * 4096, 752 * 4096);
+    std::memset(vga->vram().data() + 752 * 4096, 0, 16 * 4096);
+    for (uint64_t page = 0; page < 768; ++page)
+        kvm.guest_wrote(page);
+    auto update = render(30);
+    EXPECT_FALSE(update.resized);
+    EXPECT_FALSE(update.rects.empty());
+    EXPECT_TRUE(same_as_memory());
+
+    // Redraw::Everything (a new consumer): whatever the surface held, it ends up the same.
+    std::ranges::fill(std::span(screen.row(0), size_t { 1024 } * 768), 0xdead'beefu);
+    update = render(60, Redraw::Everything);
+    EXPECT_TRUE(update.resized);
+    EXPECT_TRUE(same_as_memory());
+}
+
+TEST_F(VgaOnPci, OnlyTheXByteChangingNamesNothing)
+{
+    set_mode_1024x768x32();
+    put_pixel(3, 4, 0x0011'2233);
+    kvm.guest_wrote(4);
+    (void)render(0);
+    put_pixel(3, 4, 0xff11'2233);
+    kvm.guest_wrote(4);
+    EXPECT_TRUE(render(30).rects.empty());
+    EXPECT_EQ(screen.pixel(3, 4), 0x11'2233u);
+}
+
+// Other depths are drawn aside a line at a time and stored where they differ, with the same
+// rectangles; a mode change at the same size redraws through the converter.
+TEST_F(VgaOnPci, SixteenBppAfterThirtyTwoRendersThroughTheConverter)
+{
+    set_mode_1024x768x32();
+    put_pixel(0, 0, 0x00ff'ffff);
+    kvm.guest_wrote(0);
+    (void)render(0);
+    ASSERT_EQ(screen.pixel(0, 0), 0xffffffu);
+
+    dispi(dispi::k_index_enable, 0);
+    dispi(dispi::k_index_bpp, 16);
+    dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled);
+    display_on();
+    auto put565 = [&](uint32_t x, uint32_t y, uint16_t value) {
+        std::memcpy(vga->vram().data() + (size_t { y } * 1024 + x) * 2, &value, 2);
+    };
+    put565(1, 0, 0xf800); // red
+    put565(1023, 767, 0x07e0); // green
+    auto update = render(30);
+    EXPECT_FALSE(update.resized); // 1024x768 as before
+    ASSERT_FALSE(update.rects.empty());
+    EXPECT_EQ(screen.pixel(0, 0), 0u); // memory was cleared at the mode change
+    EXPECT_EQ(screen.pixel(1, 0), 0xff0000u);
+    EXPECT_EQ(screen.pixel(1023, 767), 0x00ff00u);
+
+    // A page rewritten the same names nothing; one pixel changed names that pixel.
+    kvm.guest_wrote(0);
+    EXPECT_TRUE(render(60).rects.empty());
+    put565(700, 1, 0x001f); // blue; line 1 is in page 0 at 2 KiB a line
+    kvm.guest_wrote(0);
+    update = render(90);
+    ASSERT_EQ(update.rects.size(), 1u);
+    EXPECT_EQ(update.rects[0], (DirtyRect { 700, 1, 1, 1 }));
+    EXPECT_EQ(screen.pixel(700, 1), 0x0000ffu);
 }
 
 TEST_F(VgaOnPci, ResizeOnlyWhenTheModeChanges)
 {
     set_mode_1024x768x32();
-    EXPECT_TRUE(vga->render_update(0).resized);
+    EXPECT_TRUE(render(0).resized);
     dispi(dispi::k_index_enable, 0);
     dispi(dispi::k_index_xres, 800);
     dispi(dispi::k_index_yres, 600);
     dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled | dispi::k_noclearmem);
-    auto update = vga->render_update(30);
+    auto update = render(30);
     EXPECT_TRUE(update.resized);
-    EXPECT_EQ(vga->surface().width(), 800u);
+    EXPECT_EQ(screen.width(), 800u);
     dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled | dispi::k_noclearmem);
-    update = vga->render_update(60);
+    update = render(60);
     EXPECT_FALSE(update.resized);
 }
 
@@ -948,11 +1067,16 @@ TEST_F(VgaFixture, SaveAndRestoreKeepRegisters)
 // ---- The refresh --------------------------------------------------------------------------
 
 struct RecordingConsumer final : DisplayConsumer {
-    void display_updated(const DisplaySurface& surface, const DisplayUpdate& update) override
+    bool refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw) override
     {
-        updates.push_back(update);
+        auto update = source.render_update(now_ms, surface, redraw);
         width = surface.width();
+        if (!update.resized && update.rects.empty())
+            return false;
+        updates.push_back(update);
+        return true;
     }
+    DisplaySurface surface;
     std::vector<DisplayUpdate> updates;
     uint32_t width = 0;
 };
@@ -1014,12 +1138,17 @@ TEST_F(VgaFixture, RefreshTimerRunsOnTheEventLoop)
         EventLoop* loop = nullptr;
         std::function<void()> after_first;
         int updates = 0;
-        void display_updated(const DisplaySurface&, const DisplayUpdate&) override
+        DisplaySurface surface;
+        bool refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw) override
         {
+            auto update = source.render_update(now_ms, surface, redraw);
+            if (!update.resized && update.rects.empty())
+                return false;
             if (++updates == 1)
                 after_first();
             else
                 loop->stop();
+            return true;
         }
     } consumer;
     consumer.loop = loop->get();
@@ -1028,8 +1157,8 @@ TEST_F(VgaFixture, RefreshTimerRunsOnTheEventLoop)
     ASSERT_TRUE((*refresh)->set_consumer(&consumer));
     (*loop)->run();
     EXPECT_EQ(consumer.updates, 2);
-    EXPECT_EQ(vga->surface().width(), 640u);
-    EXPECT_EQ(vga->surface().height(), 400u);
+    EXPECT_EQ(consumer.surface.width(), 640u);
+    EXPECT_EQ(consumer.surface.height(), 400u);
     ASSERT_TRUE((*refresh)->set_consumer(nullptr));
 }
 

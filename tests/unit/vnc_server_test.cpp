@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +27,10 @@
 #include <spawn.h>
 
 #include "base/unique_fd.h"
+#include "bus/bus.h"
+#include "devices/display/bochs_dispi.h"
+#include "devices/display/std_vga.h"
+#include "devices/pci/pci_root.h"
 #include "devices/display/display_refresh.h"
 #include "sandbox/sandbox.h"
 #include "ui/vnc_server.h"
@@ -44,45 +49,54 @@ uint32_t pattern(uint32_t x, uint32_t y)
     return k_palette[(x / k_block + 2 * (y / k_block)) % std::size(k_palette)];
 }
 
+// The screen a test draws, drawn into the consumer's surface at each refresh as a display
+// device draws its video memory: the rectangles named since the last refresh, or all of it.
 class PatternSource final : public DisplaySource {
 public:
     PatternSource() { draw(k_width, k_height); }
     void draw(uint32_t width, uint32_t height)
     {
         std::lock_guard guard(m_lock);
-        m_resized = m_surface.resize(width, height);
+        (void)m_screen.resize(width, height);
         for (uint32_t y = 0; y < height; ++y) {
             for (uint32_t x = 0; x < width; ++x)
-                m_surface.row(y)[x] = pattern(x, y);
+                m_screen.row(y)[x] = pattern(x, y);
         }
+        m_dirty.assign(1, DirtyRect { 0, 0, width, height }); // a whole new frame: what was named before is in it
     }
     // Paints a block, and names the whole screen dirty, as a renderer names whole pages.
     void paint(uint32_t x, uint32_t y, uint32_t width, uint32_t height, uint32_t colour)
     {
         std::lock_guard guard(m_lock);
         for (uint32_t row = y; row < y + height; ++row)
-            std::fill_n(m_surface.row(row) + x, width, colour);
-        m_dirty.push_back(DirtyRect { 0, 0, m_surface.width(), m_surface.height() });
+            std::fill_n(m_screen.row(row) + x, width, colour);
+        m_dirty.push_back(DirtyRect { 0, 0, m_screen.width(), m_screen.height() });
     }
-    DisplayUpdate render_update(uint64_t) override
+    DisplayUpdate render_update(uint64_t, DisplaySurface& surface, Redraw redraw) override
     {
         std::lock_guard guard(m_lock);
         DisplayUpdate update;
-        update.resized = std::exchange(m_resized, false);
+        if (redraw == Redraw::Everything || surface.width() != m_screen.width() || surface.height() != m_screen.height()) {
+            (void)surface.resize(m_screen.width(), m_screen.height());
+            m_dirty.assign(1, DirtyRect { 0, 0, m_screen.width(), m_screen.height() });
+            update.resized = true;
+        }
+        for (const auto& rect : m_dirty) {
+            for (uint32_t row = rect.y; row < rect.y + rect.height; ++row)
+                std::copy_n(m_screen.row(row) + rect.x, rect.width, surface.row(row) + rect.x);
+        }
         update.rects = std::exchange(m_dirty, {});
         return update;
     }
     uint32_t pixel(uint32_t x, uint32_t y)
     {
         std::lock_guard guard(m_lock);
-        return m_surface.row(y)[x];
+        return m_screen.row(y)[x];
     }
-    const DisplaySurface& surface() const override { return m_surface; }
 
 private:
     std::mutex m_lock;
-    DisplaySurface m_surface;
-    bool m_resized = false;
+    DisplaySurface m_screen;
     std::vector<DirtyRect> m_dirty;
 };
 
@@ -117,7 +131,8 @@ protected:
     {
         std::signal(SIGPIPE, SIG_IGN);
         m_loop = std::move(*EventLoop::create());
-        m_refresh = std::move(*DisplayRefresh::create(*m_loop, m_source, std::chrono::milliseconds(10)));
+        m_refresh = std::move(*DisplayRefresh::create(*m_loop, m_display_source ? *m_display_source : m_source,
+            std::chrono::milliseconds(10)));
         for (uint32_t display = 150 + static_cast<uint32_t>(::getpid() % 400); display < 1000; ++display) {
             VncServerOptions options;
             options.config.host = "127.0.0.1";
@@ -167,6 +182,7 @@ protected:
 
     std::unique_ptr<EventLoop> m_loop;
     PatternSource m_source;
+    DisplaySource* m_display_source = nullptr; // another source than m_source (set before start)
     RecordingInput m_input;
     std::unique_ptr<DisplayRefresh> m_refresh;
     std::unique_ptr<VncServer> m_server;
@@ -558,6 +574,59 @@ TEST_F(VncFixture, NameInputAndResize)
     EXPECT_TRUE(resized);
 }
 
+// The client's copy of the screen, kept from raw rectangles (the server's 32-bit format) and
+// DesktopSize.
+struct ClientScreen {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    std::vector<uint32_t> pixels;
+    uint64_t area = 0; // pixels received
+
+    void start(RawClient& client, uint16_t server_width, uint16_t server_height)
+    {
+        width = server_width;
+        height = server_height;
+        pixels.assign(size_t { width } * height, 0xdeadbeef);
+        // SetEncodings: raw, DesktopSize
+        client.send(std::vector<uint8_t> { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21 });
+        request(client, false);
+    }
+    void request(RawClient& client, bool incremental)
+    {
+        client.send(std::vector<uint8_t> { 3, uint8_t(incremental ? 1 : 0), 0, 0, 0, 0, uint8_t(width >> 8), uint8_t(width),
+            uint8_t(height >> 8), uint8_t(height) });
+    }
+    [[nodiscard]] uint32_t pixel(uint32_t x, uint32_t y) const { return pixels[size_t { y } * width + x] & 0xffffff; }
+    bool read_update(RawClient& client)
+    {
+        auto header = client.read(4);
+        if (!header || (*header)[0] != 0)
+            return false;
+        for (uint16_t i = 0, rects = RawClient::be16(*header, 2); i < rects; ++i) {
+            auto rect = client.read(12);
+            if (!rect)
+                return false;
+            uint32_t x = RawClient::be16(*rect, 0), y = RawClient::be16(*rect, 2);
+            uint32_t w = RawClient::be16(*rect, 4), h = RawClient::be16(*rect, 6);
+            if (static_cast<int32_t>(RawClient::be32(*rect, 8)) == -223) { // DesktopSize
+                width = w;
+                height = h;
+                pixels.assign(size_t { width } * height, 0xdeadbeef);
+                continue;
+            }
+            if (RawClient::be32(*rect, 8) != 0)
+                return false;
+            auto data = client.read(size_t { w } * h * 4);
+            if (!data || x + w > width || y + h > height)
+                return false;
+            for (uint32_t row = 0; row < h; ++row)
+                std::memcpy(&pixels[size_t { y + row } * width + x], data->data() + size_t { row } * w * 4, size_t { w } * 4);
+            area += uint64_t { w } * h;
+        }
+        return true;
+    }
+};
+
 TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
 {
     start();
@@ -565,44 +634,142 @@ TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
     uint16_t width = 0, height = 0;
     std::string name;
     ASSERT_TRUE(client.handshake(width, height, name));
-    // The client's copy of the screen, kept from raw rectangles (the server's 32-bit format).
-    std::vector<uint32_t> screen(size_t { width } * height, 0xdeadbeef);
-    uint64_t area = 0;
-    auto read_update = [&]() -> bool {
-        auto header = client.read(4);
-        if (!header || (*header)[0] != 0)
-            return false;
-        for (uint16_t i = 0, rects = RawClient::be16(*header, 2); i < rects; ++i) {
-            auto rect = client.read(12);
-            if (!rect || RawClient::be32(*rect, 8) != 0)
-                return false;
-            uint32_t x = RawClient::be16(*rect, 0), y = RawClient::be16(*rect, 2);
-            uint32_t w = RawClient::be16(*rect, 4), h = RawClient::be16(*rect, 6);
-            auto pixels = client.read(size_t { w } * h * 4);
-            if (!pixels || x + w > width || y + h > height)
-                return false;
-            for (uint32_t row = 0; row < h; ++row)
-                std::memcpy(&screen[size_t { y + row } * width + x], pixels->data() + size_t { row } * w * 4, size_t { w } * 4);
-            area += uint64_t { w } * h;
-        }
-        return true;
-    };
-    client.send(std::vector<uint8_t> { 2, 0, 0, 1, 0, 0, 0, 0 }); // SetEncodings: raw
-    client.send(std::vector<uint8_t> { 3, 0, 0, 0, 0, 0, uint8_t(width >> 8), uint8_t(width), uint8_t(height >> 8), uint8_t(height) });
-    ASSERT_TRUE(read_update());
+    ClientScreen screen;
+    screen.start(client, width, height);
+    ASSERT_TRUE(screen.read_update(client));
 
     // A 7x3 block changes; the source names the whole screen, as a dirty log names pages.
     m_source.paint(100, 50, 7, 3, 0x123456);
-    area = 0;
-    for (int update = 0; update < 5 && screen[size_t { 50 } * width + 100] != 0x123456; ++update) {
-        client.send(std::vector<uint8_t> { 3, 1, 0, 0, 0, 0, uint8_t(width >> 8), uint8_t(width), uint8_t(height >> 8), uint8_t(height) });
-        ASSERT_TRUE(read_update());
+    screen.area = 0;
+    for (int update = 0; update < 5 && screen.pixel(100, 50) != 0x123456; ++update) {
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
     }
     for (uint32_t y = 0; y < height; ++y) {
         for (uint32_t x = 0; x < width; ++x)
-            ASSERT_EQ(screen[size_t { y } * width + x] & 0xffffff, m_source.pixel(x, y) & 0xffffff) << x << "," << y;
+            ASSERT_EQ(screen.pixel(x, y), m_source.pixel(x, y) & 0xffffff) << x << "," << y;
     }
-    EXPECT_EQ(area, 21u) << "pixels sent for a 7x3 change";
+    EXPECT_EQ(screen.area, 21u) << "pixels sent for a 7x3 change";
+}
+
+// The VGA in DISPI 1024x768x32 as the source: it draws straight from video memory into the
+// server's staged frame. What the client gets is video memory exactly; a second write of part
+// of it sends exactly the changed pixels, though the dirty log names every page.
+struct VncVgaFixture : VncFixture {
+    // The framebuffer's slot, and a dirty log the test fills (the loop's thread reads it).
+    struct Kvm final : MemorySlots, DirtyLog {
+        Result<SlotId> map_slot(uint64_t, uint64_t, uint8_t*, SlotAccess) override { return SlotId { 1 }; }
+        void unmap_slot(SlotId) override { }
+        Result<void> take_dirty_pages(SlotId, std::span<uint64_t> bitmap) override
+        {
+            std::lock_guard guard(lock);
+            std::ranges::fill(bitmap, all_dirty ? ~uint64_t { 0 } : 0);
+            all_dirty = false;
+            return {};
+        }
+        std::mutex lock; // also held while the test writes video memory
+        bool all_dirty = false;
+    };
+    Kvm kvm;
+    Bus mmio { "mmio" };
+    Bus pio { "pio" };
+    PciRoot root { mmio, pio,
+        PciWindows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000, .io_start = 0xc000, .io_end = 0x10000 },
+        [](uint8_t) {} };
+    std::shared_ptr<StdVga> vga;
+
+    void start_with_vga()
+    {
+        vga = *StdVga::create(kvm, kvm, StdVgaConfig {});
+        ASSERT_TRUE(root.add_device(vga, 2));
+        auto dispi = [&](uint16_t index, uint16_t value) {
+            std::array<uint8_t, 2> bytes { uint8_t(index), uint8_t(index >> 8) };
+            vga->port_write(dispi::k_index_port, bytes);
+            bytes = { uint8_t(value), uint8_t(value >> 8) };
+            vga->port_write(dispi::k_index_port + 1, bytes);
+        };
+        dispi(dispi::k_index_xres, 1024);
+        dispi(dispi::k_index_yres, 768);
+        dispi(dispi::k_index_bpp, 32);
+        dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_lfb_enabled);
+        uint8_t value = 0;
+        vga->port_read(0x3da, std::span(&value, 1));
+        value = 0x20; // palette address source: the display on
+        vga->port_write(0x3c0, std::span(&value, 1));
+        m_display_source = vga.get();
+        start();
+    }
+    // The guest writes pixels, and the dirty log names every page.
+    void guest_writes(const std::function<void(uint32_t*)>& write)
+    {
+        std::lock_guard guard(kvm.lock);
+        std::vector<uint32_t> frame(1024 * 768);
+        std::memcpy(frame.data(), vga->vram().data(), frame.size() * 4);
+        write(frame.data());
+        std::memcpy(vga->vram().data(), frame.data(), frame.size() * 4);
+        kvm.all_dirty = true;
+    }
+    uint32_t memory_pixel(uint32_t x, uint32_t y)
+    {
+        std::lock_guard guard(kvm.lock);
+        uint32_t value;
+        std::memcpy(&value, vga->vram().data() + (size_t { y } * 1024 + x) * 4, 4);
+        return value & 0xffffff;
+    }
+    void TearDown() override
+    {
+        VncFixture::TearDown(); // the loop stops before the VGA goes
+        vga.reset();
+    }
+};
+
+TEST_F(VncVgaFixture, TheClientGetsVideoMemoryAndThenOnlyWhatChanged)
+{
+    start_with_vga();
+    guest_writes([](uint32_t* frame) {
+        for (uint32_t i = 0; i < 1024 * 768; ++i)
+            frame[i] = (i * 2654435761u) | 0xff00'0000; // the X byte set: not shown
+    });
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    ClientScreen screen;
+    screen.start(client, width, height);
+    ASSERT_TRUE(screen.read_update(client));
+    auto matches = [&] {
+        if (screen.width != 1024 || screen.height != 768)
+            return false;
+        for (uint32_t y = 0; y < 768; ++y) {
+            for (uint32_t x = 0; x < 1024; ++x) {
+                if (screen.pixel(x, y) != memory_pixel(x, y))
+                    return false;
+            }
+        }
+        return true;
+    };
+    // (The server may have shown its first, blank, frame before the guest's: full updates until
+    // the client has the guest's.)
+    for (int update = 0; update < 20 && !matches(); ++update) {
+        screen.request(client, false);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    ASSERT_TRUE(matches());
+
+    // The guest rewrites the whole frame, changing an 11x4 block of it.
+    guest_writes([](uint32_t* frame) {
+        for (uint32_t y = 300; y < 304; ++y) {
+            for (uint32_t x = 500; x < 511; ++x)
+                frame[size_t { y } * 1024 + x] = 0x00ab'cdef;
+        }
+    });
+    screen.area = 0;
+    for (int update = 0; update < 20 && screen.pixel(510, 303) != 0xabcdef; ++update) {
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    EXPECT_TRUE(matches());
+    EXPECT_EQ(screen.area, 44u) << "pixels sent for an 11x4 change";
 }
 
 // QEMU's extended key event: a client that announces pseudo-encoding -258 is acknowledged with a

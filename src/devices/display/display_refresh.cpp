@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace vireo {
 
@@ -51,14 +52,10 @@ Result<void> DisplayRefresh::set_consumer(DisplayConsumer* consumer)
 
 void DisplayRefresh::refresh()
 {
-    auto update = m_source.render_update(now_ms());
-    if (m_announce) {
-        update.resized = true;
-        m_announce = false;
-    }
-    bool changed = update.resized || !update.rects.empty();
-    if (m_consumer && changed)
-        m_consumer->display_updated(m_source.surface(), update);
+    if (!m_consumer)
+        return; // nothing to draw into; the dirty log keeps what it has for the next consumer
+    const Redraw redraw = std::exchange(m_announce, false) ? Redraw::Everything : Redraw::Changes;
+    const bool changed = m_consumer->refresh_from(m_source, now_ms(), redraw);
     m_wait = changed ? m_period : std::min(m_wait * 2, std::max(k_idle_period, m_period));
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The display's refresh on the event loop: while a consumer (the VNC server) is attached, a
-// timer asks the display source for an update and hands it on when something changed. The
+// timer has the display source draw into the consumer's surface (DisplayConsumer::refresh_from). The
 // timer runs every `period` while the screen changes; each refresh that finds nothing new
 // doubles the wait, up to k_idle_period, so an idle guest with a client connected costs a
 // look at its dirty log twice a second instead of thirty times; a change, or the user's input
@@ -29,10 +29,12 @@ public:
     DisplayRefresh& operator=(const DisplayRefresh&) = delete;
 
     [[nodiscard]] DisplaySource& source() { return m_source; }
-    // Attaches a consumer (null detaches it and stops the timer). Its first update comes with
-    // `resized` set, so it takes the whole surface. Loop thread only.
+    // Attaches a consumer (null detaches it and stops the timer). Its first refresh draws
+    // everything (Redraw::Everything) and comes with `resized` set, so it takes the whole
+    // surface. Loop thread only.
     [[nodiscard]] Result<void> set_consumer(DisplayConsumer* consumer);
     // One refresh now (the timer's work; tests call it directly); sets the wait before the next.
+    // Without a consumer it does nothing.
     void refresh();
     // The user typed or moved the pointer: the screen is likely to change soon, so the next
     // refresh comes within `period` again. Loop thread only.
@@ -57,7 +59,7 @@ private:
     std::chrono::milliseconds m_wait; // before the next refresh: m_period, longer while idle
     DisplayConsumer* m_consumer = nullptr;
     bool m_watching = false;
-    bool m_announce = false; // the next update tells the consumer to take the whole surface
+    bool m_announce = false; // the next refresh draws everything and tells the consumer to take it all
 };
 
 } // namespace vireo

@@ -1,7 +1,7 @@
 #pragma once
-// What a display device hands to a display consumer (the VNC server): a 32-bit XRGB surface
-// (0x00RRGGBB per pixel, rows `stride` pixels apart) and, at each refresh, the rectangles of it
-// that changed. Both calls are made on the event loop's thread only.
+// What a display device hands to a display consumer (the VNC server): at each refresh it draws
+// into the consumer's 32-bit XRGB surface (0x00RRGGBB per pixel, rows `stride` pixels apart) and
+// names the rectangles of it that changed. All calls are made on the event loop's thread only.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -54,27 +54,38 @@ private:
 };
 
 // One refresh: the surface's size changed (the consumer must fetch it whole), and the
-// rectangles redrawn since the last refresh (empty: nothing changed, nothing was rendered).
+// rectangles that changed since the last refresh (empty: nothing changed).
 struct DisplayUpdate {
     bool resized = false;
     std::vector<DirtyRect> rects;
+};
+
+// What a refresh may take the surface it draws into to hold.
+enum class Redraw {
+    Changes,    // what this source drew into it at its last update, untouched since
+    Everything, // anything (a new consumer): draw it whole, and say `resized`
 };
 
 // A display device as a consumer sees it.
 class DisplaySource {
 public:
     virtual ~DisplaySource() = default;
-    // Brings the surface up to date with the guest's video memory and registers; `now_ms` is a
-    // monotonic time (cursor and text blink phases).
-    [[nodiscard]] virtual DisplayUpdate render_update(uint64_t now_ms) = 0;
-    [[nodiscard]] virtual const DisplaySurface& surface() const = 0;
+    // Brings `surface` (the consumer's, resized here to the screen) up to date with the guest's
+    // video memory and registers and says what changed in it; `now_ms` is a monotonic time
+    // (cursor and text blink phases). Drawing writes only what differs where it can, so the
+    // rectangles may be fewer than the pages the guest wrote.
+    [[nodiscard]] virtual DisplayUpdate render_update(uint64_t now_ms, DisplaySurface& surface, Redraw redraw) = 0;
 };
 
-// Receives the refreshes (the VNC server).
+// Receives the refreshes (the VNC server). It owns the surface the source draws into, so the
+// pixels go from video memory into the consumer's frame in one pass.
 class DisplayConsumer {
 public:
     virtual ~DisplayConsumer() = default;
-    virtual void display_updated(const DisplaySurface& surface, const DisplayUpdate& update) = 0;
+    // One refresh: has `source` draw into the consumer's surface (render_update, with the
+    // consumer's other readers of that surface held off) and hands on what changed. Returns
+    // whether anything did.
+    virtual bool refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw) = 0;
 };
 
 } // namespace vireo

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "devices/display/pixel_changes.h"
 #include "devices/display/vga_memory.h"
 
 namespace vireo {
@@ -102,36 +103,40 @@ void GraphicsRenderer::render(const GraphicsLayout& layout, const VgaRegisters& 
     }
 
     const uint64_t line_bytes = layout.line_bytes();
-    std::optional<uint32_t> run_start;
-    auto close_run = [&](uint32_t end) {
-        if (run_start)
-            rects.push_back(DirtyRect { 0, *run_start, layout.width, end - *run_start });
-        run_start.reset();
-    };
+    // 32 bpp is the surface's own format but for the X byte: the lines are compared and copied
+    // straight from video memory, with no line drawn aside.
+    const bool direct = layout.kind == GraphicsLayout::Kind::Linear && layout.bpp == 32;
+    if (!direct && m_line.size() < layout.width)
+        m_line.resize(layout.width);
+    ChangedRows changed_rows(rects);
     for (uint32_t y = 0; y < layout.height; ++y) {
         bool changed = full;
+        const uint64_t offset = layout.line_start(y);
         if (!changed) {
-            uint64_t offset = layout.line_start(y);
             if (layout.wrap) {
-                offset %= layout.wrap;
-                const uint64_t first = std::min(line_bytes, layout.wrap - offset);
-                changed = dirty.any_in(offset, first) || (first < line_bytes && dirty.any_in(0, line_bytes - first));
+                const uint64_t at = offset % layout.wrap;
+                const uint64_t first = std::min(line_bytes, layout.wrap - at);
+                changed = dirty.any_in(at, first) || (first < line_bytes && dirty.any_in(0, line_bytes - first));
             } else {
                 changed = dirty.any_in(offset, line_bytes);
             }
         }
         if (!changed) {
-            close_run(y);
+            changed_rows.close();
             continue;
         }
-        // Lines of a dirty page that came back the same are drawn and reported all the same:
-        // the VNC server compares them with what its clients have (ui/frame_diff.h), on its
-        // own thread.
-        draw_line(layout, vram, y, surface.row(y));
-        if (!run_start)
-            run_start = y;
+        // Only the pixels that differ from what the surface holds are written and named: a
+        // dirty page names whole lines, and a scrolling console leaves most of their pixels.
+        ColumnSpan columns;
+        if (direct && offset < vram.size() && line_bytes <= vram.size() - offset) {
+            columns = store_changed_xrgb(vram.data() + offset, surface.row(y), layout.width);
+        } else {
+            draw_line(layout, vram, y, m_line.data());
+            columns = store_changed_pixels(m_line.data(), surface.row(y), layout.width);
+        }
+        changed_rows.row(y, columns);
     }
-    close_run(layout.height);
+    changed_rows.close();
 }
 
 void GraphicsRenderer::draw_line(const GraphicsLayout& layout, std::span<const uint8_t> vram, uint32_t y,

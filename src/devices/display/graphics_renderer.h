@@ -4,7 +4,7 @@
 // unchained: a byte per pixel through the DAC), the CGA-compatible 4-colour modes (shift
 // register interleave: 2-bit pixels from planes 0 and 1) and CGA addressing (odd scan lines
 // 8 KiB further, modes 4-6), and the Bochs DISPI linear modes at 8, 15, 16, 24 and 32 bits per
-// pixel. A line is redrawn when a page of video memory it shows is dirty.
+// pixel. A line is looked at when a page of video memory it shows is dirty.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -48,8 +48,9 @@ struct GraphicsLayout {
 
 class GraphicsRenderer {
 public:
-    // Draws the lines that show dirty pages (all with full) into `surface` (sized to the
-    // layout) and appends their rectangles.
+    // Brings the lines that show dirty pages (all with full) up to date in `surface` (sized to
+    // the layout, holding what this renderer drew there last), writing only the pixels that
+    // differ, and appends the rectangles of those (pixel_changes.h).
     void render(const GraphicsLayout& layout, const VgaRegisters& registers, std::span<const uint8_t> vram,
         const PageBitmap& dirty, bool full, DisplaySurface& surface, std::vector<DirtyRect>& rects);
 
@@ -57,6 +58,7 @@ private:
     void draw_line(const GraphicsLayout& layout, std::span<const uint8_t> vram, uint32_t y, uint32_t* out) const;
 
     std::array<uint32_t, 256> m_palette {};
+    std::vector<uint32_t> m_line; // a line drawn aside, then stored into the surface where it differs
 };
 
 } // namespace vireo

@@ -343,7 +343,7 @@ void StdVga::collect_dirty_locked(PageBitmap& pages)
     }
 }
 
-DisplayUpdate StdVga::render_update(uint64_t now_ms)
+DisplayUpdate StdVga::render_update(uint64_t now_ms, DisplaySurface& surface, Redraw redraw)
 {
     std::lock_guard guard(m_lock);
     DisplayUpdate update;
@@ -367,28 +367,34 @@ DisplayUpdate StdVga::render_update(uint64_t now_ms)
             shown = Shown::Text;
     }
 
-    bool full = m_redraw;
+    bool full = m_redraw || redraw == Redraw::Everything;
     m_redraw = false;
     const bool changed_layout = shown != m_shown || (text && *text != m_text_layout)
         || (graphics && *graphics != m_graphics_layout);
-    if (changed_layout) {
-        uint32_t width = m_surface.width() ? m_surface.width() : k_blank_width;
-        uint32_t height = m_surface.height() ? m_surface.height() : k_blank_height;
-        if (text) {
-            width = text->width();
-            height = text->height();
-            m_text_layout = *text;
-        } else if (graphics) {
-            width = graphics->width;
-            height = graphics->height;
-            m_graphics_layout = *graphics;
-        }
-        update.resized = m_surface.resize(width, height) || m_shown == Shown::Nothing;
-        if (!update.resized && shown == Shown::Blank)
-            std::ranges::fill(std::span(m_surface.row(0), size_t { width } * height), 0u);
-        m_shown = shown;
+    // The screen's size: a blank screen keeps the size before (640x480 at first).
+    uint32_t width = surface.width() ? surface.width() : k_blank_width;
+    uint32_t height = surface.height() ? surface.height() : k_blank_height;
+    if (text) {
+        width = text->width();
+        height = text->height();
+        m_text_layout = *text;
+    } else if (graphics) {
+        width = graphics->width;
+        height = graphics->height;
+        m_graphics_layout = *graphics;
+    }
+    if (width != surface.width() || height != surface.height()) {
+        (void)surface.resize(width, height); // all black
+        update.resized = true;
+        full = true;
+    } else if (changed_layout || full) {
+        // The same size: what is on it is redrawn (and compared) whole; a blank screen is black.
+        if (shown == Shown::Blank)
+            std::ranges::fill(std::span(surface.row(0), size_t { width } * height), 0u);
         full = true;
     }
+    update.resized = update.resized || m_shown == Shown::Nothing || redraw == Redraw::Everything;
+    m_shown = shown;
 
     switch (shown) {
     case Shown::Text: {
@@ -398,7 +404,7 @@ DisplayUpdate StdVga::render_update(uint64_t now_ms)
             && cursor_on == m_cursor_phase && blink_on == m_blink_phase;
         if (!quiet) {
             m_text.render(*text, decode_text_cursor(m_registers), m_registers, vram(), cursor_on, blink_on, full,
-                m_surface, update.rects);
+                surface, update.rects);
         }
         m_cursor_phase = cursor_on;
         m_blink_phase = blink_on;
@@ -406,17 +412,14 @@ DisplayUpdate StdVga::render_update(uint64_t now_ms)
     }
     case Shown::Graphics:
         if (full || pages.any() || m_rendered_generation != m_registers.generation())
-            m_graphics.render(*graphics, m_registers, vram(), pages, full, m_surface, update.rects);
+            m_graphics.render(*graphics, m_registers, vram(), pages, full, surface, update.rects);
         break;
     default:
         break;
     }
     m_rendered_generation = m_registers.generation();
-    if (full && !update.rects.empty() && update.rects.size() > 1) {
-        update.rects.assign(1, DirtyRect { 0, 0, m_surface.width(), m_surface.height() });
-    } else if (full && shown == Shown::Blank) {
-        update.rects.assign(1, DirtyRect { 0, 0, m_surface.width(), m_surface.height() });
-    }
+    if (full && (update.rects.size() > 1 || shown == Shown::Blank))
+        update.rects.assign(1, DirtyRect { 0, 0, surface.width(), surface.height() });
     return update;
 }
 

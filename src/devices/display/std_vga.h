@@ -10,10 +10,12 @@
 //   - BAR2 (4 KiB MMIO, QEMU's layout): 0x400-0x41f the ports 0x3c0-0x3df, 0x500-0x515 the DISPI
 //     registers as 16-bit words, 0x600 QEMU's extended registers (size, framebuffer byte order);
 //   - the expansion ROM: the VGA BIOS (SeaBIOS's vgabios-stdvga.bin).
-// As a DisplaySource it renders the screen into a 32-bit surface on the event loop's thread.
+// As a DisplaySource it renders the screen into its consumer's 32-bit surface on the event
+// loop's thread.
 //
 // Locking: one mutex over registers, planar logic, DISPI state and rendering; taken after the
-// PCI configuration lock (bar_remapped) and never around a PCI call.
+// PCI configuration lock (bar_remapped) and after the display consumer's surface lock
+// (render_update), and never around a PCI call.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -69,8 +71,7 @@ public:
     static constexpr uint64_t k_dispi_port_count = 3;
 
     // DisplaySource (event loop thread)
-    [[nodiscard]] DisplayUpdate render_update(uint64_t now_ms) override;
-    [[nodiscard]] const DisplaySurface& surface() const override { return m_surface; }
+    [[nodiscard]] DisplayUpdate render_update(uint64_t now_ms, DisplaySurface& surface, Redraw redraw) override;
 
     // The guest-visible register state (video memory itself is memory, like guest RAM).
     struct State {
@@ -124,12 +125,12 @@ private:
     bool m_dirty_log_failed = false;
     std::vector<uint64_t> m_log_words;
 
-    // Rendering (event loop thread, under m_lock).
+    // Rendering (event loop thread, under m_lock) into the consumer's surface, which holds what
+    // the last render_update drew unless it says Redraw::Everything.
     enum class Shown { Nothing, Blank, Text, Graphics };
     Shown m_shown = Shown::Nothing;
     TextLayout m_text_layout;
     GraphicsLayout m_graphics_layout;
-    DisplaySurface m_surface;
     TextRenderer m_text;
     GraphicsRenderer m_graphics;
     bool m_redraw = true;
