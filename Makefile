@@ -19,7 +19,9 @@ run: build guest
 test: build guest
 	rm -f $(BUILD)/retries.log
 	cd $(BUILD) && VIREO_RETRY_LOG=$(abspath $(BUILD))/retries.log ctest --output-on-failure; rc=$$?; \
-	  if [ -s retries.log ]; then echo "retries used: $$(wc -l < retries.log)"; cat retries.log; \
+	  if [ -s retries.log ]; then \
+	    echo "retries used: $$(grep -cE 'starting it again|running the test once more|replaced by another trial' retries.log)"; \
+	    cat retries.log; \
 	  else echo "retries used: none"; fi; exit $$rc
 
 unit-test: build

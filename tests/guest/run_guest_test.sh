@@ -19,12 +19,14 @@ run() {
 }
 [ -z "${VIREO_RETRY_LOG:-}" ] && { run "$@"; exit; }
 # Every retry (a test host started again, a test run once more, a crash trial replaced) is also
-# written to VIREO_RETRY_LOG, so that `make test` can count them (issue 13: "no retry used").
+# written to VIREO_RETRY_LOG, with the runner's report of why (the hang's shape and where the test
+# host's CPUs were), so that `make test` can count them (issue 13: "no retry used").
 set +e
 run "$@" 2>&1 | while IFS= read -r line; do
   printf '%s\n' "$line"
   case $line in
-    *"starting it again"*|*"running the test once more"*|*"replaced by another trial"*)
+    *"testhost: cpu"*" sample "*) ;;
+    testhost:*|*"running the test once more"*|*"replaced by another trial"*)
       printf '%s: %s\n' "$(basename "$2")" "$line" >> "$VIREO_RETRY_LOG" ;;
   esac
 done
