@@ -320,6 +320,28 @@ void StdVga::restore(const State& state)
     m_redraw = true;
 }
 
+void StdVga::reset()
+{
+    std::lock_guard guard(m_lock);
+    m_registers = VgaRegisters {};
+    m_memory.restore(VgaMemory::State {});
+    m_dispi = BochsDispi(m_vram.size());
+    m_byte_order = k_little_endian;
+    std::memset(m_vram.data(), 0, m_vram.size());
+    m_written.clear();
+    m_dirty_log_failed = false;
+    std::ranges::fill(m_log_words, 0);
+    m_shown = Shown::Nothing;
+    m_text_layout = {};
+    m_graphics_layout = {};
+    m_text = TextRenderer {};
+    m_graphics = GraphicsRenderer {};
+    m_redraw = true;
+    m_rendered_generation = ~uint64_t { 0 };
+    m_cursor_phase = false;
+    m_blink_phase = false;
+}
+
 // ---- Rendering ----------------------------------------------------------------------------
 
 void StdVga::collect_dirty_locked(PageBitmap& pages)
