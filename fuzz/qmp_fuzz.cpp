@@ -87,6 +87,15 @@ public:
     }
     Result<void> send_keys(std::span<const PcKeyCode>) override { return {}; }
     std::vector<NetClientInfo> network_clients() const override { return {}; }
+    // Before each input: running, tray closed and unlocked, as a new machine. (The machine lives
+    // as long as the process, and an input that stopped it or locked the tray must not change
+    // what the next one sees.) RAM is not read before fill_ram writes all of it.
+    void start_input()
+    {
+        m_state = RunState::Running;
+        m_tray_open = false;
+        m_locked = false;
+    }
     // Fills RAM from the input, repeated, so that page walks meet arbitrary entries.
     void fill_ram(std::span<const uint8_t> data) { fuzz::repeat_fill(m_ram, data); }
 
@@ -182,6 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         register_qmp_commands(commands, machine);
         return commands;
     }();
+    machine.start_input();
     size_t chunk = size_t { data[0] } + 1;
     std::string_view stream(reinterpret_cast<const char*>(data + 1), size - 1);
     if (data[0] & 4) {
