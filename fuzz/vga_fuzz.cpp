@@ -1,8 +1,15 @@
 // libFuzzer target for the standard VGA's register interface: VGA ports (sequencer, graphics
 // controller, CRTC, attribute controller, DAC), the Bochs DISPI ports, the legacy window with
 // its planar write modes, the MMIO BAR, PCI configuration writes that move or disable the
-// framebuffer BAR and the ROM, and refreshes in between. 1 MiB of video memory, so that DISPI
-// modes run past it. A crash, a sanitizer report or a dirty rectangle outside the surface is a bug.
+// framebuffer BAR and the ROM, and refreshes in between. 1 MiB of video memory (vgamem_mb's
+// minimum), so that DISPI modes run past it. A crash, a sanitizer report or a dirty rectangle
+// outside the surface is a bug.
+//
+// One device serves every input (a new one per input cost a memfd, its mapping, page faults on
+// the video memory and a 1.2 MiB surface each time, most of an input's time): before each input
+// StdVga::reset() puts the VGA function back to power-on and the harness writes back the four
+// configuration registers an input can change, then checks that all 256 bytes of configuration
+// space are as after PciRoot::add_device. An input runs the same first or after a million others.
 //
 // Each step is one opcode byte followed by its operands (missing bytes read as zero).
 #include <array>
@@ -47,6 +54,9 @@ public:
         return {};
     }
 
+    // Before each input: the dirty log's pattern from its start.
+    void start_input() { m_dirty = 1; }
+
 private:
     std::map<uint32_t, std::pair<uint64_t, uint64_t>> m_slots;
     uint32_t m_next = 0;
@@ -75,25 +85,71 @@ void check_update(const DisplaySurface& surface, const DisplayUpdate& update)
     }
 }
 
-} // namespace
+// The configuration registers an input writes (case 10 below): command, BAR0, BAR2, ROM.
+constexpr std::array<uint16_t, 4> k_written_registers { 0x04, 0x10, 0x18, 0x30 };
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
-{
+using ConfigSpace = std::array<uint8_t, 256>;
+
+// The device on its PCI root, made once per process.
+struct Rig {
+    Rig()
+    {
+        auto created = StdVga::create(kvm, kvm, StdVgaConfig { 1 << 20, std::vector<uint8_t>(3000, 0x55) });
+        if (!created)
+            __builtin_trap();
+        vga = *created;
+        if (!root.add_device(vga, 2))
+            __builtin_trap();
+        power_on = config();
+    }
+    ConfigSpace config()
+    {
+        ConfigSpace space {};
+        for (uint16_t offset = 0; offset < space.size(); offset += 4)
+            root.config_read(2, 0, offset, std::span(space).subspan(offset, 4));
+        return space;
+    }
+    // Back to the state after add_device: decoding off (the BARs leave the buses), the BAR and
+    // ROM registers as they were, then the command register, which maps them again.
+    void reset()
+    {
+        std::array<uint8_t, 4> off {};
+        root.config_write(2, 0, pci::k_command, off);
+        for (uint16_t reg : k_written_registers) {
+            if (reg != pci::k_command)
+                root.config_write(2, 0, reg, std::span(power_on).subspan(reg, 4));
+        }
+        root.config_write(2, 0, pci::k_command, std::span(power_on).subspan(pci::k_command, 4));
+        if (config() != power_on)
+            __builtin_trap(); // an input changed configuration space the reset does not restore
+        vga->reset();
+        surface.clear(); // a new consumer's: no size (the buffer stays for the next resize)
+        kvm.start_input();
+    }
+
     FakeKvm kvm;
     Bus mmio { "mmio" };
     Bus pio { "pio" };
     PciRoot root { mmio, pio,
         PciWindows { .mmio32_start = 0xc000'0000, .mmio32_end = 0xfec0'0000, .io_start = 0xc000, .io_end = 0x10000 },
         [](uint8_t) {} };
-    auto created = StdVga::create(kvm, kvm, StdVgaConfig { 1 << 20, std::vector<uint8_t>(3000, 0x55) });
-    if (!created)
-        __builtin_trap();
-    auto vga = *created;
-    if (!root.add_device(vga, 2))
-        __builtin_trap();
+    std::shared_ptr<StdVga> vga;
+    DisplaySurface surface; // the consumer's, which the device draws into
+    ConfigSpace power_on {};
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    static Rig rig;
+    rig.reset();
+    StdVga* vga = rig.vga.get();
+    Bus& mmio = rig.mmio;
+    PciRoot& root = rig.root;
 
     Input in { data, size };
-    DisplaySurface surface; // the consumer's
+    DisplaySurface& surface = rig.surface;
     uint64_t now = 0;
     int renders = 0; // a few per input: a full redraw of a large mode takes a while under ASan
     for (int step = 0; step < 256 && !in.empty(); ++step) {
@@ -160,8 +216,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             break;
         }
         case 10: { // configuration: BARs, ROM, command
-            static constexpr std::array<uint16_t, 4> registers { 0x04, 0x10, 0x18, 0x30 };
-            uint16_t reg = registers[in.take(1) % registers.size()];
+            uint16_t reg = k_written_registers[in.take(1) % k_written_registers.size()];
             uint64_t value = in.take(4);
             for (size_t i = 0; i < 4; ++i)
                 bytes[i] = static_cast<uint8_t>(value >> (8 * i));

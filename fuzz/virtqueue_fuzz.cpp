@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "devices/virtio/queue.h"
+#include "fuzz_reader.h"
 #include "memory/guest_memory.h"
 
 using namespace vireo;
@@ -43,11 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     data += 2;
     size -= 2;
 
-    // Fill guest RAM with the input, repeated, so rings and buffers hold fuzz bytes (whole
-    // copies: a loop with a division per byte over 64 KiB was most of an input's time).
-    auto host = ram.slice(k_ram_start, k_ram_size).value();
-    for (size_t i = 0; i < host.size(); i += size)
-        std::memcpy(host.data() + i, data, std::min(size, host.size() - i));
+    // Fill guest RAM with the input, repeated, so rings and buffers hold fuzz bytes.
+    fuzz::repeat_fill(ram.slice(k_ram_start, k_ram_size).value(), std::span(data, size));
 
     // Rings at fixed, valid places (their contents are fuzzed); occasionally misplaced.
     VirtQueue queue(0, 256);

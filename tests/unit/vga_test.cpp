@@ -4,6 +4,7 @@
 // MMIO BAR. The device is driven through its ports, window and BARs as a guest would.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <functional>
@@ -1062,6 +1063,76 @@ TEST_F(VgaFixture, SaveAndRestoreKeepRegisters)
     EXPECT_EQ(in(0x3c9), 1);
     out(0x3d4, vga::k_crtc_offset);
     EXPECT_EQ(in(0x3d5), 40);
+}
+
+// A device used for a while and reset behaves as a new one: the fuzz target keeps one device
+// for all its inputs and resets it before each, so an input runs the same first or millionth.
+TEST_F(VgaFixture, ResetGivesThePowerOnStateOfANewDevice)
+{
+    auto script = [this](uint64_t now, DisplaySurface& surface) {
+        std::vector<DisplayUpdate> updates;
+        text_mode(true);
+        put_char(0, 'A', 0x1f);
+        updates.push_back(vga->render_update(now, surface, Redraw::Changes));
+        dispi(dispi::k_index_xres, 320);
+        dispi(dispi::k_index_yres, 200);
+        dispi(dispi::k_index_bpp, 8);
+        dispi(dispi::k_index_enable, dispi::k_enabled | dispi::k_noclearmem);
+        poke(5, 0x0f);
+        updates.push_back(vga->render_update(now + 300, surface, Redraw::Changes));
+        return updates;
+    };
+    (void)render(0); // the blank 640x480 screen, then larger and smaller modes
+    dispi(dispi::k_index_xres, 1024);
+    dispi(dispi::k_index_yres, 768);
+    dispi(dispi::k_index_bpp, 32);
+    dispi(dispi::k_index_enable, dispi::k_enabled);
+    display_on();
+    (void)render(10);
+    (void)script(20, screen);
+    vga->reset();
+    screen.clear(); // the consumer's surface as a new consumer's (no size)
+
+    auto used = vga;
+    make(16 << 20);
+    auto fresh = vga;
+    DisplaySurface fresh_screen;
+    EXPECT_TRUE(used->save() == fresh->save());
+    EXPECT_TRUE(std::ranges::all_of(used->vram(), [](uint8_t b) { return b == 0; }));
+
+    vga = used;
+    auto used_updates = script(1000, screen);
+    vga = fresh;
+    auto fresh_updates = script(1000, fresh_screen);
+    ASSERT_EQ(used_updates.size(), fresh_updates.size());
+    for (size_t i = 0; i < used_updates.size(); ++i) {
+        EXPECT_EQ(used_updates[i].resized, fresh_updates[i].resized) << i;
+        EXPECT_EQ(used_updates[i].rects, fresh_updates[i].rects) << i;
+    }
+    ASSERT_EQ(screen.width(), fresh_screen.width());
+    ASSERT_EQ(screen.height(), fresh_screen.height());
+    EXPECT_EQ(std::memcmp(screen.data(), fresh_screen.data(), size_t { screen.width() } * screen.height() * 4), 0);
+    EXPECT_TRUE(used->save() == fresh->save());
+}
+
+TEST(DisplaySurface, ResizeIntoTheSameBufferClearsIt)
+{
+    DisplaySurface surface;
+    EXPECT_TRUE(surface.resize(640, 480));
+    const uint32_t* buffer = surface.data();
+    surface.row(479)[639] = 0xffffff;
+    EXPECT_FALSE(surface.resize(640, 480));
+    EXPECT_EQ(surface.data(), buffer);
+    EXPECT_EQ(surface.pixel(639, 479), 0u);
+    surface.row(0)[0] = 7;
+    surface.clear();
+    EXPECT_EQ(surface.width(), 0u);
+    EXPECT_TRUE(surface.resize(720, 400)); // fits in the 640x480 buffer
+    EXPECT_EQ(surface.data(), buffer);
+    EXPECT_EQ(surface.pixel(0, 0), 0u);
+    EXPECT_TRUE(surface.resize(160, 100)); // far smaller: a buffer of its own
+    EXPECT_TRUE(surface.resize(1024, 768)); // larger
+    EXPECT_EQ(surface.pixel(1023, 767), 0u);
 }
 
 // ---- The refresh --------------------------------------------------------------------------

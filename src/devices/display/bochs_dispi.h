@@ -47,6 +47,7 @@ public:
         uint16_t index = 0;
         std::array<uint16_t, dispi::k_register_count> regs {};
         bool getcaps = false; // XRES/YRES/BPP read the maximum values
+        bool operator==(const State&) const = default;
     };
     // The linear mode in effect (enabled) and where it lies in video memory.
     struct Mode {

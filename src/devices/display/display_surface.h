@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <vector>
+
+#include <sanitizer/asan_interface.h>
 
 namespace vireo {
 
@@ -33,23 +36,55 @@ public:
     bool resize(uint32_t width, uint32_t height)
     {
         bool changed = width != m_width || height != m_height;
-        // calloc, not a vector's fill: a surface of a MiB or more comes as fresh zero pages that
-        // nothing writes until a renderer draws into them (a blank screen is 1.2 MiB, a
-        // 2560x1600 mode 16 MiB; at every mode change and for every new display).
-        m_pixels.reset(static_cast<uint32_t*>(std::calloc(std::max<size_t>(size_t { width } * height, 1), sizeof(uint32_t))));
-        if (!m_pixels)
-            throw std::bad_alloc();
+        const size_t pixels = std::max<size_t>(size_t { width } * height, 1);
+        if (m_pixels && pixels <= m_capacity && m_capacity / 2 < pixels) {
+            // The buffer in hand fits and is not twice too big: clear what the new size uses
+            // (pages already present; a new buffer costs a mapping and a fault per page drawn).
+            unpoison(m_capacity);
+            std::memset(m_pixels.get(), 0, pixels * sizeof(uint32_t)); // one call, not a loop
+            poison_tail(pixels);
+        } else {
+            // calloc, not a vector's fill: a surface of a MiB or more comes as fresh zero pages
+            // that nothing writes until a renderer draws into them (a blank screen is 1.2 MiB, a
+            // 2560x1600 mode 16 MiB; at every mode change and for every new display).
+            unpoison(m_capacity);
+            m_pixels.reset(static_cast<uint32_t*>(std::calloc(pixels, sizeof(uint32_t))));
+            if (!m_pixels)
+                throw std::bad_alloc();
+            m_capacity = pixels;
+        }
         m_width = width;
         m_height = height;
         return changed;
+    }
+    // Back to no size (as constructed), keeping the buffer for the next resize.
+    void clear()
+    {
+        m_width = 0;
+        m_height = 0;
+        poison_tail(0);
     }
 
 private:
     struct Free {
         void operator()(uint32_t* pixels) const { std::free(pixels); }
     };
+    // Under AddressSanitizer, the part of a reused buffer past the current size is poisoned,
+    // so that a renderer writing past the surface is caught as with a buffer of its own.
+    void poison_tail([[maybe_unused]] size_t used)
+    {
+        if (m_pixels && used < m_capacity)
+            ASAN_POISON_MEMORY_REGION(m_pixels.get() + used, (m_capacity - used) * sizeof(uint32_t));
+    }
+    void unpoison([[maybe_unused]] size_t pixels)
+    {
+        if (m_pixels)
+            ASAN_UNPOISON_MEMORY_REGION(m_pixels.get(), pixels * sizeof(uint32_t));
+    }
+
     uint32_t m_width = 0;
     uint32_t m_height = 0;
+    size_t m_capacity = 0; // pixels the buffer holds
     std::unique_ptr<uint32_t[], Free> m_pixels;
 };
 

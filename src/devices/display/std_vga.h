@@ -79,9 +79,15 @@ public:
         VgaMemory::State memory;
         BochsDispi::State dispi;
         uint32_t byte_order = k_little_endian;
+        bool operator==(const State&) const = default;
     };
     [[nodiscard]] State save() const;
     void restore(const State& state);
+    // Back to the power-on state of the VGA function: registers, latches, DISPI and byte order
+    // as constructed, video memory zeroed, rendering as before its first refresh (the surface is
+    // the consumer's). The PCI side (configuration space, BARs and the framebuffer slot that
+    // follows BAR0) stays as it is.
+    void reset();
 
     [[nodiscard]] uint64_t vram_size() const { return m_vram.size(); }
     [[nodiscard]] std::span<uint8_t> vram() const { return { m_vram.data(), m_vram.size() }; }

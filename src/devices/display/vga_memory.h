@@ -28,6 +28,7 @@ public:
 
     struct State {
         std::array<uint8_t, 4> latches {};
+        bool operator==(const State&) const = default;
     };
 
     // vram: at least k_planar_size bytes; registers: the device's VGA registers.

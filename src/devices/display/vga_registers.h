@@ -78,6 +78,7 @@ public:
         std::array<uint8_t, 256 * 3> palette {}; // r, g, b per entry as written
         bool dac_8bit = false;                  // Bochs DISPI 8-bit DAC: components not masked to 6 bits
         uint8_t retrace_phase = 0;
+        bool operator==(const State&) const = default;
     };
 
     // port: 0x3b0-0x3df. Ports of the CRTC not selected by misc bit 0 read all-ones.
