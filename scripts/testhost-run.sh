@@ -71,26 +71,29 @@ watch_heartbeat() {
 
 # CPU ticks (user + system) of a process, all threads.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# How many of a process's threads are running or waiting to run.
+runnable_threads() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '$3 == "R" {n++} END {print n + 0}'; }
 
 # Whether QEMU did nothing over 2 s: under 5% of a CPU, and none of its threads runnable at
 # either look (a QEMU starved by a busy machine waits to run; an idle one sleeps).
 qemu_idle() {
-  local pid=$1 before runnable
-  runnable() { cat /proc/"$1"/task/*/stat 2>/dev/null | awk '$3 == "R" {n++} END {print n + 0}'; }
-  [ "$(runnable "$pid")" = 0 ] || return 1
+  local pid=$1 before
+  [ "$(runnable_threads "$pid")" = 0 ] || return 1
   before=$(cpu_ticks "$pid"); sleep 2
-  [ "$(runnable "$pid")" = 0 ] || return 1
+  [ "$(runnable_threads "$pid")" = 0 ] || return 1
   [ $(( ($(cpu_ticks "$pid") - before) * 100 / (2 * $(getconf CLK_TCK)) )) -lt 5 ]
 }
 
-# Which of the two known hangs this is: the test host's QEMU busy (CPU time over 3 s) or idle.
+# Which of the two known hangs this is: the test host's QEMU busy (CPU time over 3 s, or a thread
+# waiting to run: a spinning QEMU on a machine busy with other work gets less than half a CPU) or idle.
 hang_shape() {
   local pid=$1 work=$2
   local before; before=$(cpu_ticks "$pid"); sleep 3
   local busy=$(( ($(cpu_ticks "$pid") - before) * 100 / (3 * $(getconf CLK_TCK)) ))
+  local runnable; runnable=$(runnable_threads "$pid")
   local reports=""
   grep -qE "soft lockup|rcu.*(stall|self-detected)" "$work/console" 2>/dev/null && reports=", lockup reports on its console"
-  if [ "$busy" -ge 50 ]; then echo "spinning: its QEMU at ${busy}% CPU${reports}"
+  if [ "$busy" -ge 50 ] || [ "$runnable" -gt 0 ]; then echo "spinning: its QEMU at ${busy}% CPU${reports}"
   else echo "silent: its QEMU at ${busy}% CPU${reports}"; fi
 }
 
