@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "base/log.h"
 #include "devices/virtio/queue_run.h"
@@ -30,6 +31,16 @@ size_t fill_random(std::span<uint8_t> out)
 }
 
 } // namespace
+
+VirtioRng::VirtioRng()
+    : m_fill(fill_random)
+{
+}
+
+VirtioRng::VirtioRng(EntropySource source)
+    : m_fill(std::move(source))
+{
+}
 
 void VirtioRng::read_config(uint32_t, std::span<uint8_t> data)
 {
@@ -67,7 +78,7 @@ void VirtioRng::queue_notify(uint16_t)
         uint64_t written = 0;
         for (const auto& buffer : chain->writable()) {
             auto part = buffer.host.first(std::min<uint64_t>(buffer.host.size(), k_max_bytes_per_chain - written));
-            size_t n = fill_random(part);
+            size_t n = m_fill(part);
             written += n;
             if (n < part.size() || written == k_max_bytes_per_chain)
                 break;
