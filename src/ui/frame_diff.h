@@ -10,12 +10,12 @@
 #include <span>
 #include <vector>
 
+#include "devices/display/display_surface.h"
+
 namespace vireo {
 
-struct PixelRect {
-    uint32_t x = 0, y = 0, width = 0, height = 0;
-    bool operator==(const PixelRect&) const = default;
-};
+// The renderers' rectangle: ui and devices/display describe changes the same way.
+using PixelRect = DirtyRect;
 
 // Copies `rect` of `next` into `shown` (frames of `width` pixels a row, the rectangle inside
 // both) and appends to `changed` the rectangles that cover every pixel that differed: runs of
