@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """VNC benchmark (issue 10): vireo against qemu-system-x86_64 -enable-kvm -M pc -cpu host, both with
 `-vga std -vnc 127.0.0.1:N` and the display guest (Debian's generic kernel on bochs-drm, the
-display initramfs, `video=1024x768`: QEMU's EDID would have bochs-drm pick 1280x800), one RFB client connected (tests/guest/rfb_client.py: raw encoding, so bytes
-per frame are the pixels sent, no encoder's cleverness). Run where /dev/kvm is real KVM
+display initramfs, `video=1024x768`: QEMU's EDID would have bochs-drm pick 1280x800), one RFB client connected (tests/guest/rfb_client.py). The client offers raw and
+CopyRect, as TigerVNC and noVNC do (BENCH_COPYRECT=0: raw only), and no compressing encoding, so
+bytes per frame are the pixels and copies sent, no encoder's cleverness. Run where /dev/kvm is real KVM
 (bench/vnc_bench.sh takes care of the nested test host). Per VMM, three workloads in turn:
 
   redraw  the guest writes two prepared 1024x768x32 frames to /dev/fb0 alternately, for ever;
@@ -35,6 +36,7 @@ INITRD = os.path.join(CACHE, "display/initrd.gz")
 VIREO = os.environ.get("VIREO_BIN", os.path.join(HERE, "../build/vireo"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "60"))
+COPYRECT = os.environ.get("BENCH_COPYRECT", "1") != "0"
 TICK = os.sysconf("SC_CLK_TCK")
 WORKLOADS = {  # in this order: redraw unbinds fbcon, which scroll needs
     "scroll": "(while :; do ls -l /bin /sbin /lib; done > /dev/tty1 2>&1 & echo $! > /tmp/loop.pid)",
@@ -153,7 +155,7 @@ def bench(name):
     try:
         vmm.expect("vireo-guest: ready", 300)
         vmm.run("true")
-        client = CountingClient(5900 + display)
+        client = CountingClient(5900 + display, copyrect=COPYRECT)
         client.screenshot()
         for workload, command in WORKLOADS.items():
             vmm.run(command)
@@ -164,7 +166,7 @@ def bench(name):
                       "fps": round(frames / elapsed, 2), "bytes_per_frame": round(size / frames) if frames else 0,
                       "cpu_seconds": round(cpu, 3), "cpu_ms_per_frame": round(1000 * cpu / frames, 2) if frames else None,
                       "cpu_share": round(cpu / elapsed, 4), "size": [client.width, client.height],
-                      "thread_ms_per_frame": per_thread}
+                      "thread_ms_per_frame": per_thread, "copyrect": COPYRECT, "copies": client.copies}
             print("VNCBENCH-JSON " + json.dumps(result), flush=True)
             vmm.run("kill $(cat /tmp/loop.pid 2>/dev/null) 2>/dev/null; rm -f /tmp/loop.pid; true")
     finally:

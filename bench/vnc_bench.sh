@@ -5,6 +5,7 @@
 # where /dev/kvm is real KVM: here, or inside the nested test host. Prints the table at the end.
 # Usage: bench/vnc_bench.sh [vireo] [qemu]   (default: both)
 # Environment: VIREO_BIN (default build/vireo), BENCH_SECONDS (20), BENCH_IDLE_SECONDS (60),
+#              BENCH_COPYRECT (1: the client offers CopyRect beside raw; 0: raw only),
 #              BENCH_OUT (directory for the log, default .cache/bench/vnc-DATE)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,5 +17,6 @@ out=${BENCH_OUT:-$cache/bench/vnc-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="$vireo" PYTHONDONTWRITEBYTECODE=1 \
   BENCH_SECONDS="${BENCH_SECONDS:-20}" BENCH_IDLE_SECONDS="${BENCH_IDLE_SECONDS:-60}" \
+  BENCH_COPYRECT="${BENCH_COPYRECT:-1}" \
   python3 "$repo/bench/vnc_bench.py" "$@" 2>&1 | tee "$out/vnc.log" || true
 python3 "$repo/bench/vnc_bench.py" report "$out/vnc.log"

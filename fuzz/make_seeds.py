@@ -170,6 +170,22 @@ def keyval():
     write("keyval", "command_line", [2] + list(b"-m\x00512M\x00-smp\x002\x00-drive\x00file=a.img,if=ide\x00-nographic"))
 
 
+def scroll_finder():
+    def frame(width, height, area, shift, moved_top, moved_rows, seed):
+        palette = [0x000000, 0xaaaaaa, 0x5555ff, 0xffffff]
+        head = [width - 1, height - 1] + list(area) + [shift & 0xff, moved_top, moved_rows]
+        pixels, state = [], seed
+        for _ in range(width * height // 4):
+            state = (state * 1103515245 + 12345) & 0x7fffffff
+            pixels.append((state >> 16) & 0xff)
+        return head + [b for c in palette for b in struct.pack("<I", c)] + pixels
+    # a console scrolled up by a 16-row line, and down by one
+    write("scroll_finder", "scroll_up", frame(64, 64, (0, 0, 64, 64), 16, 0, 48, 1))
+    write("scroll_finder", "scroll_down", frame(64, 64, (0, 0, 64, 64), -16, 16, 48, 2))
+    # a window's columns scroll, a status line below stays
+    write("scroll_finder", "window_and_status", frame(96, 80, (16, 0, 64, 80), 8, 0, 56, 3))
+
+
 if __name__ == "__main__":
     serial()
     cmos()
@@ -178,3 +194,4 @@ if __name__ == "__main__":
     pci()
     virtio()
     keyval()
+    scroll_finder()

@@ -24,6 +24,7 @@
 #include "sandbox/thread_spawner.h"
 #include "ui/qemu_key_event.h"
 #include "ui/rfb_new_client.h"
+#include "ui/scroll_finder.h"
 
 namespace vireo {
 
@@ -471,18 +472,8 @@ bool VncServer::refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redr
                 if (x < right && y < bottom)
                     staged.dirty.push_back(Rect { x, y, right - x, bottom - y });
             }
-            if (staged.dirty.size() > k_max_staged_rects) {
-                Rect box = staged.dirty.front();
-                uint32_t right = box.x + box.width;
-                uint32_t bottom = box.y + box.height;
-                for (const auto& rect : staged.dirty) {
-                    box.x = std::min(box.x, rect.x);
-                    box.y = std::min(box.y, rect.y);
-                    right = std::max(right, rect.x + rect.width);
-                    bottom = std::max(bottom, rect.y + rect.height);
-                }
-                staged.dirty.assign(1, Rect { box.x, box.y, right - box.x, bottom - box.y });
-            }
+            if (staged.dirty.size() > k_max_staged_rects)
+                staged.dirty.assign(1, bounding_box(staged.dirty));
         }
     }
     m_width = width;
@@ -497,6 +488,7 @@ void VncServer::take_frame()
     m_frame_ready.consume();
     bool resized = false;
     std::vector<Rect> changed;
+    std::optional<ScrolledBand> scroll;
     uint32_t width = 0;
     uint32_t height = 0;
     {
@@ -513,10 +505,23 @@ void VncServer::take_frame()
             resized = true;
             staged.dirty.clear();
         } else {
-            // Only the pixels that differ from what the clients have are sent (the staged frame
-            // may hold several refreshes, and a pixel may have changed back).
-            for (const auto& rect : staged.dirty)
-                copy_changes(std::span(staged.surface.data(), pixels), m_frame, width, rect, changed);
+            // A scroll goes to the clients as a CopyRect of the band that moved; the rest, only
+            // the pixels that differ from what the clients have (the staged frame may hold
+            // several refreshes, and a pixel may have changed back).
+            const std::span next(staged.surface.data(), pixels);
+            scroll = find_scroll(next, m_frame, width, height, bounding_box(staged.dirty));
+            if (scroll)
+                apply_scroll(m_frame, width, *scroll);
+            for (const auto& rect : staged.dirty) {
+                if (!scroll) {
+                    copy_changes(next, m_frame, width, rect, changed);
+                    continue;
+                }
+                for (const auto& part : rows_outside(rect, scroll->rect)) {
+                    if (part.height > 0)
+                        copy_changes(next, m_frame, width, part, changed);
+                }
+            }
             staged.dirty.clear();
         }
     }
@@ -533,6 +538,18 @@ void VncServer::take_frame()
         }
         rfbMarkRectAsModified(m_screen, 0, 0, static_cast<int>(width), static_cast<int>(height));
     } else {
+        if (scroll) {
+            // Before the changes are marked: libvncserver takes what is already marked as
+            // pixels from before the copy (RFC 6143 §7.7.2: dest = src + (dx, dy)).
+            // libvncserver looks at its cursor's size while it schedules a copy for a client
+            // without cursor shape updates; vireo has none, so it sees an empty one just then.
+            const auto& band = scroll->rect;
+            rfbCursor no_cursor {};
+            m_screen->cursor = &no_cursor;
+            rfbScheduleCopyRect(m_screen, static_cast<int>(band.x), static_cast<int>(band.y),
+                static_cast<int>(band.x + band.width), static_cast<int>(band.y + band.height), 0, -scroll->shift);
+            m_screen->cursor = nullptr;
+        }
         for (const auto& rect : changed)
             rfbMarkRectAsModified(m_screen, static_cast<int>(rect.x), static_cast<int>(rect.y),
                 static_cast<int>(rect.x + rect.width), static_cast<int>(rect.y + rect.height));

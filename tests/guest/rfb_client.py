@@ -1,5 +1,5 @@
-"""A small RFB 3.8 client (RFC 6143) for the display tests: no authentication, raw encoding only
-(so that pixels compare exactly), the DesktopSize pseudo-encoding (resizes are seen), key and
+"""A small RFB 3.8 client (RFC 6143) for the display tests: no authentication, raw encoding (so
+that pixels compare exactly) and, when asked for, CopyRect (as real clients offer it), the DesktopSize pseudo-encoding (resizes are seen), key and
 pointer events, and QEMU's extended key event (rfbproto: pseudo-encoding -258, then client
 message 255/0 carrying the key's XT scan code). The screen is kept as 32-bit little-endian pixels
 0x00RRGGBB."""
@@ -8,6 +8,7 @@ import struct
 import time
 
 ENCODING_RAW = 0
+ENCODING_COPYRECT = 1
 ENCODING_DESKTOP_SIZE = -223
 ENCODING_QEMU_KEY_EVENT = -258
 
@@ -24,7 +25,7 @@ XT_SHIFTED = dict(zip('!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL:"~ZXCVBNM<>?|',
 XT_SHIFT_L = 0x2A
 
 class RfbClient:
-    def __init__(self, port, host="127.0.0.1", timeout=30):
+    def __init__(self, port, host="127.0.0.1", timeout=30, copyrect=False):
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -53,9 +54,14 @@ class RfbClient:
         self.name = self._read(struct.unpack(">I", self._read(4))[0]).decode("utf-8", "replace")
         # SetPixelFormat: 32 bpp, depth 24, little endian, true colour, red at 16, green 8, blue 0.
         self.sock.sendall(struct.pack(">B3xBBBBHHHBBB3x", 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
-        self.sock.sendall(struct.pack(">BxHii", 2, 2, ENCODING_RAW, ENCODING_DESKTOP_SIZE))
+        self.encodings = [ENCODING_RAW, ENCODING_DESKTOP_SIZE] + ([ENCODING_COPYRECT] if copyrect else [])
+        self._set_encodings(self.encodings)
         self.pixels = bytearray(self.width * self.height * 4)
         self.qemu_keys = False  # the server acknowledged the extended key event
+        self.copies = 0  # CopyRect rectangles received
+
+    def _set_encodings(self, encodings):
+        self.sock.sendall(struct.pack(f">BxH{len(encodings)}i", 2, len(encodings), *encodings))
 
     def close(self):
         self.sock.close()
@@ -101,6 +107,14 @@ class RfbClient:
                 for row in range(h):
                     start = ((y + row) * self.width + x) * 4
                     self.pixels[start:start + w * 4] = data[row * w * 4:(row + 1) * w * 4]
+            elif encoding == ENCODING_COPYRECT and ENCODING_COPYRECT in self.encodings:
+                src_x, src_y = struct.unpack(">HH", self._read(4))
+                view = memoryview(self.pixels)
+                rows = [bytes(view[((src_y + row) * self.width + src_x) * 4:][:w * 4]) for row in range(h)]
+                for row, data in enumerate(rows):
+                    start = ((y + row) * self.width + x) * 4
+                    self.pixels[start:start + w * 4] = data
+                self.copies += 1
             else:
                 raise ValueError(f"unexpected encoding {encoding}")
 
@@ -135,7 +149,7 @@ class RfbClient:
     def offer_qemu_keys(self, timeout=10):
         """Announces the extended key event with the other encodings and waits for the server's
         acknowledgement (a rectangle in that pseudo-encoding, in an update of its own)."""
-        self.sock.sendall(struct.pack(">BxHiii", 2, 3, ENCODING_RAW, ENCODING_DESKTOP_SIZE, ENCODING_QEMU_KEY_EVENT))
+        self._set_encodings(self.encodings + [ENCODING_QEMU_KEY_EVENT])
         deadline = time.monotonic() + timeout
         while not self.qemu_keys and time.monotonic() < deadline:
             self.update(incremental=True)

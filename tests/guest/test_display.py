@@ -152,7 +152,9 @@ class VgaTextConsole(DisplayTestCase):
 class BochsFramebuffer(DisplayTestCase):
     def test_bochs_drm_framebuffer_pixels_resize_and_mouse_over_vnc(self):
         """Debian's generic kernel on the std VGA (-vga std -vnc): bochs-drm sets 1024x768x32 and
-        the client, connected since before, is told of the resize; a pattern the guest writes to
+        the client, connected since before, is told of the resize; fbcon's console scrolls, and a
+        client that offered CopyRect (as TigerVNC and noVNC do) gets the scrolls as copies and
+        ends with the screen that a fresh whole-screen update shows; a pattern the guest writes to
         /dev/fb0 reaches the client pixel for pixel; the client's pointer (moves and a click)
         arrives in the guest through the PS/2 mouse (psmouse, /dev/input/mice)."""
         width, height = 1024, 768
@@ -177,6 +179,31 @@ class BochsFramebuffer(DisplayTestCase):
         self.assertEqual(status, 0, out)
         self.assertIn("bochs", out)
         self.assertEqual(out.split()[:3], [f"{width},{height}", str(width * 4), "32"], out)
+        # The console scrolls a line at a time (its cursor steady) while a client that offered
+        # CopyRect follows it with incremental updates, until the screen stays still; it ends
+        # with what a new client's whole-screen update shows.
+        copier = RfbClient(5900 + display, copyrect=True)
+        self.addCleanup(copier.close)
+        copier.screenshot()
+        status, out = guest.run("echo 0 > /sys/class/graphics/fbcon/cursor_blink && "
+                                "(for i in $(seq 1 100); do echo scrolled line $i; sleep 0.05; done > /dev/tty1 &)")
+        self.assertEqual(status, 0, out)
+        copier.sock.settimeout(3)
+        try:
+            for _ in range(2000):
+                copier.update(incremental=True)
+        except socket.timeout:
+            pass  # nothing changed for 3 s
+        copier.close()
+        observer = RfbClient(5900 + display)
+        self.addCleanup(observer.close)
+        observer.screenshot()
+        observer.close()
+        self.assertGreater(copier.copies, 10, "the scrolls did not come as CopyRects")
+        wrong = [i // 4 for i in range(0, len(observer.pixels), 4) if observer.pixels[i:i + 3] != copier.pixels[i:i + 3]]
+        self.assertEqual(len(wrong), 0, f"{len(wrong)} pixels differ after {copier.copies} copies, first at "
+                         f"{[(p % width, p // width) for p in wrong[:5]]}")
+
         # fbcon off the framebuffer (its cursor would draw over the pattern), then the pattern.
         status, out = guest.run("for v in /sys/class/vtconsole/vtcon*; do grep -q 'frame buffer' $v/name && "
                                 "echo 0 > $v/bind; done; dd if=/dev/vda of=/dev/fb0 bs=1M 2>&1")

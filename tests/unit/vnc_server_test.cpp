@@ -64,6 +64,17 @@ public:
         }
         m_dirty.assign(1, DirtyRect { 0, 0, width, height }); // a whole new frame: what was named before is in it
     }
+    // Redraws every pixel as colour(x, y) and names the whole screen dirty.
+    template<typename Colour>
+    void fill(Colour colour)
+    {
+        std::lock_guard guard(m_lock);
+        for (uint32_t y = 0; y < m_screen.height(); ++y) {
+            for (uint32_t x = 0; x < m_screen.width(); ++x)
+                m_screen.row(y)[x] = colour(x, y);
+        }
+        m_dirty.push_back(DirtyRect { 0, 0, m_screen.width(), m_screen.height() });
+    }
     // Paints a block, and names the whole screen dirty, as a renderer names whole pages.
     void paint(uint32_t x, uint32_t y, uint32_t width, uint32_t height, uint32_t colour)
     {
@@ -581,14 +592,20 @@ struct ClientScreen {
     uint32_t height = 0;
     std::vector<uint32_t> pixels;
     uint64_t area = 0; // pixels received
+    uint32_t copies = 0; // CopyRect rectangles received
 
-    void start(RawClient& client, uint16_t server_width, uint16_t server_height)
+    void start(RawClient& client, uint16_t server_width, uint16_t server_height, bool copyrect = false)
     {
         width = server_width;
         height = server_height;
         pixels.assign(size_t { width } * height, 0xdeadbeef);
-        // SetEncodings: raw, DesktopSize
-        client.send(std::vector<uint8_t> { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21 });
+        // SetEncodings: raw, DesktopSize (and CopyRect)
+        std::vector<uint8_t> encodings { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21 };
+        if (copyrect) {
+            encodings[3] = 3;
+            encodings.insert(encodings.end(), { 0, 0, 0, 1 });
+        }
+        client.send(encodings);
         request(client, false);
     }
     void request(RawClient& client, bool incremental)
@@ -612,6 +629,23 @@ struct ClientScreen {
                 width = w;
                 height = h;
                 pixels.assign(size_t { width } * height, 0xdeadbeef);
+                continue;
+            }
+            if (RawClient::be32(*rect, 8) == 1) { // CopyRect: the source's top left corner
+                auto source = client.read(4);
+                if (!source)
+                    return false;
+                uint32_t from_x = RawClient::be16(*source, 0), from_y = RawClient::be16(*source, 2);
+                if (x + w > width || y + h > height || from_x + w > width || from_y + h > height)
+                    return false;
+                std::vector<uint32_t> moved;
+                for (uint32_t row = 0; row < h; ++row) {
+                    const uint32_t* from = &pixels[size_t { from_y + row } * width + from_x];
+                    moved.insert(moved.end(), from, from + w);
+                }
+                for (uint32_t row = 0; row < h; ++row)
+                    std::copy_n(&moved[size_t { row } * w], w, &pixels[size_t { y + row } * width + x]);
+                ++copies;
                 continue;
             }
             if (RawClient::be32(*rect, 8) != 0)
@@ -650,6 +684,105 @@ TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
             ASSERT_EQ(screen.pixel(x, y), m_source.pixel(x, y) & 0xffffff) << x << "," << y;
     }
     EXPECT_EQ(screen.area, 21u) << "pixels sent for a 7x3 change";
+}
+
+TEST_F(VncFixture, AScrollGoesAsOneCopyAndTheNewRows)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    ClientScreen screen;
+    screen.start(client, width, height, true);
+    ASSERT_TRUE(screen.read_update(client));
+
+    // Lines of noise, each row its own; then the same moved up by 32 rows, with new rows below.
+    auto text = [](uint32_t x, uint32_t line) {
+        uint32_t seed = (x + 1) * 2654435761u ^ (line + 1) * 2246822519u;
+        return (seed >> 8) & 0xffffff;
+    };
+    auto client_has_the_source = [&] {
+        for (uint32_t y = 0; y < height; ++y) {
+            for (uint32_t x = 0; x < width; ++x) {
+                if (screen.pixel(x, y) != (m_source.pixel(x, y) & 0xffffff))
+                    return false;
+            }
+        }
+        return true;
+    };
+    m_source.fill([&](uint32_t x, uint32_t y) { return text(x, y); });
+    for (int update = 0; update < 20 && !client_has_the_source(); ++update) {
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    ASSERT_TRUE(client_has_the_source());
+
+    screen.area = 0;
+    m_source.fill([&](uint32_t x, uint32_t y) { return text(x, y + 32); });
+    for (int update = 0; update < 20 && !client_has_the_source(); ++update) {
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    EXPECT_TRUE(client_has_the_source());
+    EXPECT_GE(screen.copies, 1u);
+    // The 32 new rows; libvncserver adds its cursor's few pixels where a copy covers them.
+    EXPECT_LE(screen.area, uint64_t { width } * 32 + 8 * 8) << "pixels sent for a scroll";
+}
+
+TEST_F(VncFixture, ScrollsBothWaysAndChangesBetweenRequestsEndAsTheScreen)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    ClientScreen screen;
+    screen.start(client, width, height, true);
+    ASSERT_TRUE(screen.read_update(client));
+
+    auto text = [](uint32_t x, uint32_t line) {
+        uint32_t seed = (x + 1) * 2654435761u ^ (line + 1) * 2246822519u;
+        return (seed >> 8) & 0xffffff;
+    };
+    auto client_has_the_source = [&] {
+        for (uint32_t y = 0; y < height; ++y) {
+            for (uint32_t x = 0; x < width; ++x) {
+                if (screen.pixel(x, y) != (m_source.pixel(x, y) & 0xffffff))
+                    return false;
+            }
+        }
+        return true;
+    };
+    // Frames scrolled by whole lines either way, some with a block painted over, one to three of
+    // them taken by the display thread before the client asks again.
+    uint32_t state = 7;
+    auto random = [&](uint32_t range) {
+        state = state * 1664525u + 1013904223u;
+        return (state >> 8) % range;
+    };
+    int64_t top = 1000;
+    int64_t sent_top = 0;
+    for (int round = 0; round < 25; ++round) {
+        for (uint32_t frame = 0, frames = 1 + random(3); frame < frames; ++frame) {
+            top += (int64_t(random(5)) - 2) * 16;
+            if (frame + 1 == frames && top == sent_top)
+                top += 16; // something for the client to ask for
+            m_source.fill([&](uint32_t x, uint32_t y) { return text(x, uint32_t(top + y)); });
+            if (random(3) == 0)
+                m_source.paint(random(width - 20), random(height - 20), 20, 20, random(0xffffff));
+            std::this_thread::sleep_for(std::chrono::milliseconds(40)); // a refresh, taken by the display thread
+        }
+        sent_top = top;
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    for (int update = 0; update < 20 && !client_has_the_source(); ++update) {
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    EXPECT_TRUE(client_has_the_source());
+    EXPECT_GE(screen.copies, 5u);
 }
 
 // The VGA in DISPI 1024x768x32 as the source: it draws straight from video memory into the

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <span>
 #include <vector>
 
 #include <sanitizer/asan_interface.h>
@@ -21,6 +22,21 @@ struct DirtyRect {
     uint32_t height = 0;
     bool operator==(const DirtyRect&) const = default;
 };
+
+// The smallest rectangle holding all of `rects` (nothing: an empty one).
+inline DirtyRect bounding_box(std::span<const DirtyRect> rects)
+{
+    if (rects.empty())
+        return {};
+    uint32_t left = rects.front().x, top = rects.front().y, right = 0, bottom = 0;
+    for (const auto& rect : rects) {
+        left = std::min(left, rect.x);
+        top = std::min(top, rect.y);
+        right = std::max(right, rect.x + rect.width);
+        bottom = std::max(bottom, rect.y + rect.height);
+    }
+    return DirtyRect { left, top, right - left, bottom - top };
+}
 
 class DisplaySurface {
 public:
