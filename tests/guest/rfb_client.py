@@ -75,9 +75,12 @@ class RfbClient:
             data += chunk
         return bytes(data)
 
-    def update(self, incremental=False):
-        """Asks for the screen and reads one FramebufferUpdate (skipping other messages)."""
-        self.sock.sendall(struct.pack(">BBHHHH", 3, 1 if incremental else 0, 0, 0, self.width, self.height))
+    def update(self, incremental=False, request=True):
+        """Asks for the screen (unless `request` is false) and reads one FramebufferUpdate
+        (skipping other messages); returns the area its pixel and copy rectangles covered."""
+        if request:
+            self.sock.sendall(struct.pack(">BBHHHH", 3, 1 if incremental else 0, 0, 0, self.width, self.height))
+        covered = 0
         while True:
             kind = self._read(1)[0]
             if kind == 0:
@@ -103,6 +106,7 @@ class RfbClient:
                 self.pixels = bytearray(w * h * 4)
                 self.resizes.append((w, h))
             elif encoding == ENCODING_RAW:
+                covered += w * h
                 data = self._read(w * h * 4)
                 for row in range(h):
                     start = ((y + row) * self.width + x) * 4
@@ -115,15 +119,26 @@ class RfbClient:
                     start = ((y + row) * self.width + x) * 4
                     self.pixels[start:start + w * 4] = data
                 self.copies += 1
+                covered += w * h
             else:
                 raise ValueError(f"unexpected encoding {encoding}")
+        return covered
 
     def screenshot(self):
-        """The whole screen, after any resize the server announces first."""
+        """The whole screen, after any resize the server announces first. libvncserver answers a
+        request with a resize alone and keeps the request, so an update for the old request's
+        area may come before the one asked for: updates are read until one covers the screen."""
         size = None
+        covered = 0
         while size != (self.width, self.height):
             size = (self.width, self.height)
-            self.update(incremental=False)
+            covered = self.update(incremental=False)
+        for _ in range(8):
+            if covered >= self.width * self.height or size != (self.width, self.height):
+                break
+            covered = self.update(request=False)
+        if size != (self.width, self.height):
+            return self.screenshot()
         return self.pixels
 
     def pixel(self, x, y):
