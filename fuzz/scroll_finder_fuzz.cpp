@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "fuzz_reader.h"
-#include "ui/frame_diff.h"
 #include "ui/scroll_finder.h"
 
 using namespace vireo;
@@ -69,17 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                     &shown[source]))
                 __builtin_trap();
         }
-        apply_scroll(shown, width, *band);
     }
     std::vector<DirtyRect> changed;
-    if (band) {
-        for (const auto& part : rows_outside(area, band->rect)) {
-            if (part.height > 0)
-                copy_changes(next, shown, width, part, changed);
-        }
-    } else if (area.width > 0 && area.height > 0) {
-        copy_changes(next, shown, width, area, changed);
-    }
+    if (area.width > 0 && area.height > 0)
+        copy_changes_after_scroll(next, shown, width, std::span(&area, 1), band, changed);
     for (uint32_t y = area.y; y < area.y + area.height; ++y) {
         const size_t row = size_t { y } * width + area.x;
         if (!std::equal(&next[row], &next[row + area.width], &shown[row]))

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ui/frame_diff.h"
+
 namespace vireo {
 
 namespace {
@@ -62,8 +64,6 @@ DirtyRect grow_band(RowComparer& rows, const DirtyRect& area, uint32_t y, int64_
     return DirtyRect { area.x, top, area.width, bottom - top };
 }
 
-} // namespace
-
 // Where the i-th probe starts, as a fraction of the area's height: 1/2, then 1/4 and 3/4, then
 // the eighths between, ... (a band that covers much of the area is met early).
 uint32_t probe_start(const DirtyRect& area, uint32_t i)
@@ -74,6 +74,8 @@ uint32_t probe_start(const DirtyRect& area, uint32_t i)
     const uint64_t index = i + 1 - (1u << level);
     return area.y + static_cast<uint32_t>(uint64_t { area.height } * (2 * index + 1) >> (level + 1));
 }
+
+} // namespace
 
 std::optional<ScrolledBand> find_scroll(std::span<const uint32_t> next, std::span<const uint32_t> shown,
     uint32_t width, uint32_t height, const DirtyRect& area, const ScrollSearch& search)
@@ -93,7 +95,8 @@ std::optional<ScrolledBand> find_scroll(std::span<const uint32_t> next, std::spa
         // The probe: the first row from its start down that changed and is not one colour (an
         // unchanged or blank row matches anywhere, and says nothing).
         std::optional<uint32_t> probe;
-        for (uint32_t y = probe_start(area, i); y < area_bottom && y < probe_start(area, i) + search.probe_scan; ++y) {
+        const uint32_t start = probe_start(area, i);
+        for (uint32_t y = start; y < area_bottom && y < start + search.probe_scan; ++y) {
             if (in_best(best, y))
                 break; // it would find the same band
             if (!rows.same(y, y) && !one_colour(rows.next_row(y), area.width)) {
@@ -152,6 +155,23 @@ void apply_scroll(std::span<uint32_t> frame, uint32_t width, const ScrolledBand&
     } else {
         for (uint32_t y = rect.y + rect.height; y-- > rect.y;)
             move_row(y);
+    }
+}
+
+void copy_changes_after_scroll(std::span<const uint32_t> next, std::span<uint32_t> shown, uint32_t width,
+    std::span<const DirtyRect> dirty, const std::optional<ScrolledBand>& band, std::vector<DirtyRect>& changed)
+{
+    if (band)
+        apply_scroll(shown, width, *band);
+    for (const auto& rect : dirty) {
+        if (!band) {
+            copy_changes(next, shown, width, rect, changed);
+            continue;
+        }
+        for (const auto& part : rows_outside(rect, band->rect)) {
+            if (part.height > 0)
+                copy_changes(next, shown, width, part, changed);
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "devices/display/display_surface.h"
 
@@ -53,5 +54,11 @@ struct ScrollSearch {
 // the row `shift` rows from it, over the band's columns (a band as find_scroll found it in a
 // frame of this size).
 void apply_scroll(std::span<uint32_t> frame, uint32_t width, const ScrolledBand& band);
+
+// What the display thread does with a frame: moves the band (when there is one) in `shown`, then
+// copies what else differs inside the `dirty` rectangles (inside the band's columns) with
+// copy_changes, appending the rectangles that changed.
+void copy_changes_after_scroll(std::span<const uint32_t> next, std::span<uint32_t> shown, uint32_t width,
+    std::span<const DirtyRect> dirty, const std::optional<ScrolledBand>& band, std::vector<DirtyRect>& changed);
 
 } // namespace vireo

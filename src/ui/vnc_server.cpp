@@ -510,18 +510,7 @@ void VncServer::take_frame()
             // several refreshes, and a pixel may have changed back).
             const std::span next(staged.surface.data(), pixels);
             scroll = find_scroll(next, m_frame, width, height, bounding_box(staged.dirty));
-            if (scroll)
-                apply_scroll(m_frame, width, *scroll);
-            for (const auto& rect : staged.dirty) {
-                if (!scroll) {
-                    copy_changes(next, m_frame, width, rect, changed);
-                    continue;
-                }
-                for (const auto& part : rows_outside(rect, scroll->rect)) {
-                    if (part.height > 0)
-                        copy_changes(next, m_frame, width, part, changed);
-                }
-            }
+            copy_changes_after_scroll(next, m_frame, width, staged.dirty, scroll, changed);
             staged.dirty.clear();
         }
     }

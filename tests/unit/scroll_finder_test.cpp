@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include "ui/frame_diff.h"
 #include "ui/scroll_finder.h"
 
 using namespace vireo;
@@ -44,12 +43,7 @@ uint64_t send(const std::vector<uint32_t>& next, std::vector<uint32_t>& shown, c
     const std::optional<ScrolledBand>& band)
 {
     std::vector<DirtyRect> changed;
-    if (band)
-        apply_scroll(shown, k_width, *band);
-    for (const auto& part : band ? rows_outside(dirty, band->rect) : std::array<DirtyRect, 2> { dirty, DirtyRect {} }) {
-        if (part.height > 0)
-            copy_changes(next, shown, k_width, part, changed);
-    }
+    copy_changes_after_scroll(next, shown, k_width, std::span(&dirty, 1), band, changed);
     uint64_t area = 0;
     for (const auto& rect : changed)
         area += uint64_t { rect.width } * rect.height;
