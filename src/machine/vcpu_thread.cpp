@@ -182,19 +182,19 @@ void VcpuThread::prepare_thread()
     m_pause_changed.notify_all();
 }
 
-bool VcpuThread::serve(const VcpuExit& result, Served& served)
+bool VcpuThread::serve(const VcpuExit& result, ServedExit& served)
 {
     return std::visit(
         [this, &served](auto&& event) -> bool {
             using T = std::decay_t<decltype(event)>;
             if constexpr (std::is_same_v<T, exit::IoIn>) {
-                served = { ExitReason::Io, BusKind::Pio, handle_io_in(event).slot };
+                served = { .reason = ExitReason::Io, .bus = BusKind::Pio, .slot = handle_io_in(event).slot };
             } else if constexpr (std::is_same_v<T, exit::IoOut>) {
-                served = { ExitReason::Io, BusKind::Pio, handle_io_out(event).slot };
+                served = { .reason = ExitReason::Io, .bus = BusKind::Pio, .slot = handle_io_out(event).slot };
             } else if constexpr (std::is_same_v<T, exit::MmioRead>) {
-                served = { ExitReason::Mmio, BusKind::Mmio, m_mmio.read(event.address, event.data).slot };
+                served = { .reason = ExitReason::Mmio, .bus = BusKind::Mmio, .slot = m_mmio.read(event.address, event.data).slot };
             } else if constexpr (std::is_same_v<T, exit::MmioWrite>) {
-                served = { ExitReason::Mmio, BusKind::Mmio, m_mmio.write(event.address, event.data).slot };
+                served = { .reason = ExitReason::Mmio, .bus = BusKind::Mmio, .slot = m_mmio.write(event.address, event.data).slot };
             } else if constexpr (std::is_same_v<T, exit::Halt>) {
                 // With the in-kernel LAPIC, HLT is handled by KVM; a user-space HLT exit
                 // only happens without it. Nothing to do.
@@ -240,7 +240,7 @@ void VcpuThread::run_exits()
             hold_while_paused();
             if constexpr (profiled) {
                 uint64_t released = clock.now_ns();
-                m_exits.add_held_time(released - entered);
+                m_exits.record_held(released - entered);
                 entered = released;
             }
         }
@@ -248,16 +248,13 @@ void VcpuThread::run_exits()
             break;
         VcpuExit result = m_vcpu.run();
         [[maybe_unused]] uint64_t left = profiled ? clock.now_ns() : 0;
-        Served served;
+        ServedExit served;
         bool keep_going = serve(result, served);
         if constexpr (profiled) {
             uint64_t done = clock.now_ns();
-            m_exits.add_guest_time(left - entered);
-            m_exits.add_host_time(done - left);
-            m_exits.count_exit(served.reason);
-            // Accesses no device claimed count under slot 0, "(none)".
-            if (served.reason == ExitReason::Io || served.reason == ExitReason::Mmio)
-                m_exits.count_device(served.bus, served.slot, done - left);
+            served.guest_ns = left - entered;
+            served.host_ns = done - left;
+            m_exits.record(served); // accesses no device claimed count under slot 0, "(none)"
             entered = done;
         }
         if (!keep_going)

@@ -66,12 +66,8 @@ private:
     template<ExitProfiling Profiling>
     void run_exits();
     // Serves one exit; false: the thread ends. Sets what the profiler counts it as.
-    struct Served {
-        ExitReason reason = ExitReason::Intr;
-        BusKind bus = BusKind::Pio;
-        BusSlot slot = 0; // 0: no bus device claimed the access
-    };
-    bool serve(const VcpuExit& result, Served& served);
+    // Fills in served's reason and device; run_exits() its times.
+    bool serve(const VcpuExit& result, ServedExit& served);
     BusDispatch handle_io_in(const exit::IoIn& io);
     BusDispatch handle_io_out(const exit::IoOut& io);
     std::string describe_triple_fault() const;

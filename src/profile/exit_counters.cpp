@@ -1,5 +1,7 @@
 #include "profile/exit_counters.h"
 
+#include <thread>
+
 namespace vireo {
 
 namespace {
@@ -10,10 +12,12 @@ std::vector<DeviceExitStats> copy_devices(const Device* devices)
     std::vector<DeviceExitStats> copy(Bus::k_max_slots);
     for (size_t slot = 0; slot < Bus::k_max_slots; ++slot) {
         const auto& device = devices[slot];
+        copy[slot].exits = device.exits.load(std::memory_order_relaxed);
+        if (copy[slot].exits == 0)
+            continue; // most slots: one load keeps the read short (a later write changes the sequence)
         for (size_t bucket = 0; bucket < k_latency_buckets; ++bucket)
-            copy[slot].latency[bucket] = device.latency[bucket].load(std::memory_order_acquire);
-        copy[slot].busy_ns = device.busy_ns.load(std::memory_order_acquire);
-        copy[slot].exits = device.exits.load(std::memory_order_acquire);
+            copy[slot].latency[bucket] = device.latency[bucket].load(std::memory_order_relaxed);
+        copy[slot].busy_ns = device.busy_ns.load(std::memory_order_relaxed);
     }
     return copy;
 }
@@ -26,21 +30,68 @@ ExitCounters::ExitCounters()
 {
 }
 
+// A sequence lock (the writer never waits): the count is odd while a write is under way, and a
+// reader that saw it odd, or changed, reads again.
+void ExitCounters::begin_write()
+{
+    m_sequence.store(m_sequence.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+}
+
+void ExitCounters::end_write()
+{
+    m_sequence.store(m_sequence.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void ExitCounters::record(const ServedExit& exit)
+{
+    begin_write();
+    bump(m_reasons[static_cast<size_t>(exit.reason)], 1);
+    bump(m_guest_ns, exit.guest_ns);
+    bump(m_host_ns, exit.host_ns);
+    if (exit.reason == ExitReason::Io || exit.reason == ExitReason::Mmio) {
+        BusSlot slot = exit.slot < Bus::k_max_slots ? exit.slot : 0;
+        auto& device = (exit.bus == BusKind::Pio ? m_pio : m_mmio)[slot];
+        bump(device.exits, 1);
+        bump(device.busy_ns, exit.host_ns);
+        bump(device.latency[latency_bucket(exit.host_ns)], 1);
+    }
+    end_write();
+}
+
+void ExitCounters::record_held(uint64_t ns)
+{
+    begin_write();
+    bump(m_held_ns, ns);
+    end_write();
+}
+
 VcpuExitStats ExitCounters::snapshot() const
 {
-    // Read in the reverse of the order the vCPU thread writes (an exit's reason, then its
-    // device's count, time and bucket), so that a snapshot of a running vCPU is never less
-    // consistent than this: each device's buckets add up to at most its exits, and the exits
-    // by reason to at least the devices' exits.
+    // A read takes well under a microsecond, an exit's round trip through user space more, so
+    // a read rarely needs another go. A vCPU that exits faster than that (only a test's loop
+    // can) cannot hold the monitor: after k_attempts the last read stands, each count whole
+    // but an exit under way perhaps counted in part.
+    constexpr unsigned k_attempts = 4096;
     VcpuExitStats stats;
-    stats.pio = copy_devices(m_pio.get());
-    stats.mmio = copy_devices(m_mmio.get());
-    for (size_t reason = 0; reason < k_exit_reason_count; ++reason)
-        stats.reasons[reason] = m_reasons[reason].load(std::memory_order_acquire);
-    stats.guest_ns = m_guest_ns.load(std::memory_order_acquire);
-    stats.host_ns = m_host_ns.load(std::memory_order_acquire);
-    stats.held_ns = m_held_ns.load(std::memory_order_acquire);
-    return stats;
+    for (unsigned attempt = 1;; ++attempt) {
+        uint64_t before = m_sequence.load(std::memory_order_acquire);
+        if (before % 2 == 0 || attempt >= k_attempts) {
+            stats.pio = copy_devices(m_pio.get());
+            stats.mmio = copy_devices(m_mmio.get());
+            for (size_t reason = 0; reason < k_exit_reason_count; ++reason)
+                stats.reasons[reason] = m_reasons[reason].load(std::memory_order_relaxed);
+            stats.guest_ns = m_guest_ns.load(std::memory_order_relaxed);
+            stats.host_ns = m_host_ns.load(std::memory_order_relaxed);
+            stats.held_ns = m_held_ns.load(std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (m_sequence.load(std::memory_order_relaxed) == before || attempt >= k_attempts)
+                return stats;
+        }
+        // A write takes a few stores; if its thread was preempted inside one, let it finish.
+        if (attempt % 64 == 63)
+            std::this_thread::yield();
+    }
 }
 
 } // namespace vireo
