@@ -19,6 +19,7 @@
 #include "devices/display/std_vga.h"
 #include "devices/pci/pci_root.h"
 #include "ui/frame_diff.h" // PixelRect
+#include "ui/scroll_finder.h"
 
 using namespace vireo;
 
@@ -144,6 +145,58 @@ void BM_ScrollRefresh(benchmark::State& state)
     state.counters["rects"] = static_cast<double>(dirty.size());
 }
 BENCHMARK(BM_ScrollRefresh)->Arg(32)->Arg(16)->Unit(benchmark::kMillisecond);
+
+// What the display thread does per frame before libvncserver encodes (VncServer::take_frame):
+// looks for a scroll, moves the band, and copies what else differs into the clients' frame.
+// Arg 0: the redraw workload (two frames of random pixels in turn, as bench/vnc_bench.py's
+// guest writes them); arg 1: the console scrolled by one text line.
+void BM_DisplayThreadFrame(benchmark::State& state)
+{
+    const size_t pixels = size_t { k_width } * k_height;
+    std::vector<std::vector<uint32_t>> frames;
+    if (state.range(0) == 0) {
+        std::mt19937 random(11);
+        for (int i = 0; i < 2; ++i) {
+            frames.emplace_back(pixels);
+            for (auto& pixel : frames.back())
+                pixel = random() & 0xffffff;
+        }
+    } else {
+        const auto text = console_text();
+        for (uint32_t top = 0; top < 2 * k_rows; ++top)
+            frames.emplace_back(text.begin() + ptrdiff_t(top * k_cell_height * k_width),
+                text.begin() + ptrdiff_t(top * k_cell_height * k_width + pixels));
+    }
+    std::vector<uint32_t> shown = frames.back();
+    const std::vector<PixelRect> dirty { PixelRect { 0, 0, k_width, k_height } };
+    std::vector<PixelRect> changed;
+    size_t next = 0;
+    uint64_t scrolls = 0;
+    for (auto _ : state) {
+        changed.clear();
+        const auto& frame = frames[next];
+        next = (next + 1) % frames.size();
+        auto scroll = find_scroll(frame, shown, k_width, k_height, dirty.front());
+        scrolls += scroll ? 1 : 0;
+        copy_changes_after_scroll(frame, shown, k_width, dirty, scroll, changed);
+        benchmark::DoNotOptimize(changed.data());
+    }
+    state.counters["scrolls"] = static_cast<double>(scrolls);
+}
+BENCHMARK(BM_DisplayThreadFrame)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// The lower bound for the redraw: the dirty rectangle copied whole, nothing compared.
+void BM_DisplayThreadCopyOnly(benchmark::State& state)
+{
+    const size_t pixels = size_t { k_width } * k_height;
+    std::vector<uint32_t> frame(pixels, 0x123456);
+    std::vector<uint32_t> shown(pixels);
+    for (auto _ : state) {
+        std::memcpy(shown.data(), frame.data(), pixels * 4);
+        benchmark::DoNotOptimize(shown.data());
+    }
+}
+BENCHMARK(BM_DisplayThreadCopyOnly)->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -12,6 +12,9 @@
 
 #include <gcrypt.h>
 #include <rfb/rfb.h>
+extern "C" {
+#include <rfb/rfbregion.h> // not wrapped for C++ as rfb.h is
+}
 
 #include <algorithm>
 #include <array>
@@ -169,11 +172,12 @@ Result<std::string> read_vnc_secret(const VmConfig& config, const std::string& i
 }
 
 VncServer::VncServer(EventLoop& loop, std::unique_ptr<EventLoop> display_loop, EventFd frame_ready,
-    EventFd input_ready, VncServerOptions options)
+    EventFd input_ready, EventFd frame_wanted, VncServerOptions options)
     : m_loop(loop)
     , m_display_loop(std::move(display_loop))
     , m_frame_ready(std::move(frame_ready))
     , m_input_ready(std::move(input_ready))
+    , m_frame_wanted(std::move(frame_wanted))
     , m_options(std::move(options))
     , m_keymap(m_options.keymap ? *m_options.keymap : *find_keymap("en-us"))
 {
@@ -193,8 +197,9 @@ Result<std::unique_ptr<VncServer>> VncServer::create(EventLoop& loop, VncServerO
     auto display_loop = TRY(EventLoop::create(EventLoop::Scheduling::Unchanged));
     auto frame_ready = TRY(EventFd::create());
     auto input_ready = TRY(EventFd::create());
-    std::unique_ptr<VncServer> server(
-        new VncServer(loop, std::move(display_loop), std::move(frame_ready), std::move(input_ready), std::move(options)));
+    auto frame_wanted = TRY(EventFd::create());
+    std::unique_ptr<VncServer> server(new VncServer(loop, std::move(display_loop), std::move(frame_ready),
+        std::move(input_ready), std::move(frame_wanted), std::move(options)));
     TRY(server->open_listeners());
     TRY(server->start_screen());
     TRY(server->start_thread());
@@ -310,10 +315,15 @@ Result<void> VncServer::start_thread()
     m_gate = TRY(VncConnectionGate::create(*m_display_loop, [this](UniqueFd fd, bool spoke) { admit_client(std::move(fd), spoke); }));
     TRY(m_display_loop->add(m_frame_ready.fd(), EPOLLIN, [this](uint32_t) { take_frame(); }));
     TRY(m_loop.add(m_input_ready.fd(), EPOLLIN, [this](uint32_t) { deliver_input(); }));
+    if (auto added = m_loop.add(m_frame_wanted.fd(), EPOLLIN, [this](uint32_t) { frame_wanted(); }); !added) {
+        m_loop.remove(m_input_ready.fd());
+        return std::unexpected(added.error());
+    }
     try {
         m_thread = sandbox::spawn_thread(sandbox::ThreadKind::Display, "vnc", [this] { m_display_loop->run(); });
     } catch (const std::system_error& error) {
         m_loop.remove(m_input_ready.fd());
+        m_loop.remove(m_frame_wanted.fd());
         return make_error("-vnc {}: cannot start the display thread: {}", m_options.config.text, error.what());
     }
     return {};
@@ -324,6 +334,7 @@ VncServer::~VncServer()
     detach();
     if (m_thread.joinable()) {
         m_loop.remove(m_input_ready.fd());
+        m_loop.remove(m_frame_wanted.fd());
         m_display_loop->stop();
         m_thread.join();
     }
@@ -429,6 +440,23 @@ void VncServer::process()
 {
     // Reads what the clients sent (each message in full), then sends the updates they asked for.
     rfbProcessEvents(m_screen, 0);
+    note_waiting_clients();
+}
+
+// A client waits when it has asked for an update that libvncserver could not send yet (it
+// empties a client's requested region once it sends; RFC 6143 §7.5.3). The loop hears of a
+// client that began waiting, so the next refresh comes at once (DisplayRefresh::frame_wanted).
+void VncServer::note_waiting_clients()
+{
+    bool waiting = false;
+    for (const auto& entry : m_clients) {
+        const rfbClientRec& client = *entry.first;
+        waiting = waiting || (client.state == rfbClientRec::RFB_NORMAL && !sraRgnEmpty(client.requestedRegion));
+    }
+    if (!waiting)
+        m_client_waiting.store(false, std::memory_order_relaxed);
+    else if (!m_client_waiting.exchange(true, std::memory_order_relaxed))
+        m_frame_wanted.signal();
 }
 
 void VncServer::client_gone(rfbClientPtr client)
@@ -557,6 +585,14 @@ void VncServer::queue_input(QueuedInput input)
         m_queued_input.push_back(input);
     }
     m_input_ready.signal();
+}
+
+// Event loop: a client began waiting for an update.
+void VncServer::frame_wanted()
+{
+    m_frame_wanted.consume();
+    if (m_display)
+        m_display->frame_wanted();
 }
 
 // Event loop: the display thread's input reaches the machine's devices on this thread, as every

@@ -82,6 +82,8 @@ public:
     // DisplayConsumer: the source draws into the staged frame; the display thread sends what
     // changed.
     bool refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw) override;
+    // A client has asked for an update that it has not had yet.
+    [[nodiscard]] bool wants_frame() const override { return m_client_waiting.load(std::memory_order_relaxed); }
 
     [[nodiscard]] size_t client_count() const { return m_client_count.load(); }
     [[nodiscard]] uint32_t width() const { return m_width; }
@@ -112,7 +114,7 @@ private:
     };
 
     VncServer(EventLoop& loop, std::unique_ptr<EventLoop> display_loop, EventFd frame_ready, EventFd input_ready,
-        VncServerOptions options);
+        EventFd frame_wanted, VncServerOptions options);
     [[nodiscard]] Result<void> open_listeners();
     [[nodiscard]] Result<void> start_screen();
     [[nodiscard]] Result<void> start_thread();
@@ -123,6 +125,7 @@ private:
     void forget_closed(int number);
     void process();
     void take_frame();
+    void note_waiting_clients();
     void client_gone(_rfbClientRec* client);
     void key(bool down, uint32_t keysym);
     void pointer(int button_mask, int x, int y);
@@ -133,6 +136,7 @@ private:
 
     // Event loop.
     void deliver_input();
+    void frame_wanted();
 
     static void on_key(signed char down, unsigned int keysym, _rfbClientRec* client);
     static void on_pointer(int button_mask, int x, int y, _rfbClientRec* client);
@@ -144,6 +148,7 @@ private:
     std::unique_ptr<EventLoop> m_display_loop;
     EventFd m_frame_ready; // loop -> display thread
     EventFd m_input_ready; // display thread -> loop
+    EventFd m_frame_wanted; // display thread -> loop: a client began waiting for an update
     VncServerOptions m_options;
     const Keymap& m_keymap;
     bool m_authenticate = false;
@@ -162,6 +167,7 @@ private:
     mutable std::mutex m_password_lock;
     std::optional<std::string> m_password;
     std::atomic<size_t> m_client_count { 0 };
+    std::atomic<bool> m_client_waiting { false }; // written by the display thread
 
     // Display thread's (set up before it starts, torn down after it ends).
     std::vector<Listener> m_listeners;

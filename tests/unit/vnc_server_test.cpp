@@ -83,9 +83,18 @@ public:
             std::fill_n(m_screen.row(row) + x, width, colour);
         m_dirty.push_back(DirtyRect { 0, 0, m_screen.width(), m_screen.height() });
     }
+    // From now on the screen changes at every refresh (pixel 0,0 takes a new colour), as a
+    // guest that redraws all the time.
+    void churn() { m_churn = true; }
+    [[nodiscard]] uint64_t renders() const { return m_renders.load(); }
     DisplayUpdate render_update(uint64_t, DisplaySurface& surface, Redraw redraw) override
     {
         std::lock_guard guard(m_lock);
+        ++m_renders;
+        if (m_churn) {
+            m_screen.row(0)[0] = (m_screen.row(0)[0] + 1) & 0xffffff;
+            m_dirty.push_back(DirtyRect { 0, 0, 1, 1 });
+        }
         DisplayUpdate update;
         if (redraw == Redraw::Everything || surface.width() != m_screen.width() || surface.height() != m_screen.height()) {
             (void)surface.resize(m_screen.width(), m_screen.height());
@@ -109,6 +118,8 @@ private:
     std::mutex m_lock;
     DisplaySurface m_screen;
     std::vector<DirtyRect> m_dirty;
+    std::atomic<bool> m_churn { false };
+    std::atomic<uint64_t> m_renders { 0 };
 };
 
 class RecordingInput final : public UserInput {
@@ -143,7 +154,7 @@ protected:
         std::signal(SIGPIPE, SIG_IGN);
         m_loop = std::move(*EventLoop::create());
         m_refresh = std::move(*DisplayRefresh::create(*m_loop, m_display_source ? *m_display_source : m_source,
-            std::chrono::milliseconds(10)));
+            m_period, m_unwatched_period));
         for (uint32_t display = 150 + static_cast<uint32_t>(::getpid() % 400); display < 1000; ++display) {
             VncServerOptions options;
             options.config.host = "127.0.0.1";
@@ -194,6 +205,8 @@ protected:
     std::unique_ptr<EventLoop> m_loop;
     PatternSource m_source;
     DisplaySource* m_display_source = nullptr; // another source than m_source (set before start)
+    std::chrono::milliseconds m_period { 10 }; // the refresh's (set before start)
+    std::chrono::milliseconds m_unwatched_period = DisplayRefresh::k_unwatched_period;
     RecordingInput m_input;
     std::unique_ptr<DisplayRefresh> m_refresh;
     std::unique_ptr<VncServer> m_server;
@@ -684,6 +697,63 @@ TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
             ASSERT_EQ(screen.pixel(x, y), m_source.pixel(x, y) & 0xffffff) << x << "," << y;
     }
     EXPECT_EQ(screen.area, 21u) << "pixels sent for a 7x3 change";
+}
+
+// A guest that redraws all the time is drawn for the frames the clients ask for, and every
+// k_unwatched_period besides, not at each tick of the refresh (10 ms here).
+TEST_F(VncFixture, AGuestThatDrawsAllTheTimeIsDrawnWhenAClientAsks)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    ClientScreen screen;
+    screen.start(client, width, height);
+    ASSERT_TRUE(screen.read_update(client));
+    m_source.churn();
+
+    // The client has what it asked for and asks nothing more: 600 ms of 10 ms ticks.
+    const uint64_t before = m_source.renders();
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    const uint64_t unwatched = m_source.renders() - before;
+    EXPECT_LE(unwatched, 8u) << "drawn at each tick while no client asked";
+    EXPECT_GE(unwatched, 2u) << "not drawn every 100 ms while no client asked";
+
+    // Each request gets the screen as it is now.
+    for (int frame = 0; frame < 5; ++frame) {
+        const uint32_t shown = screen.pixel(0, 0);
+        screen.request(client, true);
+        ASSERT_TRUE(screen.read_update(client));
+        EXPECT_NE(screen.pixel(0, 0), shown);
+    }
+}
+
+// A client that asks after a pause longer than the refresh's period is answered at once, not at
+// the next tick (which a skipped refresh left a whole period away).
+TEST_F(VncFixture, AClientThatAsksIsAnsweredBeforeTheNextTick)
+{
+    m_period = std::chrono::milliseconds(1000);
+    m_unwatched_period = std::chrono::milliseconds(60'000);
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    ClientScreen screen;
+    screen.start(client, width, height);
+    ASSERT_TRUE(screen.read_update(client));
+    m_source.churn();
+    // The first tick (1 s after the first frame) finds no client waiting and draws nothing; the
+    // next is 2 s after it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    const uint32_t shown = screen.pixel(0, 0);
+    const auto asked = std::chrono::steady_clock::now();
+    screen.request(client, true);
+    ASSERT_TRUE(screen.read_update(client));
+    const auto waited = std::chrono::steady_clock::now() - asked;
+    EXPECT_NE(screen.pixel(0, 0), shown);
+    EXPECT_LT(waited, std::chrono::milliseconds(400)) << "the request waited for the next tick";
 }
 
 TEST_F(VncFixture, AScrollGoesAsOneCopyAndTheNewRows)

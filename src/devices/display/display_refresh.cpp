@@ -8,10 +8,10 @@
 namespace vireo {
 
 Result<std::unique_ptr<DisplayRefresh>> DisplayRefresh::create(EventLoop& loop, DisplaySource& source,
-    std::chrono::milliseconds period)
+    std::chrono::milliseconds period, std::chrono::milliseconds unwatched_period)
 {
     auto timer = TRY(TimerFd::create());
-    return std::unique_ptr<DisplayRefresh>(new DisplayRefresh(loop, source, std::move(timer), period));
+    return std::unique_ptr<DisplayRefresh>(new DisplayRefresh(loop, source, std::move(timer), period, unwatched_period));
 }
 
 DisplayRefresh::~DisplayRefresh()
@@ -54,9 +54,26 @@ void DisplayRefresh::refresh()
 {
     if (!m_consumer)
         return; // nothing to draw into; the dirty log keeps what it has for the next consumer
+    const uint64_t now = now_ms();
+    const auto unwatched = static_cast<uint64_t>(m_unwatched_period.count());
+    if (!m_announce && !m_consumer->wants_frame() && m_last_render_ms && now - *m_last_render_ms < unwatched)
+        return; // the wait stays as it was
     const Redraw redraw = std::exchange(m_announce, false) ? Redraw::Everything : Redraw::Changes;
-    const bool changed = m_consumer->refresh_from(m_source, now_ms(), redraw);
+    m_last_render_ms = now;
+    const bool changed = m_consumer->refresh_from(m_source, now, redraw);
     m_wait = changed ? m_period : std::min(m_wait * 2, std::max(k_idle_period, m_period));
+}
+
+void DisplayRefresh::frame_wanted()
+{
+    if (!m_consumer)
+        return;
+    const auto period = static_cast<uint64_t>(m_period.count());
+    const uint64_t since = m_last_render_ms ? now_ms() - *m_last_render_ms : period;
+    if (since >= period)
+        m_timer.arm(std::chrono::microseconds(1));
+    else
+        m_timer.arm(std::chrono::milliseconds(period - since));
 }
 
 void DisplayRefresh::nudge()

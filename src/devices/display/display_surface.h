@@ -137,6 +137,9 @@ public:
     // consumer's other readers of that surface held off) and hands on what changed. Returns
     // whether anything did.
     virtual bool refresh_from(DisplaySource& source, uint64_t now_ms, Redraw redraw) = 0;
+    // Whether a reader is waiting for the next frame (a VNC client asked for an update that has
+    // not been sent). While none is, a refresh would only add to what the next one finds.
+    [[nodiscard]] virtual bool wants_frame() const { return true; }
 };
 
 } // namespace vireo
