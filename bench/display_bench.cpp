@@ -4,7 +4,10 @@
 // server's staged frame (the dirty log here is a fake that names every page) and what the server
 // does with the rectangles on the loop's thread. Not timed: the guest writing the frame into
 // video memory. (At c0d430c the same benchmark timed the two passes before: render_update into
-// the VGA's own surface, then ui/frame_diff's copy_changes into the staged frame.)
+// the VGA's own surface, then ui/frame_diff's copy_changes into the staged frame.) Also timed:
+// the display thread's work per frame before libvncserver encodes (the scroll search, the band's
+// move and the diff into the clients' frame), on the redraw bench's random frames and on the
+// scrolling console, beside a plain copy of the frame.
 //
 //   build/bench/display_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
