@@ -674,16 +674,23 @@ struct ClientScreen {
     }
 };
 
+// Takes `client` through the handshake (the server's size in width and height) and reads the
+// first whole screen into `screen`.
+void connect_screen(RawClient& client, ClientScreen& screen, uint16_t& width, uint16_t& height, bool copyrect = false)
+{
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    screen.start(client, width, height, copyrect);
+    ASSERT_TRUE(screen.read_update(client));
+}
+
 TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
 {
     start();
     RawClient client(port());
     uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
     ClientScreen screen;
-    screen.start(client, width, height);
-    ASSERT_TRUE(screen.read_update(client));
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height));
 
     // A 7x3 block changes; the source names the whole screen, as a dirty log names pages.
     m_source.paint(100, 50, 7, 3, 0x123456);
@@ -706,11 +713,8 @@ TEST_F(VncFixture, AGuestThatDrawsAllTheTimeIsDrawnWhenAClientAsks)
     start();
     RawClient client(port());
     uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
     ClientScreen screen;
-    screen.start(client, width, height);
-    ASSERT_TRUE(screen.read_update(client));
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height));
     m_source.churn();
 
     // The client has what it asked for and asks nothing more: 600 ms of 10 ms ticks.
@@ -738,11 +742,8 @@ TEST_F(VncFixture, AClientThatAsksIsAnsweredBeforeTheNextTick)
     start();
     RawClient client(port());
     uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
     ClientScreen screen;
-    screen.start(client, width, height);
-    ASSERT_TRUE(screen.read_update(client));
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height));
     m_source.churn();
     // The first tick (1 s after the first frame) finds no client waiting and draws nothing; the
     // next is 2 s after it.
@@ -761,11 +762,8 @@ TEST_F(VncFixture, AScrollGoesAsOneCopyAndTheNewRows)
     start();
     RawClient client(port());
     uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
     ClientScreen screen;
-    screen.start(client, width, height, true);
-    ASSERT_TRUE(screen.read_update(client));
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height, true));
 
     // Lines of noise, each row its own; then the same moved up by 32 rows, with new rows below.
     auto text = [](uint32_t x, uint32_t line) {
@@ -805,11 +803,8 @@ TEST_F(VncFixture, ScrollsBothWaysAndChangesBetweenRequestsEndAsTheScreen)
     start();
     RawClient client(port());
     uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
     ClientScreen screen;
-    screen.start(client, width, height, true);
-    ASSERT_TRUE(screen.read_update(client));
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height, true));
 
     auto text = [](uint32_t x, uint32_t line) {
         uint32_t seed = (x + 1) * 2654435761u ^ (line + 1) * 2246822519u;
@@ -935,11 +930,8 @@ TEST_F(VncVgaFixture, TheClientGetsVideoMemoryAndThenOnlyWhatChanged)
     });
     RawClient client(port());
     uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
     ClientScreen screen;
-    screen.start(client, width, height);
-    ASSERT_TRUE(screen.read_update(client));
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height));
     auto matches = [&] {
         if (screen.width != 1024 || screen.height != 768)
             return false;
