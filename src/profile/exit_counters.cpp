@@ -1,25 +1,32 @@
 #include "profile/exit_counters.h"
 
+#include <chrono>
 #include <thread>
 
 namespace vireo {
 
 namespace {
 
+// Fills `copy` in place: a read that must go again allocates and clears nothing, so it stays
+// short next to the gap between two exits.
 template<typename Device>
-std::vector<DeviceExitStats> copy_devices(const Device* devices)
+void copy_devices(const Device* devices, std::vector<DeviceExitStats>& copy)
 {
-    std::vector<DeviceExitStats> copy(Bus::k_max_slots);
+    copy.resize(Bus::k_max_slots);
     for (size_t slot = 0; slot < Bus::k_max_slots; ++slot) {
         const auto& device = devices[slot];
-        copy[slot].exits = device.exits.load(std::memory_order_relaxed);
-        if (copy[slot].exits == 0)
+        auto& out = copy[slot];
+        uint64_t exits = device.exits.load(std::memory_order_relaxed);
+        if (exits == 0) {
+            if (out.exits != 0)
+                out = {}; // counted in an earlier go
             continue; // most slots: one load keeps the read short (a later write changes the sequence)
+        }
+        out.exits = exits;
         for (size_t bucket = 0; bucket < k_latency_buckets; ++bucket)
-            copy[slot].latency[bucket] = device.latency[bucket].load(std::memory_order_relaxed);
-        copy[slot].busy_ns = device.busy_ns.load(std::memory_order_relaxed);
+            out.latency[bucket] = device.latency[bucket].load(std::memory_order_relaxed);
+        out.busy_ns = device.busy_ns.load(std::memory_order_relaxed);
     }
-    return copy;
 }
 
 } // namespace
@@ -69,28 +76,33 @@ void ExitCounters::record_held(uint64_t ns)
 VcpuExitStats ExitCounters::snapshot() const
 {
     // A read takes well under a microsecond, an exit's round trip through user space more, so
-    // a read rarely needs another go. A vCPU that exits faster than that (only a test's loop
-    // can) cannot hold the monitor: after k_attempts the last read stands, each count whole
-    // but an exit under way perhaps counted in part.
-    constexpr unsigned k_attempts = 4096;
+    // a read rarely needs another go. A vCPU thread preempted inside a write (a busy host) holds
+    // the count odd for up to a time slice: the reader yields and goes on. Only a vCPU exiting
+    // without pause (a test's loop) can keep it going for k_patience; then the last read
+    // stands, each count whole but an exit under way perhaps counted in part.
+    constexpr auto k_patience = std::chrono::milliseconds(50);
+    auto started = std::chrono::steady_clock::now();
+    bool patient = true;
     VcpuExitStats stats;
     for (unsigned attempt = 1;; ++attempt) {
         uint64_t before = m_sequence.load(std::memory_order_acquire);
-        if (before % 2 == 0 || attempt >= k_attempts) {
-            stats.pio = copy_devices(m_pio.get());
-            stats.mmio = copy_devices(m_mmio.get());
+        if (before % 2 == 0 || !patient) {
+            copy_devices(m_pio.get(), stats.pio);
+            copy_devices(m_mmio.get(), stats.mmio);
             for (size_t reason = 0; reason < k_exit_reason_count; ++reason)
                 stats.reasons[reason] = m_reasons[reason].load(std::memory_order_relaxed);
             stats.guest_ns = m_guest_ns.load(std::memory_order_relaxed);
             stats.host_ns = m_host_ns.load(std::memory_order_relaxed);
             stats.held_ns = m_held_ns.load(std::memory_order_relaxed);
             std::atomic_thread_fence(std::memory_order_acquire);
-            if (m_sequence.load(std::memory_order_relaxed) == before || attempt >= k_attempts)
+            if (m_sequence.load(std::memory_order_relaxed) == before || !patient)
                 return stats;
         }
         // A write takes a few stores; if its thread was preempted inside one, let it finish.
-        if (attempt % 64 == 63)
+        if (attempt % 64 == 0) {
             std::this_thread::yield();
+            patient = std::chrono::steady_clock::now() - started < k_patience;
+        }
     }
 }
 
