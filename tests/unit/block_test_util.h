@@ -35,11 +35,11 @@ private:
     std::string m_path;
 };
 
-// Polls fd and calls process until *finished or a 10 s timeout.
+// Polls fd and calls process until *finished or a timeout (10 s unless given).
 template<typename Process>
-inline bool wait_for(int fd, Process process, const bool* finished)
+inline bool wait_for(int fd, Process process, const bool* finished, int timeout_ms = 10'000)
 {
-    for (int i = 0; i < 1000 && !*finished; ++i) {
+    for (int i = 0; i < timeout_ms / 10 && !*finished; ++i) {
         pollfd pfd { fd, POLLIN, 0 };
         ::poll(&pfd, 1, 10);
         process();

@@ -82,6 +82,7 @@ TEST_P(Qcow2ConcurrencyTest, MixedRequestsInFlightKeepContents)
 
     std::atomic<size_t> finished { 0 };
     std::atomic<int> failures { 0 };
+    std::atomic<bool> released { false };
     auto submit_every_other = [&](size_t first) {
         for (size_t i = first; i < ops.size(); i += 2) {
             auto& op = ops[i];
@@ -95,17 +96,18 @@ TEST_P(Qcow2ConcurrencyTest, MixedRequestsInFlightKeepContents)
                 ++finished;
             });
         }
-        // io_uring cancels (-ECANCELED) what a thread submitted when that thread exits.
-        while (finished < ops.size())
+        // io_uring cancels (-ECANCELED) what a thread submitted when that thread exits: stay
+        // until the main thread has stopped waiting for completions.
+        while (!released)
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
     };
     std::thread a(submit_every_other, 0), b(submit_every_other, 1);
     bool all = false;
-    test::wait_for(image.completion_fd(), [&] { image.process_completions(); all = finished == ops.size(); }, &all);
+    test::wait_for(image.completion_fd(), [&] { image.process_completions(); all = finished == ops.size(); }, &all, 60'000);
+    released = true;
     a.join();
     b.join();
-    test::wait_for(image.completion_fd(), [&] { image.process_completions(); all = finished == ops.size(); }, &all);
-    ASSERT_EQ(finished.load(), ops.size());
+    ASSERT_EQ(finished.load(), ops.size()) << "requests still in flight after 60 s";
     EXPECT_EQ(failures.load(), 0);
 
     // Reads in the batch saw what was there before (nothing else touched their block).
