@@ -16,13 +16,10 @@ void copy_devices(const Device* devices, std::vector<DeviceExitStats>& copy)
     for (size_t slot = 0; slot < Bus::k_max_slots; ++slot) {
         const auto& device = devices[slot];
         auto& out = copy[slot];
-        uint64_t exits = device.exits.load(std::memory_order_relaxed);
-        if (exits == 0) {
-            if (out.exits != 0)
-                out = {}; // counted in an earlier go
+        // Counts only grow: a slot at 0 now was 0 in every earlier go, as resize left it.
+        out.exits = device.exits.load(std::memory_order_relaxed);
+        if (out.exits == 0)
             continue; // most slots: one load keeps the read short (a later write changes the sequence)
-        }
-        out.exits = exits;
         for (size_t bucket = 0; bucket < k_latency_buckets; ++bucket)
             out.latency[bucket] = device.latency[bucket].load(std::memory_order_relaxed);
         out.busy_ns = device.busy_ns.load(std::memory_order_relaxed);
