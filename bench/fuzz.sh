@@ -84,6 +84,7 @@ run_campaign() {
   before=$(ls "$dir/crashes" | wc -l)
   # One process, one thread: libFuzzer's default. -timeout: an input running 10 s is a hang.
   # ASan's leak check stays on; a leak is a finding like a crash.
+  local started=$SECONDS
   set +e
   # ASan's quarantine at 16 MiB instead of 256: a use after free within an input is caught as
   # before (an input frees far less), but with 256 MiB every allocation lands on memory the
@@ -94,6 +95,9 @@ run_campaign() {
     -artifact_prefix="$dir/crashes/" >"$log" 2>&1
   local status=$?
   set -e
+  # The time it ran, which is less than asked when it stopped on a finding or was interrupted.
+  local ran=$((SECONDS - started))
+  [ "$ran" -le "$time" ] || ran=$time
   local execs rate cov ft corpus
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -102,11 +106,11 @@ run_campaign() {
   corpus=$(ls "$dir/corpus" | wc -l)
   local crashes
   crashes=$(ls "$dir/crashes" | wc -l)
-  echo "$(date -u +%FT%TZ) seconds=$time execs=${execs:-0} exec_per_sec=${rate:-0} edges=${cov:-0} features=${ft:-0} corpus=$corpus crashes=$crashes exit=$status" >>"$dir/runs.log"
+  echo "$(date -u +%FT%TZ) seconds=$ran execs=${execs:-0} exec_per_sec=${rate:-0} edges=${cov:-0} features=${ft:-0} corpus=$corpus crashes=$crashes exit=$status" >>"$dir/runs.log"
   local total
   total=$(sed -n 's/.* execs=\([0-9]*\) .*/\1/p' "$dir/runs.log" | awk '{ s += $1 } END { print s + 0 }')
   printf '%-14s %7ss  execs %12s  exec/s %7s  edges %6s  features %7s  corpus %6s  crashes %s  (all runs: %s execs)\n' \
-    "$name" "$time" "${execs:-0}" "${rate:-0}" "${cov:-0}" "${ft:-0}" "$corpus" "$crashes" "$total"
+    "$name" "$ran" "${execs:-0}" "${rate:-0}" "${cov:-0}" "${ft:-0}" "$corpus" "$crashes" "$total"
   if [ "$crashes" -gt "$before" ] || [ "$status" -ne 0 ]; then
     echo "  $name: libFuzzer exited with status $status; reproducers in $dir/crashes/:" >&2
     ls -1 "$dir/crashes" | sed 's/^/    /' >&2
