@@ -10,7 +10,9 @@
 #
 # Each target's campaign lives in build-fuzz/campaign/TARGET/: corpus/ (seeded from
 # fuzz/corpus/TARGET/, grows across runs, so running again continues the campaign), crashes/
-# (reproducers: crash-*, timeout-*, oom-*, leak-*), and runs.log (one line per run). Prints
+# (reproducers: crash-*, timeout-*, oom-*, leak-*), runs.log (one line per run) and the last run's
+# libFuzzer output in last-run.log (run-PID.log while it runs). Two runs of one target at once
+# share the corpus and add up in runs.log. Prints
 # executions, exec/s, coverage (edges and features), corpus size and crashes, for this run and
 # in total over all runs. A reproducer replays with build/fuzz/fuzz_TARGET FILE (the CTest build)
 # or build-fuzz/fuzz/fuzz_TARGET FILE.
@@ -79,7 +81,9 @@ run_campaign() {
   local seeds=() dict=()
   [ -d "fuzz/corpus/$name" ] && seeds=("$root/fuzz/corpus/$name")
   [ -f "fuzz/dict/$name.dict" ] && dict=("-dict=$root/fuzz/dict/$name.dict")
-  local log=$dir/last-run.log
+  # Its own log while it runs, so that two runs of one target (one per core, sharing the
+  # corpus: libFuzzer reloads it every second) keep apart; last-run.log when it is done.
+  local log=$dir/run-$$.log
   local before
   before=$(ls "$dir/crashes" | wc -l)
   # One process, one thread: libFuzzer's default. -timeout: an input running 10 s is a hang.
@@ -95,6 +99,8 @@ run_campaign() {
     -artifact_prefix="$dir/crashes/" >"$log" 2>&1
   local status=$?
   set -e
+  mv -f "$log" "$dir/last-run.log"
+  log=$dir/last-run.log
   # The time it ran, which is less than asked when it stopped on a finding or was interrupted.
   local ran=$((SECONDS - started))
   [ "$ran" -le "$time" ] || ran=$time
