@@ -5,10 +5,11 @@
 // client sends and that the input router only ever receives sane events (a key with a set-1
 // code, pointer positions and buttons as RFB can express them, on a screen of the current size).
 //
-// Input: byte 0 selects what the harness does (bit 0: speak the handshake (version, VNC
-// authentication, ClientInit) first, so the rest reaches the message parser; bit 1: resize the
-// screen to the size in bytes 1-2 halfway through; bit 2: change the password first (to bytes
-// 3-10), so the handshake fails), then the client's bytes from byte 11.
+// Input: bytes 1-2 name the screen's size as the input starts; byte 0 selects what the harness
+// does (bit 0: speak the handshake (version, VNC authentication, ClientInit) first, so the rest
+// reaches the message parser; bit 1: resize the screen halfway through, to bytes 1-2 swapped;
+// bit 2: change the password first (to bytes 3-10), so the handshake fails), then the client's
+// bytes from byte 11.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -217,6 +218,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (size < k_header)
         return 0;
     auto& h = harness();
+    // The screen an input starts from is the one it names, so that it does the same whether it
+    // runs first or after another (a client's ServerInit says the size). Only a new size costs
+    // the server a resize.
+    resize(h, data[1], data[2]);
     uint8_t flags = data[0];
     if (flags & 0x04)
         (void)h.server->set_password(std::string(reinterpret_cast<const char*>(data + 3), 8));
@@ -230,7 +235,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         size_t half = length / 2;
         send_all(fd.get(), body, half);
         if (flags & 0x02)
-            resize(h, data[1], data[2]);
+            resize(h, data[2], data[1]);
         send_all(fd.get(), body + half, length - half);
     }
     // The client is done: the server reads to the end of its bytes and then drops it.
