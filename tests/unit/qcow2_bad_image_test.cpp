@@ -5,6 +5,7 @@
 #include "block/open_image.h"
 #include "block/qcow2/qcow2_create.h"
 #include "block/qcow2/qcow2_format.h"
+#include "block/qcow2/qcow2_header.h"
 #include "block_test_util.h"
 
 namespace vireo {
@@ -221,6 +222,38 @@ TEST(Qcow2BadImage, EveryTruncationOpensOrFailsCleanly)
             int r = test::disk_read(**image, 0, buffer);
             EXPECT_TRUE(r == 0 || r == -EIO);
         }
+    }
+}
+
+// read_header reads only as much of the first cluster as the file holds; the rest must read as
+// the zeros past the end of a file (as when the whole cluster was read), so a header cluster
+// cut short ends its extensions there. Such a file is never a whole image (its tables lie past
+// the end), but what it is refused for must not depend on what memory held.
+TEST(Qcow2BadImage, AHeaderClusterCutShortReadsZerosPastTheEnd)
+{
+    TempDir dir;
+    CreateOptions options { 8 << 20, 16 };
+    options.backing_file = "base.qcow2";
+    options.backing_format = "qcow2";
+    auto path = make_image(dir, "full.qcow2", options);
+    auto full = test::read_file(path);
+    auto header_of = [&](size_t length) {
+        auto cut = dir.file("cut.qcow2");
+        test::write_file(cut, std::vector<uint8_t>(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(length)));
+        UniqueFd fd(::open(cut.c_str(), O_RDONLY));
+        return read_header(fd.get(), length, "cut.qcow2");
+    };
+    auto whole = header_of(full.size());
+    ASSERT_TRUE(whole) << whole.error().describe();
+    ASSERT_EQ(whole->backing_format, "qcow2");
+    ASSERT_LT(whole->backing_file_offset + whole->backing_file_size, 4096u);
+
+    // Within the first extension's type, just past the name, and past the first 4 KiB: each is
+    // refused for its tables, after the extensions parsed.
+    for (size_t length : { size_t { whole->header_length } + 2, size_t { whole->backing_file_offset } + whole->backing_file_size + 1, size_t { 5000 } }) {
+        auto cut = header_of(length);
+        ASSERT_FALSE(cut);
+        EXPECT_EQ(cut.error().describe(), "cut.qcow2: L1 table (offset 0x30000) lies past the end of the file") << length;
     }
 }
 
