@@ -58,7 +58,7 @@ public:
 
 // The guest's screens: every size an input can ask for (see resize) is the top left of one
 // pattern made once per process, so that a resize costs the server's work and not the
-// harness's (drawing a new screen per input was a third of an input's time).
+// harness's (drawing a new screen per input was a fifth of an input's CPU).
 constexpr uint32_t k_max_width = 8 + 255 * 4;
 constexpr uint32_t k_max_height = 8 + 255 * 3;
 
@@ -124,7 +124,7 @@ struct Harness {
     SaneInput input;
     std::unique_ptr<VncServer> server;
     std::thread loop_thread;
-    WholeScreen screen; // the size the guest shows (none before the first resize)
+    WholeScreen screen; // the size the guest shows (set by each input first)
 };
 
 Harness& harness()
