@@ -3,7 +3,7 @@
 // connection, with the guest's screen resized and the password changed between connections.
 // libvncserver's parsing is theirs; what is checked here is that vireo survives whatever the
 // client sends and that the input router only ever receives sane events (a key with a set-1
-// code, pointer positions and buttons as RFB can express them, on a screen of the current size).
+// code, pointer positions on the screen and buttons as RFB can express them).
 //
 // Input: bytes 1-2 name the screen's size as the input starts; byte 0 selects what the harness
 // does (bit 0: speak the handshake (version, VNC authentication, ClientInit) first, so the rest
@@ -15,17 +15,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <rfb/rfb.h>
 
+#include "base/event_fd.h"
 #include "base/event_loop.h"
 #include "base/unique_fd.h"
 #include "devices/display/display_surface.h"
@@ -48,9 +51,11 @@ public:
     }
     void pointer_event(const PointerEvent& event) override
     {
-        bool position_ok = event.x >= 0 && event.x <= 0xffff && event.y >= 0 && event.y <= 0xffff;
-        bool motion_ok = std::abs(event.dx) <= 0xffff && std::abs(event.dy) <= 0xffff;
+        // On the screen, wherever the client pointed or however it asked to scale (a SetScale
+        // once multiplied positions past it); motion is then at most the larger screen's size.
         bool screen_ok = event.width > 0 && event.height > 0 && event.width <= 4096 && event.height <= 4096;
+        bool position_ok = event.x >= 0 && uint32_t(event.x) < event.width && event.y >= 0 && uint32_t(event.y) < event.height;
+        bool motion_ok = std::abs(event.dx) < 4096 && std::abs(event.dy) < 4096;
         if (!position_ok || !motion_ok || !screen_ok || (event.buttons & ~0x07) != 0 || std::abs(event.wheel) > 1)
             __builtin_trap();
     }
@@ -108,7 +113,25 @@ struct Harness {
             __builtin_trap();
         server = std::move(*created);
         (void)server->attach(nullptr, &input);
+        (void)loop->add(barrier.fd(), EPOLLIN, [this](uint32_t) {
+            barrier.consume();
+            std::lock_guard guard(barrier_lock);
+            ++barriers_passed;
+            barrier_passed.notify_all();
+        });
         loop_thread = std::thread([this] { loop->run(); });
+    }
+    // Returns once the loop has handled every fd that was ready before the call: the first
+    // pass may share an epoll batch with the input's doorbell and run before it, the second
+    // comes from a later epoll_wait. So a trap in SaneInput names the input that caused it.
+    void drain_loop()
+    {
+        for (int pass = 0; pass < 2; ++pass) {
+            std::unique_lock guard(barrier_lock);
+            uint64_t target = barriers_passed + 1;
+            barrier.signal();
+            barrier_passed.wait(guard, [&] { return barriers_passed >= target; });
+        }
     }
     ~Harness()
     {
@@ -124,6 +147,10 @@ struct Harness {
     SaneInput input;
     std::unique_ptr<VncServer> server;
     std::thread loop_thread;
+    EventFd barrier = std::move(*EventFd::create());
+    std::mutex barrier_lock;
+    std::condition_variable barrier_passed;
+    uint64_t barriers_passed = 0;
     WholeScreen screen; // the size the guest shows (set by each input first)
 };
 
@@ -243,6 +270,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     uint8_t sink[65536];
     while (::recv(fd.get(), sink, sizeof(sink), 0) > 0) {
     }
+    // The server closed the connection after it read the last message, so every event the
+    // input caused is queued by now; it is delivered before the next input starts.
+    h.drain_loop();
     if (flags & 0x04)
         (void)h.server->set_password(std::string(k_password));
     return 0;

@@ -678,10 +678,17 @@ bool VncServer::qemu_message(rfbClientPtr client)
 // RFB §7.5.5: buttons 1-3 are left, middle, right; 4 and 5 the wheel up and down, pressed and
 // released for each step. The event carries both the position on the screen (for a tablet)
 // and the difference from the last position (for a relative mouse).
+// The position is clamped to the screen: RFB lets a client name any 16-bit position, and
+// libvncserver multiplies it by the factor of a client's SetScale (up to 255), which made a
+// relative mouse jump by hundreds of thousands of pixels (found by fuzz_rfb).
 void VncServer::pointer(int button_mask, int x, int y)
 {
-    PointerEvent event { .x = x, .y = y, .width = static_cast<uint32_t>(m_screen->width),
-        .height = static_cast<uint32_t>(m_screen->height) };
+    const int width = std::max(m_screen->width, 1);
+    const int height = std::max(m_screen->height, 1);
+    x = std::clamp(x, 0, width - 1);
+    y = std::clamp(y, 0, height - 1);
+    PointerEvent event { .x = x, .y = y, .width = static_cast<uint32_t>(width),
+        .height = static_cast<uint32_t>(height) };
     if (m_last_pointer) {
         event.dx = x - m_last_pointer->first;
         event.dy = y - m_last_pointer->second;

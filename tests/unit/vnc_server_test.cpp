@@ -598,6 +598,37 @@ TEST_F(VncFixture, NameInputAndResize)
     EXPECT_TRUE(resized);
 }
 
+// Found by fuzz_rfb: a position past the screen's edge, or one libvncserver multiplied by a
+// client's SetScale factor, reached the machine as it was, so a relative mouse jumped by
+// hundreds of thousands of pixels. Positions are clamped to the screen.
+TEST_F(VncFixture, PointerPositionsPastTheScreenOrScaledStayOnTheScreen)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    std::string name;
+    ASSERT_TRUE(client.handshake(width, height, name));
+    client.send(std::vector<uint8_t> { 5, 0, 0, 10, 0, 10 });
+    client.send(std::vector<uint8_t> { 5, 0, 0xff, 0xff, 0xff, 0xff });
+    // SetScale (type 8) by 200: the client's screen is a pixel or two wide, and libvncserver
+    // scales its positions back up by the factor.
+    client.send(std::vector<uint8_t> { 8, 200, 0, 0 });
+    client.send(std::vector<uint8_t> { 5, 0, 0x05, 0x05, 0x05, 0x05 });
+    client.send(std::vector<uint8_t> { 5, 0, 0, 0, 0, 0 });
+    ASSERT_TRUE(wait_for([&] {
+        std::lock_guard guard(m_input.lock);
+        return m_input.mice.size() == 4;
+    }));
+    std::lock_guard guard(m_input.lock);
+    const int32_t right = int32_t(k_width) - 1;
+    const int32_t bottom = int32_t(k_height) - 1;
+    EXPECT_EQ(m_input.positions[1], (std::array<int32_t, 4> { right, bottom, int32_t(k_width), int32_t(k_height) }));
+    EXPECT_EQ(m_input.mice[1], (std::array<int32_t, 4> { right - 10, bottom - 10, 0, 0 }));
+    EXPECT_EQ(m_input.positions[2], (std::array<int32_t, 4> { right, bottom, int32_t(k_width), int32_t(k_height) }));
+    EXPECT_EQ(m_input.mice[2], (std::array<int32_t, 4> { 0, 0, 0, 0 }));
+    EXPECT_EQ(m_input.mice[3], (std::array<int32_t, 4> { -right, -bottom, 0, 0 }));
+}
+
 // The client's copy of the screen, kept from raw rectangles (the server's 32-bit format) and
 // DesktopSize.
 struct ClientScreen {
