@@ -157,6 +157,21 @@ TEST_F(GateFixture, AWebSocketHandshakeWaitsForItsWholeHeader)
     EXPECT_TRUE(m_admitted[0].spoke);
 }
 
+// Found by fuzz_rfb: libvncserver keeps the path of every request line and frees only the
+// last, so each repeated one leaked; the gate refuses such a header before libvncserver sees it.
+TEST_F(GateFixture, AWebSocketHeaderThatRepeatsItsRequestLineIsDropped)
+{
+    auto client = connect();
+    say(client, "GET /a HTTP/1.1\r\nGET /b HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n");
+    EXPECT_TRUE(dropped(client));
+    EXPECT_EQ(admitted_count(), 0u);
+
+    // A "GET " after the header's end is the client's first WebSocket bytes, not a header line.
+    auto next = connect();
+    say(next, "GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\n");
+    ASSERT_TRUE(wait_admitted(1));
+}
+
 TEST_F(GateFixture, AFewBytesThenAHangUpAreDropped)
 {
     // libvncserver's own peek spins for ever on this one.
