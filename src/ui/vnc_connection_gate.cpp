@@ -29,20 +29,23 @@ bool enough(std::string_view head)
 // ("GET ...") it reads and frees only the last, so a header that repeats the request line
 // leaked the others: up to 4 KiB a connection, without end (found by fuzz_rfb). HTTP has one
 // request line (RFC 9112 §2.1, §3), so such a header is refused before libvncserver reads it.
-// Lines end at '\n' and the header at a line "\r\n", as libvncserver reads them.
+// The header is split as libvncserver splits it: a line ends at a '\n' that is not its first
+// byte, a line "GET " of 16 bytes or more is a request line, a line "\r\n" ends the header.
 bool repeats_request_line(std::string_view head)
 {
-    size_t end = head.find('\n');
-    while (end != std::string_view::npos) {
-        size_t start = end + 1;
-        end = head.find('\n', start);
-        std::string_view line = head.substr(start, end == std::string_view::npos ? end : end - start + 1);
+    int request_lines = 0;
+    size_t start = 0;
+    for (size_t at = 0; at < head.size(); ++at) {
+        if (head[at] != '\n' || at == start)
+            continue;
+        std::string_view line = head.substr(start, at - start + 1);
+        start = at + 1;
         if (line == "\r\n")
-            return false;
-        if (line.starts_with("GET "))
-            return true;
+            break;
+        if (line.size() >= 16 && line.starts_with("GET "))
+            ++request_lines;
     }
-    return false;
+    return request_lines > 1;
 }
 
 } // namespace

@@ -166,6 +166,12 @@ TEST_F(GateFixture, AWebSocketHeaderThatRepeatsItsRequestLineIsDropped)
     EXPECT_TRUE(dropped(client));
     EXPECT_EQ(admitted_count(), 0u);
 
+    // A lone '\n' does not end a line for libvncserver, so "\n\r\n" does not end its header.
+    auto sly = connect();
+    say(sly, "GET /a HTTP/1.1\r\n\n\r\nGET /b HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
+    EXPECT_TRUE(dropped(sly));
+    EXPECT_EQ(admitted_count(), 0u);
+
     // A "GET " after the header's end is the client's first WebSocket bytes, not a header line.
     auto next = connect();
     say(next, "GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\n");
