@@ -546,6 +546,7 @@ void VncServer::take_frame()
     if (resized) {
         if (static_cast<uint32_t>(m_screen->width) != width || static_cast<uint32_t>(m_screen->height) != height) {
             // The clients that know the DesktopSize pseudo-encoding get a resize message.
+            drop_scaled_screens();
             rfbNewFramebuffer(m_screen, reinterpret_cast<char*>(m_frame.data()), static_cast<int>(width),
                 static_cast<int>(height), 8, 3, 4);
             m_screen->serverFormat.redShift = 16;
@@ -573,6 +574,29 @@ void VncServer::take_frame()
                 static_cast<int>(rect.x + rect.width), static_cast<int>(rect.y + rect.height));
     }
     process();
+}
+
+// Display thread, before a new screen size. libvncserver keeps a scaled copy of the screen for
+// each size a client asked for (SetScale, PalmVNC's scale factor) and, at a new screen size,
+// keeps the copies at their old sizes; it then divides by the screen's pixels per copy pixel,
+// which is zero once the screen is smaller than a copy: SIGFPE, so a client that scaled and a
+// guest mode change (a reboot to 720 x 400 text) ended vireo (found by fuzz_rfb). Every client
+// goes back to the whole screen and the copies go (as rfbScreenCleanup frees them); the new
+// size reaches each client as a DesktopSize, and a client that wants scaling asks again.
+void VncServer::drop_scaled_screens()
+{
+    for (rfbClientPtr client = m_screen->clientHead; client; client = client->next) {
+        if (client->scaledScreen && client->scaledScreen != m_screen) {
+            client->scaledScreen->scaledScreenRefCount--;
+            client->scaledScreen = m_screen;
+            m_screen->scaledScreenRefCount++;
+        }
+    }
+    while (rfbScreenInfoPtr copy = m_screen->scaledScreenNext) {
+        m_screen->scaledScreenNext = copy->scaledScreenNext;
+        std::free(copy->frameBuffer);
+        std::free(copy);
+    }
 }
 
 void VncServer::queue_input(QueuedInput input)

@@ -126,6 +126,7 @@ private:
     void process();
     void take_frame();
     void note_waiting_clients();
+    void drop_scaled_screens();
     void client_gone(_rfbClientRec* client);
     void key(bool down, uint32_t keysym);
     void pointer(int button_mask, int x, int y);
