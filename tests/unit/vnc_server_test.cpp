@@ -629,56 +629,6 @@ TEST_F(VncFixture, PointerPositionsPastTheScreenOrScaledStayOnTheScreen)
     EXPECT_EQ(m_input.mice[3], (std::array<int32_t, 4> { -right, -bottom, 0, 0 }));
 }
 
-// Found by fuzz_rfb: libvncserver keeps a client's scaled copy of the screen at its old size
-// when the guest changes mode, and divided by zero (SIGFPE) once the screen was smaller than
-// the copy. The copies go at each new size; the client then gets the whole new screen.
-TEST_F(VncFixture, AClientThatScaledGetsTheSmallerScreenAfterAModeChange)
-{
-    start();
-    RawClient client(port());
-    uint16_t width = 0, height = 0;
-    std::string name;
-    ASSERT_TRUE(client.handshake(width, height, name));
-    // SetEncodings raw + DesktopSize, then SetScale by 2: the client's screen is 160 x 120.
-    client.send(std::vector<uint8_t> { 2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21 });
-    client.send(std::vector<uint8_t> { 8, 2, 0, 0 });
-    bool scaled = false;
-    bool resized = false;
-    // Updates until the new size arrives (the refresh takes the guest's new mode within 10 ms).
-    for (int update = 0; update < 100 && !resized; ++update) {
-        if (scaled)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        client.send(std::vector<uint8_t> { 3, 0, 0, 0, 0, 0, uint8_t(k_width >> 8), uint8_t(k_width), 0, uint8_t(k_height) });
-        auto header = client.read(4);
-        ASSERT_TRUE(header);
-        ASSERT_EQ((*header)[0], 0); // FramebufferUpdate
-        uint16_t rects = RawClient::be16(*header, 2);
-        for (uint16_t i = 0; i < rects; ++i) {
-            auto rect = client.read(12);
-            ASSERT_TRUE(rect);
-            int32_t encoding = static_cast<int32_t>(RawClient::be32(*rect, 8));
-            uint16_t rect_width = RawClient::be16(*rect, 4);
-            uint16_t rect_height = RawClient::be16(*rect, 6);
-            if (encoding == -223) {
-                if (rect_width == k_width / 2 && rect_height == k_height / 2 && !scaled) {
-                    scaled = true;
-                    m_source.draw(64, 48); // smaller than the client's copy both ways
-                } else {
-                    EXPECT_TRUE(scaled);
-                    EXPECT_EQ(rect_width, 64);
-                    EXPECT_EQ(rect_height, 48);
-                    resized = true;
-                }
-                continue;
-            }
-            ASSERT_EQ(encoding, 0);
-            ASSERT_TRUE(client.read(size_t { rect_width } * rect_height * 4));
-        }
-    }
-    EXPECT_TRUE(scaled);
-    EXPECT_TRUE(resized);
-}
-
 // The client's copy of the screen, kept from raw rectangles (the server's 32-bit format) and
 // DesktopSize.
 struct ClientScreen {
@@ -763,6 +713,35 @@ void connect_screen(RawClient& client, ClientScreen& screen, uint16_t& width, ui
     ASSERT_TRUE(client.handshake(width, height, name));
     screen.start(client, width, height, copyrect);
     ASSERT_TRUE(screen.read_update(client));
+}
+
+// Found by fuzz_rfb: libvncserver keeps a client's scaled copy of the screen at its old size
+// when the guest changes mode, and divided by zero (SIGFPE) once the screen was smaller than
+// the copy. The copies go at each new size; the client then gets the whole new screen.
+TEST_F(VncFixture, AClientThatScaledGetsTheSmallerScreenAfterAModeChange)
+{
+    start();
+    RawClient client(port());
+    uint16_t width = 0, height = 0;
+    ClientScreen screen;
+    ASSERT_NO_FATAL_FAILURE(connect_screen(client, screen, width, height));
+    // SetScale by 2: the client's screen is 160 x 120.
+    client.send(std::vector<uint8_t> { 8, 2, 0, 0 });
+    for (int update = 0; update < 20 && screen.width != k_width / 2; ++update) {
+        screen.request(client, false);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    ASSERT_EQ(screen.width, k_width / 2);
+    ASSERT_EQ(screen.height, k_height / 2);
+    m_source.draw(64, 48); // smaller than the client's copy both ways
+    // Updates until the new size arrives (the refresh takes the guest's new mode within 10 ms).
+    for (int update = 0; update < 100 && screen.width != 64; ++update) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        screen.request(client, false);
+        ASSERT_TRUE(screen.read_update(client));
+    }
+    EXPECT_EQ(screen.width, 64u);
+    EXPECT_EQ(screen.height, 48u);
 }
 
 TEST_F(VncFixture, AnUpdateCarriesOnlyThePixelsThatChanged)
