@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+from dataclasses import dataclass
 
 from test_qmp import QmpClient
 from vireo_guest import INITRD, Guest
@@ -45,6 +46,84 @@ def peak_memory_kib(pid):
         return 0
 
 
+@dataclass
+class Outcome:
+    """What one seed did to one VMM."""
+    seed: int
+    actions: int | None  # the hostile program's count when it ran to its end, else None
+    program_status: int | None  # its exit status when the guest's shell reported one, else None
+    exit_status: int | None  # the VMM's status when it ended by itself, else None
+    qmp_status: str | None  # query-status's answer at the end, while it still ran (None: an error)
+    sigterm_status: int | None  # its status after SIGTERM, when it was still running
+    peak_kib: int  # peak RSS (VmHWM)
+    errors: str  # its stderr
+    console: str  # the end of the guest's console
+
+    def fate(self):
+        if self.actions is not None:
+            ran = f"ran to its end ({self.actions} actions)"
+        elif self.program_status is not None:
+            ran = f"the program ended early with status {self.program_status} (the guest broke itself)"
+        else:
+            ran = "the guest stopped answering"
+        if self.exit_status is not None:
+            return f"{ran}; the VMM ended by itself with status {self.exit_status}"
+        return f"{ran}; the VMM kept running (query-status {self.qmp_status}), SIGTERM exit {self.sigterm_status}"
+
+
+def run_seed(directory, initrd, seed, seconds, binary=None):
+    """Boots the hostile guest (under binary, vireo by default: the command line is QEMU's too),
+    runs /hostile SEED SECONDS beside busy drivers, and reports what became of the VMM."""
+    disk = os.path.join(directory, f"disk-{seed}.raw")
+    ide = os.path.join(directory, f"ide-{seed}.raw")
+    for path in (disk, ide):
+        with open(path, "wb") as f:
+            f.truncate(16 << 20)
+    qmp_path = os.path.join(directory, f"qmp-{seed}.sock")
+    guest = Guest("-no-reboot", "-vga", "std", "-drive", f"file={disk},format=raw,if=virtio",
+                  "-drive", f"file={ide},format=raw,if=ide", "-device", "virtio-rng-pci",
+                  "-nic", "user,model=virtio-net-pci", "-device", "virtio-serial-pci",
+                  "-qmp", f"unix:{qmp_path},server=on,wait=off",
+                  memory=str(MEMORY_MIB), initrd=initrd, shell="serial", binary=binary)
+    qmp = None
+    try:
+        guest.wait_ready()
+        qmp = QmpClient(qmp_path)
+        greeting = qmp.command("qmp_capabilities")
+        if greeting != {"return": {}}:
+            raise AssertionError(f"seed {seed}: qmp_capabilities answered {greeting}")
+        # The guest's drivers keep busy meanwhile: disk reads and writes, entropy.
+        guest.send("(while :; do dd if=/dev/urandom of=/dev/vda bs=64k count=16 2>/dev/null; "
+                   "dd if=/dev/vda of=/dev/null bs=64k count=16 2>/dev/null; "
+                   "dd if=/dev/hwrng of=/dev/null bs=64 count=1 2>/dev/null; done &)\n")
+        # (the marker is printed with an octal escape so that the echoed command line never matches)
+        guest.send(f"/hostile {seed} {seconds}; printf 'HOSTILE-\\105ND %d\\n' $?\n")
+        deadline = time.monotonic() + seconds + 90
+        peak = 0
+        while time.monotonic() < deadline and guest.proc.poll() is None and "HOSTILE-END" not in guest.text():
+            peak = max(peak, peak_memory_kib(guest.proc.pid))
+            time.sleep(1)
+        done = re.search(r"hostile: done, (\d+) actions", guest.text())
+        actions = int(done.group(1)) if done else None
+        ended = re.search(r"HOSTILE-END (\d+)", guest.text())
+        program_status = int(ended.group(1)) if ended else None
+        if guest.proc.poll() is not None:
+            return Outcome(seed, actions, program_status, guest.proc.returncode, None, None, peak, guest.errors.decode(errors="replace"),
+                           guest.text()[-2000:])
+        # The event loop still serves the monitor.
+        status = qmp.command("query-status")
+        peak = max(peak, peak_memory_kib(guest.proc.pid))
+        guest.proc.terminate()
+        sigterm_status = guest.wait_exit(30)
+        answer = status["return"]["status"] if "return" in status else None
+        return Outcome(seed, actions, program_status, None, answer, sigterm_status, peak, guest.errors.decode(errors="replace"),
+                       guest.text()[-2000:])
+    finally:
+        if qmp is not None:
+            qmp.close()
+        guest.kill()
+
+
 class HostileGuest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -55,61 +134,26 @@ class HostileGuest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def run_seed(self, seed):
-        disk = os.path.join(self.dir, f"disk-{seed}.raw")
-        ide = os.path.join(self.dir, f"ide-{seed}.raw")
-        for path in (disk, ide):
-            with open(path, "wb") as f:
-                f.truncate(16 << 20)
-        qmp_path = os.path.join(self.dir, f"qmp-{seed}.sock")
-        guest = Guest("-no-reboot", "-vga", "std", "-drive", f"file={disk},format=raw,if=virtio",
-                      "-drive", f"file={ide},format=raw,if=ide", "-device", "virtio-rng-pci",
-                      "-nic", "user,model=virtio-net-pci", "-device", "virtio-serial-pci",
-                      "-qmp", f"unix:{qmp_path},server=on,wait=off",
-                      memory=str(MEMORY_MIB), initrd=self.initrd, shell="serial")
-        self.addCleanup(guest.kill)
-        guest.wait_ready()
-        qmp = QmpClient(qmp_path)
-        self.addCleanup(qmp.close)
-        self.assertEqual(qmp.command("qmp_capabilities"), {"return": {}})
-        # The guest's drivers keep busy meanwhile: disk reads and writes, entropy.
-        guest.send("(while :; do dd if=/dev/urandom of=/dev/vda bs=64k count=16 2>/dev/null; "
-                   "dd if=/dev/vda of=/dev/null bs=64k count=16 2>/dev/null; "
-                   "dd if=/dev/hwrng of=/dev/null bs=64 count=1 2>/dev/null; done &)\n")
-        # (the marker is printed with an octal escape so that the echoed command line never matches)
-        guest.send(f"/hostile {seed} {SECONDS}; printf 'HOSTILE-\\105ND %d\\n' $?\n")
-        deadline = time.monotonic() + SECONDS + 90
-        peak = 0
-        while time.monotonic() < deadline and guest.proc.poll() is None and "HOSTILE-END" not in guest.text():
-            peak = max(peak, peak_memory_kib(guest.proc.pid))
-            time.sleep(1)
-        done = re.search(r"hostile: done, (\d+) actions", guest.text())
-        fate = f"ran to its end ({done.group(1)} actions)" if done else "the guest stopped answering"
-        if guest.proc.poll() is not None:
+    def check_seed(self, seed):
+        outcome = run_seed(self.dir, self.initrd, seed, SECONDS)
+        if outcome.exit_status is not None:
             # Only as the hardware would: a reset under -no-reboot (or a power-off) ends with 0.
-            self.assertEqual(guest.proc.returncode, 0,
-                             f"seed {seed}: vireo ended with {guest.proc.returncode}:\n{guest.errors.decode(errors='replace')[-3000:]}")
+            self.assertEqual(outcome.exit_status, 0,
+                             f"seed {seed}: vireo ended with {outcome.exit_status}:\n{outcome.errors[-3000:]}")
             return f"seed {seed}: the guest reset or powered off the machine; vireo exited 0"
-        # The event loop still serves the monitor.
-        status = qmp.command("query-status")
-        self.assertIn("return", status, f"seed {seed}: {status}")
-        peak = max(peak, peak_memory_kib(guest.proc.pid))
-        guest.proc.terminate()
-        self.assertEqual(guest.wait_exit(30), 0, f"seed {seed}: SIGTERM did not end vireo cleanly")
-        errors = guest.errors.decode(errors="replace")
-        self.assertNotIn("sandbox:", errors, f"seed {seed}")
-        self.assertNotIn("Sanitizer", errors, f"seed {seed}")
+        self.assertIsNotNone(outcome.qmp_status, f"seed {seed}")
+        self.assertEqual(outcome.sigterm_status, 0, f"seed {seed}: SIGTERM did not end vireo cleanly")
+        self.assertNotIn("sandbox:", outcome.errors, f"seed {seed}")
+        self.assertNotIn("Sanitizer", outcome.errors, f"seed {seed}")
         # Guest RAM plus what vireo's own bounds allow (docs/ARCHITECTURE.md, "Bounded resources").
-        self.assertLess(peak, (MEMORY_MIB + 384) * 1024, f"seed {seed}: peak RSS {peak} KiB")
-        return f"seed {seed}: {fate}; vireo kept running (query-status {status['return']['status']}), " \
-               f"peak RSS {peak // 1024} MiB, SIGTERM exit 0"
+        self.assertLess(outcome.peak_kib, (MEMORY_MIB + 384) * 1024, f"seed {seed}: peak RSS {outcome.peak_kib} KiB")
+        return f"seed {seed}: {outcome.fate()}, peak RSS {outcome.peak_kib // 1024} MiB"
 
     def test_random_ports_bars_config_and_garbage_virtqueues(self):
         results = []
         for seed in SEEDS:
             with self.subTest(seed=seed):
-                results.append(self.run_seed(seed))
-                self.doCleanups()
+                results.append(self.check_seed(seed))
         print("\n" + "\n".join(results))
 
 

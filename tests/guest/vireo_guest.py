@@ -30,9 +30,10 @@ class Guest:
     it: every byte through the UART is an exit, and in the nested test host busy serial consoles
     are where guests triple-fault or stop (README, known problems)."""
     def __init__(self, *extra, memory="256", smp="1", append="console=ttyS0 quiet", kernel=KERNEL, initrd=INITRD,
-                 wrapper=(), shell="serial"):
+                 wrapper=(), shell="serial", binary=None):
         net = [] if any(a in ("-nic", "-net", "-netdev") for a in extra) else ["-nic", "none"]
-        args = [*wrapper, VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp)]
+        # binary: another VMM on the same command line (the benchmarks run qemu-system-x86_64)
+        args = [*wrapper, binary or VIREO, "-enable-kvm", "-m", str(memory), "-smp", str(smp)]
         if kernel:  # kernel=None: the firmware boots what the disks hold (the boot loader picks the command line)
             args += ["-kernel", kernel]
         if kernel and initrd:
