@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 from test_hostile import build_initrd, run_seed  # noqa: E402
 
 VIREO = os.environ.get("VIREO_BIN", os.path.join(os.path.dirname(__file__), "../build/vireo"))
-VMMS = {"vireo": VIREO, "qemu": "qemu-system-x86_64"}
+VMMS = {"vireo": VIREO, "qemu": os.environ.get("HOSTILE_QEMU", "qemu-system-x86_64")}
 SEEDS = [int(s) for s in os.environ.get("HOSTILE_SEEDS", ",".join(str(n) for n in range(1, 11))).split(",")]
 SECONDS = int(os.environ.get("HOSTILE_SECONDS", "20"))
 VERBOSE = os.environ.get("HOSTILE_VERBOSE") == "1"  # the console's end when the guest stopped answering
@@ -35,6 +35,7 @@ def summary_row(name, outcomes):
     runs = [o for o in outcomes if not isinstance(o, str)]
     ran_out = sum(o.actions is not None for o in runs)
     died = sum(o.actions is None and o.program_status is not None for o in runs)
+    faulted = sum(o.faults is not None for o in runs)
     kept = sum(o.exit_status is None and o.qmp_status is not None and o.sigterm_status == 0 for o in runs)
     ended_zero = sum(o.exit_status == 0 for o in runs)
     ended_other = [f"{o.seed}: {o.exit_status}" for o in runs if o.exit_status not in (None, 0)]
@@ -42,7 +43,7 @@ def summary_row(name, outcomes):
     peaks = [o.peak_kib / 1024 for o in runs]
     peak = f"{statistics.median(peaks):.0f} / {max(peaks):.0f}" if peaks else ""
     failed = len(outcomes) - len(runs)
-    return (f"| {name} | {len(outcomes)} | {ran_out} | {died} | {kept} | {ended_zero} | "
+    return (f"| {name} | {len(outcomes)} | {ran_out} | {faulted} | {died} | {kept} | {ended_zero} | "
             f"{', '.join(ended_other) or 0} | {other + failed} | {peak} |")
 
 
@@ -65,9 +66,9 @@ def main():
                 if VERBOSE and not isinstance(outcome, str) and outcome.actions is None:
                     print(f"  the guest's console ends: {outcome.console[-1500:]}", flush=True)
         print(f"\n{len(SEEDS)} seeds ({SEEDS[0]}-{SEEDS[-1]}), {SECONDS} s each, 256 MiB guest, alternating VMMs\n")
-        print("| VMM | seeds | program ran to its end | program ended early | VMM kept running, SIGTERM exit 0 | VMM ended by itself, status 0 "
+        print("| VMM | seeds | program ran to its end | of which survived faults of its own | program ended early | VMM kept running, SIGTERM exit 0 | VMM ended by itself, status 0 "
               "| VMM ended otherwise (seed: status) | other | peak RSS MiB, median / max |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name, outcomes in results.items():
             print(summary_row(name, outcomes))
     finally:

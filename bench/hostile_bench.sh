@@ -9,5 +9,5 @@ cache=$("$repo/scripts/fetch-guest.sh" | tail -n1)
 # Each seed takes a boot and about SECONDS + 30 s per VMM in the test host: one call holds them all.
 export VIREO_TESTHOST_TIMEOUT=${VIREO_TESTHOST_TIMEOUT:-$((600 + count * 2 * (seconds + 120)))}
 exec "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="${VIREO_BIN:-$repo/build/vireo}" \
-  HOSTILE_VERBOSE="${HOSTILE_VERBOSE:-0}" HOSTILE_SEEDS="$(seq -s, "$first" $((first + count - 1)))" HOSTILE_SECONDS="$seconds" \
+  HOSTILE_QEMU="${HOSTILE_QEMU:-qemu-system-x86_64}" HOSTILE_VERBOSE="${HOSTILE_VERBOSE:-0}" HOSTILE_SEEDS="$(seq -s, "$first" $((first + count - 1)))" HOSTILE_SECONDS="$seconds" \
   PYTHONDONTWRITEBYTECODE=1 python3 "$repo/bench/hostile_bench.py"

@@ -52,6 +52,7 @@ class Outcome:
     seed: int
     actions: int | None  # the hostile program's count when it ran to its end, else None
     program_status: int | None  # its exit status when the guest's shell reported one, else None
+    faults: str | None  # the faults the program survived ("N ..., the first SIGSEGV at ADDR"), if any
     exit_status: int | None  # the VMM's status when it ended by itself, else None
     qmp_status: str | None  # query-status's answer at the end, while it still ran (None: an error)
     sigterm_status: int | None  # its status after SIGTERM, when it was still running
@@ -61,7 +62,7 @@ class Outcome:
 
     def fate(self):
         if self.actions is not None:
-            ran = f"ran to its end ({self.actions} actions)"
+            ran = f"ran to its end ({self.actions} actions{'; ' + self.faults if self.faults else ''})"
         elif self.program_status is not None:
             ran = f"the program ended early with status {self.program_status} (the guest broke itself)"
         else:
@@ -107,8 +108,10 @@ def run_seed(directory, initrd, seed, seconds, binary=None):
         actions = int(done.group(1)) if done else None
         ended = re.search(r"HOSTILE-END (\d+)", guest.text())
         program_status = int(ended.group(1)) if ended else None
+        faults = re.search(r"hostile: (\d+ faults in this program, the first [^\r\n]*\))", guest.text())
+        faults = faults.group(1) if faults else None
         if guest.proc.poll() is not None:
-            return Outcome(seed, actions, program_status, guest.proc.returncode, None, None, peak, guest.errors.decode(errors="replace"),
+            return Outcome(seed, actions, program_status, faults, guest.proc.returncode, None, None, peak, guest.errors.decode(errors="replace"),
                            guest.text()[-2000:])
         # The event loop still serves the monitor.
         status = qmp.command("query-status")
@@ -116,7 +119,7 @@ def run_seed(directory, initrd, seed, seconds, binary=None):
         guest.proc.terminate()
         sigterm_status = guest.wait_exit(30)
         answer = status["return"]["status"] if "return" in status else None
-        return Outcome(seed, actions, program_status, None, answer, sigterm_status, peak, guest.errors.decode(errors="replace"),
+        return Outcome(seed, actions, program_status, faults, None, answer, sigterm_status, peak, guest.errors.decode(errors="replace"),
                        guest.text()[-2000:])
     finally:
         if qmp is not None:
