@@ -289,6 +289,8 @@ public:
     Result<uint32_t> allocate_gsi() override { return m_next_gsi++; }
     Result<void> set_msi_route(uint32_t gsi, MsiMessage message) override
     {
+        if (refuse_routes) // as KVM refuses a message it cannot route (EINVAL)
+            return make_error("KVM_SET_GSI_ROUTING: Invalid argument");
         routes[gsi] = message;
         return {};
     }
@@ -301,6 +303,7 @@ public:
 
     std::map<uint32_t, MsiMessage> routes;
     std::map<uint32_t, int> irqfds;
+    bool refuse_routes = false;
 
 private:
     uint32_t m_next_gsi = 24;
@@ -318,6 +321,8 @@ public:
     Result<void> add_ioeventfd(Space space, uint64_t address, uint32_t length, int event_fd,
         std::optional<uint64_t> datamatch) override
     {
+        if (refuse_adds)
+            return make_error("KVM_IOEVENTFD at {:#x}: File exists", address); // another device's is there
         registrations.push_back({ space, address, length, event_fd, datamatch });
         return {};
     }
@@ -328,6 +333,7 @@ public:
         });
     }
     std::vector<Registration> registrations;
+    bool refuse_adds = false;
 };
 
 class FakeInterruptLine final : public InterruptLine {

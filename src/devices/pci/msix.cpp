@@ -95,10 +95,12 @@ void Msix::update_vector_locked(uint16_t index)
     Vector& vector = *m_vectors[index];
     MsiMessage message { (uint64_t { vector.entry[1] } << 32) | vector.entry[0], vector.entry[2] };
     bool masked = (vector.entry[3] & 1) || m_function_masked || !m_enabled.load(std::memory_order_relaxed);
+    // KVM can refuse a message the guest wrote (EINVAL); the guest can repeat that at will, so
+    // the warnings are rate-limited.
     if (!masked && (!vector.routed || vector.routed_message.address != message.address
                        || vector.routed_message.data != message.data)) {
         if (auto result = m_router.set_msi_route(vector.gsi, message); !result) {
-            log_error("MSI-X vector {}: {}", index, result.error().describe());
+            VIREO_GUEST_WARN("MSI-X vector {}: {}", index, result.error().describe());
             vector.deliverable.store(false, std::memory_order_release);
             return;
         }
@@ -106,7 +108,7 @@ void Msix::update_vector_locked(uint16_t index)
         vector.routed_message = message;
         if (!vector.irqfd_attached) {
             if (auto result = m_router.attach_irqfd(vector.gsi, vector.event.fd()); !result) {
-                log_error("MSI-X vector {}: {}", index, result.error().describe());
+                VIREO_GUEST_WARN("MSI-X vector {}: {}", index, result.error().describe());
                 vector.deliverable.store(false, std::memory_order_release);
                 return;
             }

@@ -443,11 +443,13 @@ void VirtioPciDevice::bar_remapped(int bar, std::optional<uint64_t> old_address,
         unregister_notify_ioeventfds();
     if (new_address) {
         // A failed registration is not fatal: that queue's notifies still arrive as port exits.
+        // The guest causes it (a BAR moved onto another device's notify port: EEXIST), and can
+        // repeat it at will, so the warning is rate-limited.
         for (size_t i = 0; i < m_notify_events.size(); ++i) {
             auto result = m_ioevents->add_ioeventfd(IoEventRegistrar::Space::Pio, *new_address, k_notify_length,
                 m_notify_events[i].fd(), i);
             if (!result)
-                log_error("virtio-pci: ioeventfd: {}", result.error().describe());
+                VIREO_GUEST_WARN("virtio-pci: ioeventfd: {}", result.error().describe());
         }
         m_ioevent_base = new_address;
     }
