@@ -99,8 +99,6 @@ run_campaign() {
     -artifact_prefix="$dir/crashes/" >"$log" 2>&1
   local status=$?
   set -e
-  mv -f "$log" "$dir/last-run.log"
-  log=$dir/last-run.log
   # The time it ran, which is less than asked when it stopped on a finding or was interrupted.
   local ran=$((SECONDS - started))
   [ "$ran" -le "$time" ] || ran=$time
@@ -110,8 +108,12 @@ run_campaign() {
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
   corpus=$(ls "$dir/corpus" | wc -l)
-  local crashes
+  local crashes findings
   crashes=$(ls "$dir/crashes" | wc -l)
+  findings=$(grep -E "ERROR|SUMMARY|runtime error|deadly signal|Test unit written" "$log" | head -20 || true)
+  # Read from this run's own log, moved only now: two runs of one target that end together (an
+  # interrupt to both) would otherwise both read the one that moved last.
+  mv -f "$log" "$dir/last-run.log"
   echo "$(date -u +%FT%TZ) seconds=$ran execs=${execs:-0} exec_per_sec=${rate:-0} edges=${cov:-0} features=${ft:-0} corpus=$corpus crashes=$crashes exit=$status" >>"$dir/runs.log"
   local total
   total=$(sed -n 's/.* execs=\([0-9]*\) .*/\1/p' "$dir/runs.log" | awk '{ s += $1 } END { print s + 0 }')
@@ -120,7 +122,7 @@ run_campaign() {
   if [ "$crashes" -gt "$before" ] || [ "$status" -ne 0 ]; then
     echo "  $name: libFuzzer exited with status $status; reproducers in $dir/crashes/:" >&2
     ls -1 "$dir/crashes" | sed 's/^/    /' >&2
-    grep -E "ERROR|SUMMARY|runtime error|deadly signal|Test unit written" "$log" | head -20 | sed 's/^/    /' >&2
+    [ -z "$findings" ] || sed 's/^/    /' <<<"$findings" >&2
     return 1
   fi
 }
