@@ -76,6 +76,14 @@ struct PciFixture : ::testing::Test {
         out32(0xcf8, 0x8000'0000U | uint32_t { slot } << 11 | (reg & 0xfcU));
         return in(static_cast<uint16_t>(0xcfc + (reg & 3)), size);
     }
+    // The MSI-X capability's offset, found by walking the list as a driver does.
+    uint8_t msix_capability(uint8_t slot)
+    {
+        uint8_t cap = static_cast<uint8_t>(cfg_read(slot, 0x34, 1));
+        while (cfg_read(slot, cap, 1) != pci::k_cap_msix)
+            cap = static_cast<uint8_t>(cfg_read(slot, static_cast<uint8_t>(cap + 1), 1));
+        return cap;
+    }
     void cfg_write(uint8_t slot, uint8_t reg, uint32_t value, size_t size = 4)
     {
         out32(0xcf8, 0x8000'0000U | uint32_t { slot } << 11 | (reg & 0xfcU));
@@ -213,10 +221,7 @@ TEST_F(PciFixture, MsixProgrammingReachesTheRouter)
 {
     auto device = std::make_shared<TestDevice>(&router);
     ASSERT_TRUE(root.add_device(device));
-    // Find the MSI-X capability.
-    uint8_t cap = static_cast<uint8_t>(cfg_read(1, 0x34, 1));
-    while (cfg_read(1, cap, 1) != pci::k_cap_msix)
-        cap = static_cast<uint8_t>(cfg_read(1, static_cast<uint8_t>(cap + 1), 1));
+    uint8_t cap = msix_capability(1);
     EXPECT_EQ(cfg_read(1, static_cast<uint8_t>(cap + 2), 2) & 0x7ff, 3u); // 4 vectors
     EXPECT_EQ(cfg_read(1, static_cast<uint8_t>(cap + 4)), 0x2000u);     // table in BAR0 at 0x2000
     EXPECT_EQ(cfg_read(1, static_cast<uint8_t>(cap + 8)), 0x3000u);
@@ -260,13 +265,11 @@ TEST_F(PciFixture, MsixProgrammingReachesTheRouter)
 // KVM refuses some messages a guest can write into the table (a route it cannot deliver). Such a
 // vector holds its messages back until the guest writes one it can, and however often the guest
 // rewrites the entry, the host's log gets a bounded number of lines.
-TEST_F(PciFixture, MsixMessagesKvmRefusesAreDroppedAndLoggedBoundedly)
+TEST_F(PciFixture, MsixMessagesKvmRefusesAreHeldBackAndLoggedBoundedly)
 {
     auto device = std::make_shared<TestDevice>(&router);
     ASSERT_TRUE(root.add_device(device));
-    uint8_t cap = static_cast<uint8_t>(cfg_read(1, 0x34, 1));
-    while (cfg_read(1, cap, 1) != pci::k_cap_msix)
-        cap = static_cast<uint8_t>(cfg_read(1, static_cast<uint8_t>(cap + 1), 1));
+    uint8_t cap = msix_capability(1);
     Msix* msix = device->msix();
     uint64_t table = 0xc000'0000 + 0x2000;
     auto write32 = [&](uint64_t address, uint32_t value) {
