@@ -104,23 +104,24 @@ def run_seed(directory, initrd, seed, seconds, binary=None):
         while time.monotonic() < deadline and guest.proc.poll() is None and "HOSTILE-END" not in guest.text():
             peak = max(peak, peak_memory_kib(guest.proc.pid))
             time.sleep(1)
-        done = re.search(r"hostile: done, (\d+) actions", guest.text())
-        actions = int(done.group(1)) if done else None
-        ended = re.search(r"HOSTILE-END (\d+)", guest.text())
-        program_status = int(ended.group(1)) if ended else None
-        faults = re.search(r"hostile: (\d+ faults in this program, the first [^\r\n]*\))", guest.text())
-        faults = faults.group(1) if faults else None
+        text = guest.text()
+        done = re.search(r"hostile: done, (\d+) actions", text)
+        ended = re.search(r"HOSTILE-END (\d+)", text)
+        faults = re.search(r"hostile: (\d+ faults in this program, the first [^\r\n]*\))", text)
+        program = dict(seed=seed, actions=int(done.group(1)) if done else None,
+                       program_status=int(ended.group(1)) if ended else None,
+                       faults=faults.group(1) if faults else None, console=text[-2000:])
         if guest.proc.poll() is not None:
-            return Outcome(seed, actions, program_status, faults, guest.proc.returncode, None, None, peak, guest.errors.decode(errors="replace"),
-                           guest.text()[-2000:])
+            return Outcome(**program, exit_status=guest.proc.returncode, qmp_status=None, sigterm_status=None,
+                           peak_kib=peak, errors=guest.errors.decode(errors="replace"))
         # The event loop still serves the monitor.
         status = qmp.command("query-status")
         peak = max(peak, peak_memory_kib(guest.proc.pid))
         guest.proc.terminate()
         sigterm_status = guest.wait_exit(30)
-        answer = status["return"]["status"] if "return" in status else None
-        return Outcome(seed, actions, program_status, faults, None, answer, sigterm_status, peak, guest.errors.decode(errors="replace"),
-                       guest.text()[-2000:])
+        return Outcome(**program, exit_status=None,
+                       qmp_status=status["return"]["status"] if "return" in status else None,
+                       sigterm_status=sigterm_status, peak_kib=peak, errors=guest.errors.decode(errors="replace"))
     finally:
         if qmp is not None:
             qmp.close()

@@ -260,6 +260,7 @@ static volatile unsigned long actions; /* kept across siglongjmp */
 static sigjmp_buf after_fault;
 static volatile sig_atomic_t fault_count;
 static volatile unsigned long faults_by_action[ACTION_KINDS];
+static volatile unsigned long faults_in_a_row; /* with no action completed between them */
 static void* volatile first_fault;
 static volatile int first_signal;
 
@@ -273,6 +274,7 @@ static void on_fault(int signal, siginfo_t* info, void* context)
         actions_before_fault = actions;
     }
     ++faults_by_action[current_action];
+    ++faults_in_a_row;
     siglongjmp(after_fault, 1);
 }
 
@@ -310,12 +312,12 @@ int main(int argc, char** argv)
         (unsigned long long)page_physical);
     time_t end = time(NULL) + seconds;
     recover_from_faults();
-    if (sigsetjmp(after_fault, 1) && fault_count > 100000) {
+    if (sigsetjmp(after_fault, 1) && faults_in_a_row > 1000) {
         printf("hostile: stopped after %d faults\n", (int)fault_count);
         return 3; /* faulting at every step: this process's own memory is gone */
     }
     while (time(NULL) < end) {
-        for (int burst = 0; burst < 256; ++burst, ++actions) {
+        for (int burst = 0; burst < 256; ++burst, ++actions, faults_in_a_row = 0) {
             unsigned what = (unsigned)below(100);
             struct function* f = function_count ? &functions[below((uint64_t)function_count)] : NULL;
             if (what < 40 || !f) {
@@ -335,7 +337,7 @@ int main(int argc, char** argv)
     }
     printf("hostile: done, %lu actions\n", actions);
     if (fault_count) {
-        printf("hostile: %d faults in this program, the first %s at %p after %lu actions, port %#x (by action:",
+        printf("hostile: %d faults in this program, the first %s at %p after %lu actions, last port %#x (by action:",
             (int)fault_count, first_signal == SIGSEGV ? "SIGSEGV" : first_signal == SIGBUS ? "SIGBUS" : "SIGILL",
             first_fault, actions_before_fault, first_fault_port);
         for (int kind = 0; kind < ACTION_KINDS; ++kind)
