@@ -4,6 +4,8 @@ same kernel and benchmark initramfs (bench/make_bench_initrd.sh), runs interleav
 
   io_bench.py blk [--runs N] [--runtime S] [--jobs a,b]   fio in the guest against /dev/vda
   io_bench.py net [--runs N] [--runtime S] [--jobs a,b]   iperf3 between the guest and a tap in a namespace
+  io_bench.py netuser [--runs N] [--runtime S]            iperf3 between the guest and the host's loopback
+                                                          through user-mode networking (slirp)
   io_bench.py report FILE...                              one markdown table from the IOBENCH-JSON lines
 
 blk: each VMM gets its own copy of one raw image, on a file system that supports O_DIRECT (cache=none):
@@ -13,6 +15,8 @@ use cache=writeback (the table says so). Disk: -drive file=X,format=raw,if=none,
 net: a network namespace made here holds tap0 (192.168.77.1) and `iperf3 -s`; the VMM runs inside the
 namespace with -netdev tap,ifname=tap0 -device virtio-net-pci; the guest (192.168.77.2) is the iperf3
 client (iperf3-tx: guest -> host, iperf3-rx: -R, host -> guest). No traffic leaves the namespace.
+netuser: the same with -netdev user: `iperf3 -s` listens on the namespace's loopback, which the
+guest (10.0.2.15) reaches as 10.0.2.2 through the VMM's slirp.
 
 Per job and run: throughput (fio bandwidth and IOPS, iperf3 bits/s), the VMM process's CPU time
 (utime+stime of all its threads from /proc/PID/stat, sampled when the guest prints BENCH-START and
@@ -20,7 +24,8 @@ BENCH-STOP) per GB moved, the same without the time its vCPUs spent in guest mod
 guest's CPU as fio (usr+sys %) or iperf3 (client total %) report it. Prints one IOBENCH-JSON line per
 run for `report`, and a table of medians.
 
-Environment: VIREO_BIN, VIREO_CACHE (as for the other benchmarks), BENCH_INITRD (made by io_bench.sh),
+Environment: VIREO_BIN, VIREO_CACHE (as for the other benchmarks), VIREO_BASE_BIN (the binary the
+VMM "vireo-base" runs: another build of vireo to compare with, in --vmms), BENCH_INITRD (made by io_bench.sh),
 BENCH_VERBOSE=1 (echo the guests' consoles), BENCH_PERF=1 (log a perf profile of the VMM per job: it
 slows the VMM down), BENCH_KVM_STATS=1 (log KVM's exit counters per job and GB,
 from debugfs, and the context switches of the VMM's threads per GB: to see where a VMM's time goes)."""
@@ -51,7 +56,10 @@ IMAGE_MB = 512
 GUEST_IP, HOST_IP = "192.168.77.2", "192.168.77.1"
 BLK_JOBS = ["fio-randread", "fio-randwrite", "fio-seqread", "fio-seqwrite"]
 NET_JOBS = ["iperf3-tx", "iperf3-rx"]
+NET_USER_JOBS = ["user-iperf3-tx", "user-iperf3-rx"]  # the same jobs, through slirp
 LABELS = {
+    "user-iperf3-tx": "TCP guest -> host through slirp (iperf3)",
+    "user-iperf3-rx": "TCP host -> guest through slirp (iperf3 -R)",
     "fio-randread": "4 KiB random read, QD32", "fio-randwrite": "4 KiB random write, QD32",
     "fio-seqread": "1 MiB sequential read, QD32", "fio-seqwrite": "1 MiB sequential write, QD32",
     "iperf3-tx": "TCP guest -> host (iperf3)", "iperf3-rx": "TCP host -> guest (iperf3 -R)",
@@ -124,7 +132,8 @@ def vmm_command(vmm, append, devices):
     # vireo-nosandbox: the seccomp filters' cost (issue 12, bench/sandbox_bench.sh); vireo-noprof:
     # the same vireo with its exit profiler off (bench/qmp_bench.sh measures its cost); env execs
     # vireo, so the pid whose CPU time is sampled is vireo's.
-    binary = {"vireo": [VIREO], "vireo-nosandbox": [VIREO, "-sandbox", "off"],
+    binary = {"vireo": [VIREO], "vireo-base": [os.environ.get("VIREO_BASE_BIN", VIREO)],
+              "vireo-nosandbox": [VIREO, "-sandbox", "off"],
               "vireo-noprof": ["env", "VIREO_EXIT_PROFILER=off", VIREO]}.get(vmm, ["qemu-system-x86_64"])
     return [*binary, *common, *devices]
 
@@ -324,23 +333,29 @@ def bench_blk(args, vmms):
         images.close()
 
 
-def bench_net(args, vmms):
+def bench_net(args, vmms, user=False):
     load_modules("tun")
     ns = f"iobench-{uuid.uuid4().hex[:8]}"
     sh("ip", "netns", "add", ns)
     ns_exec = ["ip", "netns", "exec", ns]
     server = None
     try:
-        sh(*ns_exec, "ip", "tuntap", "add", "tap0", "mode", "tap", "vnet_hdr")
-        sh(*ns_exec, "ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
-        sh(*ns_exec, "ip", "link", "set", "tap0", "up")
         sh(*ns_exec, "ip", "link", "set", "lo", "up")
-        server = subprocess.Popen([*ns_exec, "iperf3", "-s", "-B", HOST_IP], stdout=subprocess.DEVNULL,
+        if user:
+            # slirp connects to the host's side of 10.0.2.2: the namespace's loopback
+            server_ip, guest_ip, listen_ip = "10.0.2.2", "10.0.2.15", "127.0.0.1"
+            netdev = "user,id=n0"
+        else:
+            sh(*ns_exec, "ip", "tuntap", "add", "tap0", "mode", "tap", "vnet_hdr")
+            sh(*ns_exec, "ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0")
+            sh(*ns_exec, "ip", "link", "set", "tap0", "up")
+            server_ip, guest_ip, listen_ip = HOST_IP, GUEST_IP, HOST_IP
+            netdev = "tap,id=n0,ifname=tap0,script=no,downscript=no"
+        server = subprocess.Popen([*ns_exec, "iperf3", "-s", "-B", listen_ip], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         append = (f"console=ttyS0 quiet bench.job={','.join(args.jobs)} bench.runtime={args.runtime} "
-                  f"bench.ip={GUEST_IP}/24 bench.server={HOST_IP}")
-        devices = ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-                   "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"]
+                  f"bench.ip={guest_ip}/24 bench.server={server_ip}")
+        devices = ["-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"]
         rows = []
         for run in range(args.runs):
             for vmm in vmms:
@@ -348,7 +363,11 @@ def bench_net(args, vmms):
                 # the VMM runs in the namespace (ip netns exec execs it: same pid, /proc/PID/stat is its own)
                 results = run_guest([*ns_exec, *vmm_command(vmm, append, devices)], args.jobs, args.timeout)
                 log(f"{vmm} run {run}: {time.monotonic() - started:.1f} s")
-                rows += measure(results, args.jobs, vmm, run, {"cache": None})
+                measured = measure(results, args.jobs, vmm, run, {"cache": None})
+                if user:
+                    for row in measured:
+                        row["job"] = "user-" + row["job"]
+                rows += measured
         return rows
     finally:
         if server:
@@ -363,12 +382,12 @@ def fmt(value, digits=1):
 
 def table(rows):
     """Markdown table of medians per job and VMM, with vireo/QEMU ratios."""
-    jobs = [j for j in BLK_JOBS + NET_JOBS if any(r["job"] == j for r in rows)]
+    jobs = [j for j in BLK_JOBS + NET_JOBS + NET_USER_JOBS if any(r["job"] == j for r in rows)]
     out = ["| test | VMM | runs | throughput | IOPS | VMM CPU s/GB | VMM CPU s/GB w/o guest mode | guest CPU % |",
            "|---|---|---|---|---|---|---|---|"]
     for job in jobs:
         med = {}
-        for vmm in ("vireo", "vireo-nosandbox", "vireo-noprof", "qemu"):
+        for vmm in ("vireo", "vireo-base", "vireo-nosandbox", "vireo-noprof", "qemu"):
             rs = [r for r in rows if r["job"] == job and r["vmm"] == vmm]
             if not rs:
                 continue
@@ -381,8 +400,8 @@ def table(rows):
             bw = f"{d['bw'] * 8 / 1e9:.2f} Gbit/s" if job.startswith("iperf") else f"{d['bw'] / 2**20:.1f} MiB/s"
             out.append(f"| {LABELS[job]} | {vmm} | {len(rs)} | {bw} | {fmt(d['iops'], 0)} | "
                        f"{fmt(d['vmm_cpu_per_gb'], 2)} | {fmt(d['vmm_cpu_noguest_per_gb'], 2)} | {fmt(d['guest_cpu'])} |")
-        for other, label in (("qemu", "vireo/QEMU"), ("vireo-nosandbox", "sandbox on/off"),
-                             ("vireo-noprof", "profiler on/off")):
+        for other, label in (("qemu", "vireo/QEMU"), ("vireo-base", "vireo/base"),
+                             ("vireo-nosandbox", "sandbox on/off"), ("vireo-noprof", "profiler on/off")):
             if "vireo" not in med or other not in med:
                 continue
             v, q = med["vireo"], med[other]
@@ -396,7 +415,7 @@ def table(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["blk", "net", "report"])
+    parser.add_argument("mode", choices=["blk", "net", "netuser", "report"])
     parser.add_argument("files", nargs="*")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--runtime", type=int, default=5, help="seconds per fio/iperf3 job")
@@ -415,7 +434,7 @@ def main():
         return
     args.jobs = args.jobs.split(",") if args.jobs else (BLK_JOBS if args.mode == "blk" else NET_JOBS)
     vmms = args.vmms.split(",")
-    rows = bench_blk(args, vmms) if args.mode == "blk" else bench_net(args, vmms)
+    rows = bench_blk(args, vmms) if args.mode == "blk" else bench_net(args, vmms, user=args.mode == "netuser")
     print(table(rows), flush=True)
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs bench/io_bench.py (virtio-blk with fio, virtio-net with iperf3; vireo against QEMU) where /dev/kvm
 # is real KVM: here, or inside the nested test host, one test-host call per part so that each stays short.
-# Usage: bench/io_bench.sh [blk] [net]   (default: both)
-# Environment: VIREO_BIN (default build/vireo), BENCH_RUNS (3), BENCH_RUNTIME (seconds per job, 5),
+# Usage: bench/io_bench.sh [blk] [net] [netuser]   (default: blk net; netuser: net through slirp)
+# Environment: VIREO_BIN (default build/vireo), VIREO_BASE_BIN (the "vireo-base" VMM of BENCH_ARGS --vmms), BENCH_RUNS (3), BENCH_RUNTIME (seconds per job, 5),
 #              BENCH_OUT (directory for the logs, default .cache/bench/results-DATE),
 #              BENCH_KVM_STATS, BENCH_VERBOSE, BENCH_PERF, BENCH_ARGS (see bench/io_bench.py)
 set -euo pipefail
@@ -19,7 +19,8 @@ mkdir -p "$out"
 parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(blk net)
 for part in "${parts[@]}"; do
   echo "== $part ($(date -u +%H:%M:%S)) -> $out/$part.log" >&2
-  "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="$vireo" BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
+  "$repo/scripts/with-kvm.sh" env VIREO_CACHE="$cache" VIREO_BIN="$vireo" VIREO_BASE_BIN="${VIREO_BASE_BIN:-$vireo}" \
+    BENCH_INITRD="$initrd" PYTHONDONTWRITEBYTECODE=1 \
     BENCH_KVM_STATS="${BENCH_KVM_STATS:-}" BENCH_VERBOSE="${BENCH_VERBOSE:-}" BENCH_PERF="${BENCH_PERF:-}" \
     python3 "$repo/bench/io_bench.py" "$part" --runs "${BENCH_RUNS:-3}" --runtime "${BENCH_RUNTIME:-5}" \
     ${BENCH_ARGS:-} 2>&1 | tee "$out/$part.log"

@@ -13,26 +13,32 @@
 #include "machine/assembly/drive_media.h"
 #include "machine/machine_queries.h"
 #include "monitor/qmp_commands.h"
+#include "sandbox/builder_thread.h"
 
 namespace vireo {
 
+// On the builder, as the machine and the monitors' sockets go (a Unix socket's path with them).
 VmLifecycle::~VmLifecycle()
 {
-    destroy_machine();
-    m_vnc.reset();
-    m_device_events.reset();
-    m_stdio_monitor.reset();
-    m_server.reset();
-    if (m_signals)
-        m_loop->remove(m_signals.get());
+    sandbox::run_on_builder([this] {
+        destroy_machine();
+        m_vnc.reset();
+        m_device_events.reset();
+        m_stdio_monitor.reset();
+        m_server.reset();
+        if (m_signals)
+            m_loop->remove(m_signals.get());
+    });
 }
 
 // The VNC server lets go of the machine's display and keyboard before they go.
 void VmLifecycle::destroy_machine()
 {
-    if (m_vnc)
-        m_vnc->detach();
-    m_machine.reset();
+    sandbox::run_on_builder([this] {
+        if (m_vnc)
+            m_vnc->detach();
+        m_machine.reset();
+    });
 }
 
 Result<void> VmLifecycle::start_vnc()
@@ -52,6 +58,13 @@ Result<void> VmLifecycle::start_vnc()
 }
 
 Result<void> VmLifecycle::build_machine()
+{
+    Result<void> built;
+    sandbox::run_on_builder([&] { built = build_machine_here(); });
+    return built;
+}
+
+Result<void> VmLifecycle::build_machine_here()
 {
     ConsoleMonitor* console_monitor
         = m_stdio_monitor && m_stdio_monitor->shares_console() ? m_stdio_monitor.get() : nullptr;
@@ -275,7 +288,9 @@ Result<MediumOutcome> VmLifecycle::eject_medium(std::string_view device, MediumF
 {
     if (!m_machine)
         return make_error("no machine yet");
-    return media_changed(device, vireo::eject_medium(drive_set(m_machine->parts()), device, force));
+    Result<MediumOutcome> outcome = MediumOutcome::Done;
+    sandbox::run_on_builder([&] { outcome = vireo::eject_medium(drive_set(m_machine->parts()), device, force); });
+    return media_changed(device, std::move(outcome));
 }
 
 Result<MediumOutcome> VmLifecycle::change_medium(std::string_view device, const MediumChange& change,
@@ -283,7 +298,9 @@ Result<MediumOutcome> VmLifecycle::change_medium(std::string_view device, const 
 {
     if (!m_machine)
         return make_error("no machine yet");
-    return media_changed(device, vireo::change_medium(drive_set(m_machine->parts()), device, change, force));
+    Result<MediumOutcome> outcome = MediumOutcome::Done;
+    sandbox::run_on_builder([&] { outcome = vireo::change_medium(drive_set(m_machine->parts()), device, change, force); });
+    return media_changed(device, std::move(outcome));
 }
 
 Result<void> VmLifecycle::set_vnc_password(std::string_view password)

@@ -3,8 +3,9 @@
 // and human, on sockets and stdio) and the current PcMachine (built again on every reset),
 // keeps the run state (prelaunch, running, paused, shutdown) and sends the lifecycle events.
 // It is the MachineControl the monitor's commands use; everything here runs on the event
-// loop's thread. Under -machine none there is no PcMachine at all: only the monitors run,
-// until quit or a signal (libvirt's capability probe).
+// loop's thread, but for what the builder thread does for it while the loop waits (building and
+// destroying machines, media changes). Under -machine none there is no PcMachine at all: only
+// the monitors run, until quit or a signal (libvirt's capability probe).
 #include <functional>
 #include <map>
 #include <memory>
@@ -81,7 +82,10 @@ private:
     [[nodiscard]] Result<void> watch_signals_without_machine();
     [[nodiscard]] bool machine_none() const { return m_config.machine == "none"; }
 
+    // Building and destroying a machine, and changing its media, run on the builder thread
+    // (sandbox/builder_thread.h): the loop's filter allows none of what they take.
     [[nodiscard]] Result<void> build_machine();
+    [[nodiscard]] Result<void> build_machine_here();
     // -vnc: listens before the guest starts; a port in use ends vireo at once.
     [[nodiscard]] Result<void> start_vnc();
     void destroy_machine();

@@ -11,6 +11,7 @@
 #include "machine/vcpu_thread.h"
 #include "process/daemon.h"
 #include "process/pid_file.h"
+#include "sandbox/builder_thread.h"
 #include "sandbox/confine.h"
 #include "sandbox/sandbox.h"
 
@@ -99,6 +100,7 @@ int run_vm(const VmConfig& config)
         });
     });
     terminal.reset();
+    sandbox::run_on_builder([&] { pid_file.reset(); }); // the loop's filter does not allow unlink
     if (!end.message.empty())
         log_error("{}", end.message);
     return end.status;

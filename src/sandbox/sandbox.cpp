@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/unique_fd.h"
+#include "sandbox/builder_thread.h"
 #include "sandbox/thread_spawner.h"
 
 namespace vireo::sandbox {
@@ -35,6 +36,10 @@ const char* thread_kind_name(ThreadKind kind)
         return "spawner";
     case ThreadKind::Display:
         return "display";
+    case ThreadKind::Builder:
+        return "builder";
+    case ThreadKind::Slirp:
+        return "slirp";
     }
     return "unknown";
 }
@@ -232,13 +237,14 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         add_all(event_loop_rules());
         break;
     case ThreadKind::Spawner:
-        // The spawner creates the vCPU, I/O worker and display threads: a new thread runs under the
-        // spawner's filter until it installs its own, and keeps it beneath that, so the
-        // spawner's must allow all of theirs.
+        // The spawner creates the vCPU, I/O worker, display and slirp threads: a new thread runs
+        // under the spawner's filter until it installs its own, and keeps it beneath that, so
+        // the spawner's must allow all of theirs.
         add_all(spawner_rules());
         add_all(vcpu_rules());
         add_all(io_worker_rules());
         add_all(display_rules());
+        add_all(slirp_rules());
         add_all(thread_runtime_rules());
         break;
     case ThreadKind::Vcpu:
@@ -251,6 +257,13 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         break;
     case ThreadKind::Display:
         add_all(display_rules());
+        add_all(thread_runtime_rules());
+        break;
+    case ThreadKind::Builder:
+        add_all(builder_rules());
+        break;
+    case ThreadKind::Slirp:
+        add_all(slirp_rules());
         add_all(thread_runtime_rules());
         break;
     }
@@ -316,6 +329,7 @@ Result<void> prepare(const SandboxConfig& config, const std::optional<Credential
         return errno_error("sandbox: PR_SET_NO_NEW_PRIVS");
     g_programs = programs.release(); // for the life of the process: threads enter until its end
     start_spawner();
+    start_builder();
     return {};
 }
 

@@ -4,11 +4,13 @@
 // message naming the call and the thread kind, exit status k_sigsys_exit_status).
 //
 // Filters are per thread and inherited: a thread starts with its creator's filters and adds its
-// own; all of them run on every call and the most restrictive answer wins. vCPU and I/O worker
-// threads are wanted at start, at every reset and on a monitor's media change, long after the
-// event loop has its filter; they are made by the spawner thread (thread_spawner.h), started
-// by prepare() before any filter, whose filter is its own list plus the vCPU and I/O worker
-// lists. Each new thread narrows itself to its kind's list before its body runs.
+// own; all of them run on every call and the most restrictive answer wins. vCPU, I/O worker,
+// display and slirp threads are wanted at start, at every reset and on a monitor's media change,
+// long after the event loop has its filter; they are made by the spawner thread
+// (thread_spawner.h), started by prepare() before any filter, whose filter is its own list plus
+// those kinds' lists. Each new thread narrows itself to its kind's list before its body runs.
+// The builder (builder_thread.h), also started by prepare(), makes and unmakes machines for the
+// event loop.
 #include <signal.h>
 
 #include <cstddef>
@@ -39,8 +41,8 @@ struct CredentialChange {
 };
 
 // Once per process, on the main thread, before any other thread starts: compiles every kind's
-// filter, installs the SIGSYS handler, sets no_new_privs and starts the spawner (under its own
-// filter). The main thread is not filtered yet: it enters when it is ready (EventLoop kind).
+// filter, installs the SIGSYS handler, sets no_new_privs and starts the spawner and the builder
+// (each under its own filter). The main thread is not filtered yet: it enters when it is ready (EventLoop kind).
 // Does nothing under -sandbox off; a process never prepared runs unfiltered (unit tests).
 [[nodiscard]] Result<void> prepare(const SandboxConfig& config, const std::optional<CredentialChange>& credentials = {});
 
@@ -54,8 +56,8 @@ void enter_or_exit(ThreadKind kind);
 // Whether prepare() made filters (the sandbox is on in this process).
 [[nodiscard]] bool active();
 
-// The rules a kind's filter is made of: its own list, plus the vCPU and I/O worker lists for the
-// spawner (which starts them), plus the sanitizer runtime's in sanitizer builds, merged (one rule per
+// The rules a kind's filter is made of: its own list, plus the lists of the kinds the spawner
+// starts for the spawner, plus the sanitizer runtime's in sanitizer builds, merged (one rule per
 // distinct condition; a call allowed without condition loses its conditional rules).
 [[nodiscard]] std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& config,
     const std::optional<CredentialChange>& credentials = {});

@@ -1,9 +1,10 @@
 // vireo's own code under the sandbox, without a guest: in a forked child whose main thread has
-// entered the event loop's filter (as after the first machine is built), the calls a reset or a
-// monitor command makes (opening raw and qcow2 images with every engine and cache mode, guest
-// I/O through them with their worker threads, snapshot=on, slirp with a hostfwd, a chardev's
-// Unix socket, guest memory, timers, the loop itself) must go through: any call outside a list
-// ends the child with the sandbox's message, which the test prints.
+// entered the event loop's filter (as after the first machine is built), what a reset or a
+// monitor command builds goes through the builder thread, as vireo's does (opening raw and
+// qcow2 images with every engine and cache mode, snapshot=on, slirp with a hostfwd, a chardev's
+// Unix socket, guest memory, timers, a tap), and what a running guest does runs on the loop
+// (guest I/O through the images and their worker threads, slirp's traffic, the loop itself).
+// Any call outside a list ends the child with the sandbox's message, which the test prints.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -16,7 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
 
 #include "base/event_fd.h"
 #include "base/event_loop.h"
@@ -28,8 +33,10 @@
 #include "memory/guest_memory.h"
 #include "net/slirp_backend.h"
 #include "net/tap.h"
+#include "sandbox/builder_thread.h"
 #include "sandbox/thread_spawner.h"
 #include "sandbox/sandbox.h"
+#include "slirp_test_util.h"
 
 namespace vireo {
 namespace {
@@ -89,7 +96,8 @@ DriveConfig drive(const std::string& path, const std::string& format, AioMode ai
 // reads back, flush, discard, write-zeroes; then the image is closed.
 void exercise_image(const DriveConfig& config, int code)
 {
-    auto opened = open_drive_image(config);
+    Result<OpenedImage> opened = make_error("not opened");
+    sandbox::run_on_builder([&] { opened = open_drive_image(config); });
     check(bool(opened), code, config.file + ": " + (opened ? "" : opened.error().describe()));
     auto& image = *opened->image;
     auto small = test::pattern(4096, 3);
@@ -102,7 +110,7 @@ void exercise_image(const DriveConfig& config, int code)
     check(test::disk_simple(image, DiskOp::Flush) == 0, code + 5, "flush");
     check(test::disk_simple(image, DiskOp::Discard, 1 << 20, 128 << 10, true) == 0, code + 6, "discard");
     check(test::disk_simple(image, DiskOp::WriteZeroes, 0, 4096, true) == 0, code + 7, "write zeroes");
-    opened->image.reset();
+    sandbox::run_on_builder([&] { opened->image.reset(); });
 }
 
 class SandboxedComponents : public ::testing::Test {
@@ -132,8 +140,11 @@ TEST_F(SandboxedComponents, ImagesOpenedAfterConfinementWithEveryEngine)
         snapshot.snapshot = true;
         exercise_image(snapshot, 70);
         // O_DIRECT where the file system has it (not on tmpfs).
-        UniqueFd probe(::open(m_dir.file("disk.raw").c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
-        if (probe) {
+        bool direct = false;
+        sandbox::run_on_builder([&] {
+            direct = bool(UniqueFd(::open(m_dir.file("disk.raw").c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC)));
+        });
+        if (direct) {
             exercise_image(drive(m_dir.file("disk.qcow2"), "qcow2", AioMode::IoUring, CacheMode::None), 80);
             exercise_image(drive(m_dir.file("disk.raw"), "raw", AioMode::Threads, CacheMode::None), 90);
         }
@@ -144,90 +155,107 @@ TEST_F(SandboxedComponents, LoopTimersSignalsMemoryAndAChardevSocket)
 {
     std::string socket_path = m_dir.file("chardev.sock");
     run_confined([&] {
-        auto loop = EventLoop::create();
-        check(bool(loop), 10, "event loop");
-        auto timer = TimerFd::create();
-        check(bool(timer), 11, "timerfd");
+        std::unique_ptr<EventLoop> loop;
+        std::optional<TimerFd> timer;
+        sandbox::run_on_builder([&] {
+            auto created = EventLoop::create();
+            check(bool(created), 10, "event loop");
+            loop = std::move(*created);
+            auto timer_fd = TimerFd::create();
+            check(bool(timer_fd), 11, "timerfd");
+            timer.emplace(std::move(*timer_fd));
+        });
         int fired = 0;
-        check(bool((*loop)->add(timer->fd(), EPOLLIN, [&](uint32_t) {
+        check(bool(loop->add(timer->fd(), EPOLLIN, [&](uint32_t) {
             timer->consume();
             if (++fired == 2)
-                (*loop)->stop();
+                loop->stop();
             else
                 timer->arm(std::chrono::microseconds(100));
         })),
             12, "add timer");
         timer->arm(std::chrono::microseconds(100));
-        (*loop)->run();
-        (*loop)->remove(timer->fd());
+        loop->run();
+        loop->remove(timer->fd());
 
-        sigset_t signals;
-        sigemptyset(&signals);
-        sigaddset(&signals, SIGUSR2);
-        int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-        check(signal_fd >= 0, 13, "signalfd");
-        ::close(signal_fd);
+        sandbox::run_on_builder([&] {
+            sigset_t signals;
+            sigemptyset(&signals);
+            sigaddset(&signals, SIGUSR2);
+            int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+            check(signal_fd >= 0, 13, "signalfd");
+            ::close(signal_fd);
 
-        const GuestRegionSpec regions[] = { { GuestAddress(0), 8 << 20 } };
-        auto memory = GuestMemory::create(regions);
-        check(bool(memory), 14, memory ? "" : memory.error().describe());
-        auto memfd_memory = GuestMemory::create(regions, GuestMemory::Backing::Memfd);
-        check(bool(memfd_memory), 15, memfd_memory ? "" : memfd_memory.error().describe());
+            const GuestRegionSpec regions[] = { { GuestAddress(0), 8 << 20 } };
+            auto memory = GuestMemory::create(regions);
+            check(bool(memory), 14, memory ? "" : memory.error().describe());
+            auto memfd_memory = GuestMemory::create(regions, GuestMemory::Backing::Memfd);
+            check(bool(memfd_memory), 15, memfd_memory ? "" : memfd_memory.error().describe());
 
-        ChardevConfig chardev { "socket", "serial0", { { "path", socket_path }, { "server", "on" }, { "wait", "off" } } };
-        auto listener = open_socket_listener(chardev);
-        check(bool(listener), 16, listener ? "" : listener.error().describe());
-        ::unlink(socket_path.c_str());
+            ChardevConfig chardev { "socket", "serial0", { { "path", socket_path }, { "server", "on" }, { "wait", "off" } } };
+            auto listener = open_socket_listener(chardev);
+            check(bool(listener), 16, listener ? "" : listener.error().describe());
+            ::unlink(socket_path.c_str());
+            timer.reset();
+        });
     });
-}
-
-uint16_t free_loopback_port()
-{
-    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in address {};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    socklen_t length = sizeof(address);
-    ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    return ntohs(address.sin_port);
 }
 
 TEST_F(SandboxedComponents, SlirpAnswersDhcpAndForwardsAPort)
 {
-    uint16_t port = free_loopback_port();
-    run_confined([port] {
-        auto loop = EventLoop::create();
-        check(bool(loop), 10, "event loop");
-        auto options = SlirpOptions::defaults();
-        auto forward = parse_hostfwd(fmt::format("tcp:127.0.0.1:{}-:22", port));
-        check(bool(forward), 11, "hostfwd");
-        options.forwards.push_back(*forward);
-        auto slirp = SlirpBackend::create(**loop, options);
-        check(bool(slirp), 12, slirp ? "" : slirp.error().describe());
-        // A DHCPDISCOVER from the guest: slirp answers within the process.
-        std::vector<uint8_t> frame(14 + 20 + 8 + 236 + 312, 0);
-        std::fill(frame.begin(), frame.begin() + 6, 0xff);
-        frame[12] = 0x08;
-        iovec iov { frame.data(), frame.size() };
-        check(bool((*slirp)->send(std::span(&iov, 1))), 13, "send a frame");
-        for (int i = 0; i < 3; ++i)
-            (*slirp)->run_cycle();
-        // A host connection to the forwarded port: slirp accepts it and talks to the guest.
-        UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    uint16_t port = test::free_loopback_port();
+    // A host client of the forwarded port, from this (unconfined) process: it connects once the
+    // child's slirp listens, then goes.
+    std::thread host_client([port] {
         sockaddr_in address {};
         address.sin_family = AF_INET;
         address.sin_port = htons(port);
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        check(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0, 14, "connect");
-        pollfd pfd { (*slirp)->fd(), POLLIN, 0 };
-        check(::poll(&pfd, 1, 2000) == 1, 15, "slirp sees the connection");
-        for (int i = 0; i < 5; ++i)
-            (*slirp)->run_cycle();
-        client.reset();
-        for (int i = 0; i < 3; ++i)
-            (*slirp)->run_cycle();
+        for (int i = 0; i < 500; ++i) {
+            UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            if (::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
     });
+    run_confined([port] {
+        std::unique_ptr<EventLoop> loop;
+        std::unique_ptr<SlirpBackend> slirp;
+        sandbox::run_on_builder([&] {
+            auto created = EventLoop::create();
+            check(bool(created), 10, "event loop");
+            loop = std::move(*created);
+            auto options = SlirpOptions::defaults();
+            auto forward = parse_hostfwd(fmt::format("tcp:127.0.0.1:{}-:22", port));
+            check(bool(forward), 11, "hostfwd");
+            options.forwards.push_back(*forward);
+            auto backend = SlirpBackend::create(*loop, options);
+            check(bool(backend), 12, backend ? "" : backend.error().describe());
+            slirp = std::move(*backend);
+        });
+        // The loop's filter has no sleep: it waits with poll, as it does for a full terminal.
+        auto pause_ms = [](int ms) { ::poll(nullptr, 0, ms); };
+        auto wait_for_a_frame = [&](int code, const char* what) {
+            for (int i = 0; i < 5000 && slirp->pending_frames() == 0; ++i)
+                pause_ms(1);
+            std::vector<uint8_t> buffer(k_max_net_frame);
+            auto length = slirp->receive(buffer);
+            check(length && *length > 0, code, what);
+        };
+        // The host client's connection: slirp accepts it and talks to the guest (an ARP request
+        // for 10.0.2.15, then the SYN).
+        wait_for_a_frame(14, "slirp talks to the guest for the host client");
+        // A DHCPDISCOVER from the guest: the slirp thread answers within the process.
+        auto frame = test::dhcp_discover();
+        iovec iov { frame.data(), frame.size() };
+        check(bool(slirp->send(std::span(&iov, 1))), 15, "send a frame");
+        wait_for_a_frame(16, "slirp answers DHCP");
+        pause_ms(300); // the client goes; slirp sees it
+        sandbox::run_on_builder([&] { slirp.reset(); });
+    });
+    host_client.join();
 }
 
 TEST_F(SandboxedComponents, TapOpenedAtAResetAndItsOffloadsSetFromAVcpu)
@@ -238,11 +266,17 @@ TEST_F(SandboxedComponents, TapOpenedAtAResetAndItsOffloadsSetFromAVcpu)
     tun.reset();
     // The interface exists only while the child runs and stays down: nothing leaves the machine.
     run_confined([] {
-        auto loop = EventLoop::create();
-        check(bool(loop), 10, "event loop");
-        auto queues = TapBackend::open(**loop, TapOptions { .ifname = "vireos%d" });
-        check(bool(queues), 11, queues ? "" : queues.error().describe());
-        auto& tap = *queues->front();
+        std::unique_ptr<EventLoop> loop;
+        std::vector<std::unique_ptr<TapBackend>> queues;
+        sandbox::run_on_builder([&] {
+            auto created = EventLoop::create();
+            check(bool(created), 10, "event loop");
+            loop = std::move(*created);
+            auto opened = TapBackend::open(*loop, TapOptions { .ifname = "vireos%d" });
+            check(bool(opened), 11, opened ? "" : opened.error().describe());
+            queues = std::move(*opened);
+        });
+        auto& tap = *queues.front();
         // virtio-net's activation runs on the vCPU that wrote DRIVER_OK.
         bool set = false;
         auto vcpu = sandbox::spawn_thread(sandbox::ThreadKind::Vcpu, "vcpu0",
@@ -253,6 +287,7 @@ TEST_F(SandboxedComponents, TapOpenedAtAResetAndItsOffloadsSetFromAVcpu)
         check(bool(tap.receive(buffer)), 13, "receive on a down tap");
         tap.set_receive_enabled(true);
         tap.set_receive_enabled(false);
+        sandbox::run_on_builder([&] { queues.clear(); });
     });
 }
 

@@ -9,73 +9,26 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "net/slirp_backend.h"
+#include "slirp_test_util.h"
 
 namespace vireo {
 namespace {
 
-constexpr uint8_t k_guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+using test::dhcp_discover;
+using test::free_loopback_port;
+using test::get16;
 
-void put16(std::vector<uint8_t>& frame, size_t offset, uint16_t value)
+// slirp answers on its own thread: waits up to 5 s for `count` frames for the guest.
+bool wait_for_frames(const SlirpBackend& slirp, size_t count)
 {
-    frame[offset] = static_cast<uint8_t>(value >> 8);
-    frame[offset + 1] = static_cast<uint8_t>(value);
-}
-
-uint16_t get16(const uint8_t* bytes) { return static_cast<uint16_t>(bytes[0] << 8 | bytes[1]); }
-
-// Ethernet + IPv4 + UDP 68->67 + a BOOTP DHCPDISCOVER (RFC 2131), padded to the full BOOTP size.
-std::vector<uint8_t> dhcp_discover()
-{
-    constexpr size_t bootp = 236 + 312;
-    constexpr size_t udp = 8 + bootp;
-    constexpr size_t ip = 20 + udp;
-    std::vector<uint8_t> frame(14 + ip, 0);
-    std::memset(frame.data(), 0xff, 6);
-    std::memcpy(frame.data() + 6, k_guest_mac, 6);
-    put16(frame, 12, 0x0800);
-    uint8_t* iph = frame.data() + 14;
-    iph[0] = 0x45;
-    put16(frame, 14 + 2, ip);
-    iph[8] = 64;
-    iph[9] = 17;
-    std::memset(iph + 16, 0xff, 4); // to 255.255.255.255 from 0.0.0.0
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2)
-        sum += get16(iph + i);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    put16(frame, 14 + 10, static_cast<uint16_t>(~sum));
-    size_t u = 14 + 20;
-    put16(frame, u, 68);
-    put16(frame, u + 2, 67);
-    put16(frame, u + 4, udp);
-    size_t b = u + 8;
-    frame[b] = 1;     // BOOTREQUEST
-    frame[b + 1] = 1; // Ethernet
-    frame[b + 2] = 6;
-    frame[b + 4] = 0x12; // xid
-    frame[b + 5] = 0x34;
-    std::memcpy(frame.data() + b + 28, k_guest_mac, 6);
-    size_t o = b + 236;
-    const uint8_t options[] = { 99, 130, 83, 99, 53, 1, 1, 255 };
-    std::memcpy(frame.data() + o, options, sizeof(options));
-    return frame;
-}
-
-uint16_t free_loopback_port()
-{
-    int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address {};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    socklen_t length = sizeof(address);
-    ::getsockname(sock, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(sock);
-    return ntohs(address.sin_port);
+    for (int i = 0; i < 5000 && slirp.pending_frames() < count; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return slirp.pending_frames() >= count;
 }
 
 class SlirpTest : public ::testing::Test {
@@ -97,7 +50,7 @@ TEST_F(SlirpTest, AnswersDhcpDiscoverWithOffer)
     auto frame = dhcp_discover();
     iovec iov { frame.data(), frame.size() };
     ASSERT_TRUE(slirp->send(std::span(&iov, 1)));
-    ASSERT_GE(slirp->pending_frames(), 1u);
+    ASSERT_TRUE(wait_for_frames(*slirp, 1));
 
     std::vector<uint8_t> buffer(k_max_net_frame);
     auto length = slirp->receive(buffer);
@@ -162,13 +115,9 @@ TEST_F(SlirpTest, HostForwardAcceptsOnLoopback)
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0) << std::strerror(errno);
 
-    // The listening socket is in slirp's poll set: fd() turns readable, a cycle accepts the
-    // connection and slirp starts talking to the guest (ARP for 10.0.2.15, or a SYN).
-    pollfd pfd { slirp->fd(), POLLIN, 0 };
-    ASSERT_EQ(::poll(&pfd, 1, 2000), 1);
-    for (int i = 0; i < 5 && slirp->pending_frames() == 0; ++i)
-        slirp->run_cycle();
-    EXPECT_GE(slirp->pending_frames(), 1u);
+    // The listening socket is in slirp's poll set: its thread wakes, accepts the connection and
+    // starts talking to the guest (ARP for 10.0.2.15, or a SYN).
+    EXPECT_TRUE(wait_for_frames(*slirp, 1));
     ::close(client);
 }
 
