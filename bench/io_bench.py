@@ -233,11 +233,12 @@ def parsed_jobs(results, jobs, vmm, run):
         yield job, r, m
 
 
-def measure(results, jobs, vmm, run, extra):
+def measure(results, jobs, vmm, run, extra, label_prefix=""):
+    """One row per job; `label_prefix` names a variant of the jobs in the rows (user- for slirp)."""
     rows = []
     for job, r, m in parsed_jobs(results, jobs, vmm, run):
         gb = m["bytes"] / 1e9
-        row = {"vmm": vmm, "job": job, "run": run, **m, **extra,
+        row = {"vmm": vmm, "job": label_prefix + job, "run": run, **m, **extra,
                "vmm_cpu_s": r["vmm_cpu"], "vmm_cpu_per_gb": r["vmm_cpu"] / gb if gb else None,
                "vmm_cpu_noguest_per_gb": (r["vmm_cpu"] - r["vmm_guest"]) / gb if gb else None}
         if "kvm" in r:
@@ -363,11 +364,7 @@ def bench_net(args, vmms, user=False):
                 # the VMM runs in the namespace (ip netns exec execs it: same pid, /proc/PID/stat is its own)
                 results = run_guest([*ns_exec, *vmm_command(vmm, append, devices)], args.jobs, args.timeout)
                 log(f"{vmm} run {run}: {time.monotonic() - started:.1f} s")
-                measured = measure(results, args.jobs, vmm, run, {"cache": None})
-                if user:
-                    for row in measured:
-                        row["job"] = "user-" + row["job"]
-                rows += measured
+                rows += measure(results, args.jobs, vmm, run, {"cache": None}, "user-" if user else "")
         return rows
     finally:
         if server:

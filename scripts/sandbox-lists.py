@@ -10,7 +10,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 KINDS = [("event-loop", "event_loop_filter.cpp"), ("vcpu", "vcpu_filter.cpp"),
          ("io-worker", "io_worker_filter.cpp"), ("spawner", "spawner_filter.cpp"),
          ("display", "display_filter.cpp"), ("builder", "builder_filter.cpp"),
-         ("slirp", "slirp_filter.cpp"),
+         ("event-loop-slirp", "slirp_filter.cpp"),
          ("thread-runtime", "thread_runtime_filter.cpp")]
 RULE = re.compile(r'\{\s*SCMP_SYS\((\w+)\),\s*(.*?),\s*"((?:[^"\\]|\\.)*)"\s*(?:,\s*RuleAction::(\w+))?\s*\}', re.S)
 

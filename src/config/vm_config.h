@@ -124,6 +124,9 @@ struct SandboxConfig {
     SandboxSetting elevate_privileges = SandboxSetting::Deny;
     SandboxSetting spawn = SandboxSetting::Deny;
     SandboxSetting resource_control = SandboxSetting::Allow; // deny: the loop's SCHED_BATCH is refused
+    // Not an option: whether the machine has user-mode networking (a -netdev user, or QEMU's
+    // default network), whose host sockets the event loop then makes (uses_user_network).
+    bool user_network = false;
 };
 
 // What the process gives up once the first machine is built: -runas, -chroot, core dumps.

@@ -9,6 +9,7 @@
 #include "char/terminal.h"
 #include "machine/vm_lifecycle.h"
 #include "machine/vcpu_thread.h"
+#include "net/netdev.h"
 #include "process/daemon.h"
 #include "process/pid_file.h"
 #include "sandbox/builder_thread.h"
@@ -84,7 +85,10 @@ int run_vm(const VmConfig& config)
     std::optional<sandbox::CredentialChange> credentials;
     if (*run_as)
         credentials = sandbox::CredentialChange { (*run_as)->uid, (*run_as)->gid, (*run_as)->groups.size() };
-    if (auto prepared = sandbox::prepare(config.sandbox, credentials); !prepared) {
+    // The loop's list holds slirp's socket calls only for a machine with user-mode networking.
+    SandboxConfig sandbox_config = config.sandbox;
+    sandbox_config.user_network = uses_user_network(config);
+    if (auto prepared = sandbox::prepare(sandbox_config, credentials); !prepared) {
         log_error("{}", prepared.error().describe());
         return 1;
     }

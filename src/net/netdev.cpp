@@ -1,5 +1,7 @@
 #include "net/netdev.h"
 
+#include <algorithm>
+
 #include "config/vm_config.h"
 #include "net/slirp_backend.h"
 #include "net/tap.h"
@@ -20,6 +22,18 @@ Result<std::vector<std::unique_ptr<NetBackend>>> create_net_backends(EventLoop& 
         return make_error("netdev {}: unsupported type '{}' (tap and user are)", config.id, config.type);
     }
     return backends;
+}
+
+bool wants_default_network(const VmConfig& config)
+{
+    return config.default_network && config.netdevs.empty();
+}
+
+bool uses_user_network(const VmConfig& config)
+{
+    return wants_default_network(config)
+        || std::any_of(config.netdevs.begin(), config.netdevs.end(),
+            [](const NetdevConfig& netdev) { return netdev.type == "user"; });
 }
 
 } // namespace vireo

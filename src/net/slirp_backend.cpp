@@ -7,19 +7,17 @@
 #include <climits>
 #include <cstring>
 #include <ctime>
-#include <system_error>
 
 #include <slirp/libslirp.h>
 
 #include "base/log.h"
 #include "config/vm_config.h"
-#include "sandbox/thread_spawner.h"
 
 namespace vireo {
 
 namespace {
 
-// Frames queued, each way, for a side that is not taking them; beyond this frames are dropped,
+// Frames queued for a guest that is not taking them; beyond this slirp's frames are dropped,
 // which libslirp allows (TCP retransmits).
 constexpr size_t k_max_queued_frames = 512;
 constexpr size_t k_max_queued_bytes = 4 << 20;
@@ -155,39 +153,21 @@ Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop& loop, cons
         }
     }
 
-    backend->refill();
     auto* raw_backend = backend.get();
-    try {
-        backend->m_thread = sandbox::spawn_thread(sandbox::ThreadKind::Slirp, "slirp", [raw_backend] { raw_backend->serve(); });
-    } catch (const std::system_error& error) {
-        return make_error("slirp: cannot start its thread: {}", error.what());
-    }
+    TRY(loop.add(backend->fd(), EPOLLIN, [raw_backend](uint32_t) { raw_backend->run_cycle(); }));
+    backend->m_loop_registered = true;
+    backend->refill();
     return backend;
 }
 
 SlirpBackend::~SlirpBackend()
 {
-    if (m_thread.joinable()) {
-        m_stopping.store(true);
-        m_kick.signal();
-        m_thread.join();
-    }
+    if (m_loop_registered)
+        m_loop.remove(m_epoll.get());
     if (m_rx_enabled)
         m_loop.remove(m_rx_ready.fd());
     if (m_slirp)
         ::slirp_cleanup(m_slirp);
-}
-
-void SlirpBackend::serve()
-{
-    while (!m_stopping.load()) {
-        epoll_event events[8];
-        if (::epoll_wait(m_epoll.get(), events, 8, -1) < 0 && errno != EINTR) {
-            log_error("slirp: epoll_wait: {}; user-mode networking stops", std::strerror(errno));
-            return;
-        }
-        run_cycle();
-    }
 }
 
 void SlirpBackend::run_cycle()
@@ -195,18 +175,6 @@ void SlirpBackend::run_cycle()
     uint64_t expirations = 0;
     [[maybe_unused]] auto n = ::read(m_timer.get(), &expirations, sizeof(expirations));
     m_kick.consume();
-
-    std::deque<Frame> frames;
-    {
-        std::lock_guard lock(m_queues);
-        frames.swap(m_tx);
-        m_tx_bytes = 0;
-    }
-    for (const auto& frame : frames)
-        ::slirp_input(m_slirp, frame.data(), static_cast<int>(frame.size()));
-    // The frames may have opened or closed sockets: the poll below goes by a fresh list.
-    if (!frames.empty())
-        refill();
 
     if (!m_pollfds.empty()) {
         int ready = ::poll(m_pollfds.data(), m_pollfds.size(), 0);
@@ -309,50 +277,29 @@ void SlirpBackend::run_expired_timers()
     }
 }
 
-// The frame waits for the slirp thread's next cycle (slirp_input there, then the sockets it may
-// have opened are watched). A guest that sends faster than slirp takes loses frames, as on a
-// wire; TCP sends them again.
 Result<void> SlirpBackend::send(std::span<const iovec> iov)
 {
-    Frame frame;
+    std::vector<uint8_t> frame;
     for (const auto& part : iov) {
         auto* base = static_cast<const uint8_t*>(part.iov_base);
         frame.insert(frame.end(), base, base + part.iov_len);
     }
     if (frame.empty() || frame.size() > INT_MAX)
         return {};
-    bool first = false;
-    {
-        std::lock_guard lock(m_queues);
-        if (m_tx.size() >= k_max_queued_frames || m_tx_bytes + frame.size() > k_max_queued_bytes)
-            return {};
-        first = m_tx.empty();
-        m_tx_bytes += frame.size();
-        m_tx.push_back(std::move(frame));
-    }
-    if (first)
-        m_kick.signal();
+    ::slirp_input(m_slirp, frame.data(), static_cast<int>(frame.size()));
+    // The frame may have opened a socket: have slirp list its fds again.
+    refill();
     return {};
 }
 
 Result<size_t> SlirpBackend::receive_into(std::span<const iovec> iov)
 {
-    Frame frame;
-    {
-        std::lock_guard lock(m_queues);
-        if (m_rx.empty())
-            return size_t { 0 };
-        frame = std::move(m_rx.front());
-        m_rx.pop_front();
-        m_rx_bytes -= frame.size();
-    }
+    if (m_rx.empty())
+        return size_t { 0 };
+    auto frame = std::move(m_rx.front());
+    m_rx.pop_front();
+    m_rx_bytes -= frame.size();
     return copy_frame_to_iovecs(frame, iov);
-}
-
-size_t SlirpBackend::pending_frames() const
-{
-    std::lock_guard lock(m_queues);
-    return m_rx.size();
 }
 
 void SlirpBackend::set_receive_enabled(bool enabled)
@@ -366,7 +313,7 @@ void SlirpBackend::set_receive_enabled(bool enabled)
     }
     auto added = m_loop.add(m_rx_ready.fd(), EPOLLIN, [this](uint32_t) {
         m_rx_ready.consume();
-        if (m_handler && pending_frames() > 0)
+        if (m_handler && !m_rx.empty())
             m_handler();
     });
     if (!added) {
@@ -374,22 +321,18 @@ void SlirpBackend::set_receive_enabled(bool enabled)
         return;
     }
     m_rx_enabled = true;
-    if (pending_frames() > 0)
+    if (!m_rx.empty())
         m_rx_ready.signal();
 }
 
-// On the slirp thread. The loop may not be watching m_rx_ready now: the count it keeps wakes
-// the loop once receiving is enabled again.
 void SlirpBackend::queue_frame(const uint8_t* data, size_t length)
 {
-    {
-        std::lock_guard lock(m_queues);
-        if (m_rx.size() >= k_max_queued_frames || m_rx_bytes + length > k_max_queued_bytes)
-            return;
-        m_rx.emplace_back(data, data + length);
-        m_rx_bytes += length;
-    }
-    m_rx_ready.signal();
+    if (m_rx.size() >= k_max_queued_frames || m_rx_bytes + length > k_max_queued_bytes)
+        return;
+    m_rx.emplace_back(data, data + length);
+    m_rx_bytes += length;
+    if (m_rx_enabled)
+        m_rx_ready.signal();
 }
 
 ssize_t SlirpBackend::cb_send_packet(const void* buf, size_t len, void* opaque)

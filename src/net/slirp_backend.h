@@ -1,29 +1,20 @@
 #pragma once
 // User-mode networking through libslirp (4.x API): the guest sees a NAT router at 10.0.2.2
 // with DHCP (first address 10.0.2.15) and DNS (10.0.2.3), QEMU's defaults. Frames carry no
-// vnet header.
-//
-// libslirp runs on a thread of its own (the slirp thread kind, with its own seccomp list: the
-// host sockets it makes for the guest's connections are all it can reach), so that the event
-// loop's list holds none of its socket calls. Its sockets, its timers and a wake-up eventfd sit
-// in a private epoll set the thread waits on; each time it wakes it runs one cycle: the guest's
-// queued frames into slirp_input, poll(2) the sockets slirp asked for, slirp_pollfds_poll,
-// expire timers, then slirp_pollfds_fill again and re-sync the epoll set and the timerfd.
-// Frames cross between the threads in two bounded queues under one lock: the device's
-// (send() queues and wakes the thread) and slirp's (the loop's rx eventfd says there are some).
+// vnet header. libslirp's own sockets, its timers and a wake-up eventfd sit in a private epoll
+// set; the event loop watches that one fd (see fd()), and each time it is readable we run one
+// poll cycle: poll(2) the sockets slirp asked for, slirp_pollfds_poll, expire timers, then
+// slirp_pollfds_fill again and re-sync the private epoll set and the timerfd.
 // Nothing here sends traffic by itself: libslirp only acts on guest frames and forwarded ports.
 #include <netinet/in.h>
 #include <poll.h>
 
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/event_fd.h"
@@ -57,16 +48,19 @@ struct SlirpOptions {
 
 class SlirpBackend final : public NetBackend {
 public:
-    // Creates the stack, adds the port forwards and starts the slirp thread. The receive handler
-    // runs on `loop`, which must outlive the back end.
+    // Creates the stack, adds the port forwards and registers fd() with the loop, which must
+    // outlive the back end.
     [[nodiscard]] static Result<std::unique_ptr<SlirpBackend>> create(EventLoop& loop, const SlirpOptions& options);
-    // Stops the thread, then the stack.
     ~SlirpBackend() override;
     SlirpBackend(const SlirpBackend&) = delete;
     SlirpBackend& operator=(const SlirpBackend&) = delete;
 
+    // The private epoll fd the event loop watches (registered by create()).
+    [[nodiscard]] int fd() const { return m_epoll.get(); }
+    // One poll cycle; the loop calls it when fd() is readable (tests may call it directly).
+    void run_cycle();
     // Frames from slirp waiting for the device.
-    [[nodiscard]] size_t pending_frames() const;
+    [[nodiscard]] size_t pending_frames() const { return m_rx.size(); }
 
     [[nodiscard]] bool has_vnet_header() const override { return false; }
     [[nodiscard]] Result<void> set_offloads(const NetOffloads&) override { return {}; }
@@ -82,8 +76,6 @@ private:
         int64_t expire_ms = -1; // -1: not armed
     };
 
-    using Frame = std::vector<uint8_t>;
-
     SlirpBackend(EventLoop& loop, UniqueFd epoll, UniqueFd timer, EventFd kick, EventFd rx_ready)
         : m_loop(loop)
         , m_epoll(std::move(epoll))
@@ -93,9 +85,6 @@ private:
     {
     }
 
-    // The slirp thread: waits on the private epoll set and runs a cycle at each wake-up.
-    void serve();
-    void run_cycle();
     void refill();
     void sync_epoll(const std::map<int, uint32_t>& wanted);
     void arm_timer(uint32_t slirp_timeout_ms);
@@ -118,28 +107,19 @@ private:
     EventLoop& m_loop;
     UniqueFd m_epoll;
     UniqueFd m_timer;   // timerfd on CLOCK_MONOTONIC, in m_epoll
-    EventFd m_kick;     // in m_epoll: run a cycle soon (slirp's notify, a queued frame, stop)
+    EventFd m_kick;     // in m_epoll: run a cycle soon (slirp's notify)
     EventFd m_rx_ready; // in the loop while receiving is enabled: frames are queued
+    ::Slirp* m_slirp = nullptr;
     std::string m_hostname;
     std::string m_domainname;
 
-    // The slirp thread's own, once it runs (create() sets them up before it starts).
-    ::Slirp* m_slirp = nullptr;
     std::vector<struct pollfd> m_pollfds; // from the last slirp_pollfds_fill
     std::map<int, uint32_t> m_registered; // fd -> epoll events in m_epoll
     std::list<Timer> m_timers;
-
-    // Shared by the loop and the slirp thread.
-    mutable std::mutex m_queues;
-    std::deque<Frame> m_tx; // the guest's frames, for slirp_input
-    size_t m_tx_bytes = 0;
-    std::deque<Frame> m_rx; // slirp's frames, for the device
+    std::deque<std::vector<uint8_t>> m_rx;
     size_t m_rx_bytes = 0;
-    std::atomic<bool> m_stopping { false };
-    std::thread m_thread;
-
-    // The loop's own.
     bool m_rx_enabled = false;
+    bool m_loop_registered = false;
     std::function<void()> m_handler;
 };
 

@@ -1,12 +1,12 @@
 // The event-loop thread's allow list: the main thread, which serves the loop (virtqueue
 // notifications, disk and network completions, monitors, chardevs, signals, timers), runs the
-// monitors' commands, and pauses, resumes and kicks the vCPUs.
+// monitors' commands and user-mode networking (slirp), and pauses, resumes and kicks the vCPUs.
 //
 // Its filter is installed once the first machine is built and before its vCPUs start. It builds
 // no machine and tears none down: the builder thread does that for it, at start, at every reset
-// and at exit, and opens a monitor's new media (builder_thread.h). User-mode networking runs on
-// slirp threads (net/slirp_backend.h), whose sockets are theirs. It starts no thread: the
-// spawner does (thread_spawner.h). What only startup needs (option parsing, -runas, -chroot, the
+// and at exit, and opens a monitor's new media (builder_thread.h). With user-mode networking
+// the list also holds slirp's socket calls (slirp_filter.cpp); without it the loop makes no
+// socket and opens no file. It starts no thread: the spawner does (thread_spawner.h). What only startup needs (option parsing, -runas, -chroot, the
 // monitors' listening sockets, the terminal's raw mode) is done before and is not here.
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -32,28 +32,28 @@ constexpr SyscallRule k_rules[] = {
     { SCMP_SYS(writev), any_args(), "tap: a frame from the guest's transmit chain" },
     { SCMP_SYS(futex), any_args(), "device locks shared with vCPUs, the builder's hand-over, joining threads" },
     { SCMP_SYS(io_uring_enter), any_args(), "submit virtio-blk batches" },
-    { SCMP_SYS(epoll_ctl), any_args(), "fds come and go (clients, tap and slirp receive on/off)" },
-    { SCMP_SYS(timerfd_settime), any_args(), "virtio-blk's backstop timer" },
+    { SCMP_SYS(epoll_ctl), any_args(), "fds come and go (clients, tap receive on/off, slirp's sockets)" },
+    { SCMP_SYS(timerfd_settime), any_args(), "virtio-blk's backstop timer, slirp's timers" },
     { SCMP_SYS(getrandom), any_args(), "virtio-rng's entropy" },
-    { SCMP_SYS(clock_gettime), any_args(), "QMP event timestamps, when the clock has no vDSO" },
-    { SCMP_SYS(poll), any_args(), "a full terminal under the human monitor" },
+    { SCMP_SYS(clock_gettime), any_args(), "slirp's clock, QMP event timestamps, when the clock has no vDSO" },
+    { SCMP_SYS(poll), any_args(), "slirp's sockets; a full terminal under the human monitor" },
     { SCMP_SYS(restart_syscall), any_args(), "a timed wait resumed after the process was stopped and continued" },
-    { SCMP_SYS(close), any_args(), "monitor and chardev clients" },
-    // Sockets: QMP and chardev clients.
-    { SCMP_SYS(recvfrom), any_args(), "QMP clients" },
-    { SCMP_SYS(sendto), any_args(), "QMP replies and events" },
+    { SCMP_SYS(close), any_args(), "monitor and chardev clients, slirp's sockets" },
+    // Sockets: QMP and chardev clients, slirp's host side.
+    { SCMP_SYS(recvfrom), any_args(), "QMP clients, slirp (host side of guest connections)" },
+    { SCMP_SYS(sendto), any_args(), "QMP replies and events, slirp" },
     { SCMP_SYS(accept4), any_args(), "a new monitor or chardev client" },
-    { SCMP_SYS(shutdown), any_args(), "a monitor client that goes sees the end at once" },
+    { SCMP_SYS(shutdown), any_args(), "a monitor client that goes sees the end at once; slirp closes one direction of a guest connection" },
     // Memory: malloc and free.
     { SCMP_SYS(mmap), arg_without(2, PROT_EXEC), "malloc (never executable)" },
     { SCMP_SYS(mprotect), arg_without(2, PROT_EXEC), "malloc growing its arena (never executable)" },
     { SCMP_SYS(munmap), any_args(), "free" },
     { SCMP_SYS(madvise), arg_equals(2, MADV_DONTNEED), "free returning arena pages" },
     { SCMP_SYS(brk), any_args(), "malloc" },
-    { SCMP_SYS(mremap), any_args(), "realloc" },
+    { SCMP_SYS(mremap), any_args(), "realloc (glib, libslirp)" },
     { SCMP_SYS(fcntl), arg_equals(1, F_GETFD), "fd flags" },
     { SCMP_SYS(fcntl), arg_equals(1, F_GETFL), "status flags" },
-    { SCMP_SYS(fcntl), arg_equals(1, F_SETFL), "O_NONBLOCK (clients)" },
+    { SCMP_SYS(fcntl), arg_equals(1, F_SETFL), "O_NONBLOCK (clients, slirp)" },
     // KVM: what the running machine asks of the VM.
     { SCMP_SYS(ioctl), ioctl_request(KVM_GET_IRQCHIP), "state report (SIGUSR2)" },
     { SCMP_SYS(ioctl), ioctl_request(KVM_GET_PIT2), "state report (SIGUSR2)" },

@@ -38,8 +38,6 @@ const char* thread_kind_name(ThreadKind kind)
         return "display";
     case ThreadKind::Builder:
         return "builder";
-    case ThreadKind::Slirp:
-        return "slirp";
     }
     return "unknown";
 }
@@ -235,16 +233,17 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
     switch (kind) {
     case ThreadKind::EventLoop:
         add_all(event_loop_rules());
+        if (config.user_network)
+            add_all(event_loop_slirp_rules());
         break;
     case ThreadKind::Spawner:
-        // The spawner creates the vCPU, I/O worker, display and slirp threads: a new thread runs
-        // under the spawner's filter until it installs its own, and keeps it beneath that, so
-        // the spawner's must allow all of theirs.
+        // The spawner creates the vCPU, I/O worker and display threads: a new thread runs under
+        // the spawner's filter until it installs its own, and keeps it beneath that, so the
+        // spawner's must allow all of theirs.
         add_all(spawner_rules());
         add_all(vcpu_rules());
         add_all(io_worker_rules());
         add_all(display_rules());
-        add_all(slirp_rules());
         add_all(thread_runtime_rules());
         break;
     case ThreadKind::Vcpu:
@@ -261,10 +260,6 @@ std::vector<SyscallRule> effective_rules(ThreadKind kind, const SandboxConfig& c
         break;
     case ThreadKind::Builder:
         add_all(builder_rules());
-        break;
-    case ThreadKind::Slirp:
-        add_all(slirp_rules());
-        add_all(thread_runtime_rules());
         break;
     }
     add_all(sanitizer_rules());

@@ -4,8 +4,8 @@
 // message naming the call and the thread kind, exit status k_sigsys_exit_status).
 //
 // Filters are per thread and inherited: a thread starts with its creator's filters and adds its
-// own; all of them run on every call and the most restrictive answer wins. vCPU, I/O worker,
-// display and slirp threads are wanted at start, at every reset and on a monitor's media change,
+// own; all of them run on every call and the most restrictive answer wins. vCPU, I/O worker
+// and display threads are wanted at start, at every reset and on a monitor's media change,
 // long after the event loop has its filter; they are made by the spawner thread
 // (thread_spawner.h), started by prepare() before any filter, whose filter is its own list plus
 // those kinds' lists. Each new thread narrows itself to its kind's list before its body runs.

@@ -1,7 +1,7 @@
-// The spawner thread's allow list (thread_spawner.h): it creates every vCPU, I/O worker,
-// display and slirp thread, so that they do not inherit the event loop's filter. A new thread
-// runs under this filter until it installs its own, and keeps it beneath its own: sandbox.cpp
-// therefore adds those kinds' lists to this one (effective_rules). What is here is what creating a
+// The spawner thread's allow list (thread_spawner.h): it creates every vCPU, I/O worker and
+// display thread, so that they do not inherit the event loop's filter. A new thread runs under
+// this filter until it installs its own, and keeps it beneath its own: sandbox.cpp therefore
+// adds those kinds' lists to this one (effective_rules). What is here is what creating a
 // thread takes, in the spawner and in the new thread before its own filter.
 #include <linux/seccomp.h>
 #include <sched.h>

@@ -3,7 +3,7 @@
 // reason vireo makes the call. Several rules for one system call are alternatives (any may
 // match). Each thread kind's list lives in a file of its own (vcpu_filter.cpp,
 // event_loop_filter.cpp, io_worker_filter.cpp, spawner_filter.cpp, display_filter.cpp,
-// builder_filter.cpp, slirp_filter.cpp, and
+// builder_filter.cpp, and
 // thread_runtime_filter.cpp for what the threads the spawner starts share); sandbox.cpp turns them into BPF programs.
 #include <seccomp.h>
 
@@ -14,13 +14,13 @@ namespace vireo::sandbox {
 
 // The kinds of thread vireo runs; each installs its own filter when it starts. The spawner is
 // the thread that starts the others (thread_spawner.h); the builder makes and unmakes machines
-// (builder_thread.h); a slirp thread runs one user-mode network (net/slirp_backend.h).
-enum class ThreadKind : uint8_t { EventLoop, Vcpu, IoWorker, Spawner, Display, Builder, Slirp };
+// (builder_thread.h).
+enum class ThreadKind : uint8_t { EventLoop, Vcpu, IoWorker, Spawner, Display, Builder };
 inline constexpr ThreadKind k_thread_kinds[] = { ThreadKind::EventLoop, ThreadKind::Vcpu, ThreadKind::IoWorker,
-    ThreadKind::Spawner, ThreadKind::Display, ThreadKind::Builder, ThreadKind::Slirp };
+    ThreadKind::Spawner, ThreadKind::Display, ThreadKind::Builder };
 
-// "event-loop", "vcpu", "io-worker", "spawner", "display", "builder", "slirp": how messages and
-// documents name the kind.
+// "event-loop", "vcpu", "io-worker", "spawner", "display", "builder": how messages and documents
+// name the kind.
 [[nodiscard]] const char* thread_kind_name(ThreadKind kind);
 
 // (argument[index] & mask) == value; a zero mask matches every call.
@@ -65,8 +65,9 @@ constexpr ArgCondition ioctl_request(unsigned long request) { return { 1, 0xffff
 [[nodiscard]] std::span<const SyscallRule> spawner_rules();
 [[nodiscard]] std::span<const SyscallRule> display_rules();
 [[nodiscard]] std::span<const SyscallRule> builder_rules();
-[[nodiscard]] std::span<const SyscallRule> slirp_rules();
-// What the vCPU, I/O worker, display and slirp threads also call, beneath their own work: malloc, free, the
+// What the event loop's list gains when the machine has user-mode networking (slirp_filter.cpp).
+[[nodiscard]] std::span<const SyscallRule> event_loop_slirp_rules();
+// What the vCPU, I/O worker and display threads also call, beneath their own work: malloc, free, the
 // thread's end, the clock (thread_runtime_filter.cpp).
 [[nodiscard]] std::span<const SyscallRule> thread_runtime_rules();
 // What the sanitizer runtimes (ASan, UBSan, LSan) call on any thread: empty unless this is a

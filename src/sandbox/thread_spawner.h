@@ -5,8 +5,8 @@
 // Under the sandbox, a thread does not come from its caller (the event loop, whose filter it
 // would inherit and keep beneath its own) but from the spawner, a thread started by
 // sandbox::prepare() before any filter, whose own filter allows only what creating a thread
-// takes plus what its children may do (the vCPU, I/O worker, display and slirp lists). So the
-// event loop's filter holds only the event loop's calls, and it cannot create threads at all.
+// takes plus what its children may do (the vCPU, I/O worker and display lists). So the event
+// loop's filter holds only the event loop's calls, and it cannot create threads at all.
 #include <functional>
 #include <string>
 #include <thread>

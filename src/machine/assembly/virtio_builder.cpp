@@ -1,6 +1,7 @@
 // -drive if=virtio disks and QEMU's default NIC.
 #include "machine/assembly/builders.h"
 #include "machine/assembly/virtio_devices.h"
+#include "net/netdev.h"
 
 namespace vireo {
 
@@ -16,7 +17,7 @@ Result<void> build_virtio_drives(MachineParts& parts)
 Result<void> build_default_nic(MachineParts& parts)
 {
     // QEMU's default network: user-mode networking on one NIC, when no network option was given.
-    if (!parts.config.default_network || !parts.config.netdevs.empty())
+    if (!wants_default_network(parts.config))
         return {};
     auto& netdev = parts.keep(std::make_shared<NetdevConfig>());
     netdev.type = "user";
